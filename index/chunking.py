@@ -1,0 +1,87 @@
+"""Token-aware, sentence-aware chunking with character offsets.
+
+A chunk is a run of whole sentences of one article, at most `chunk_size` cl100k tokens, and consecutive
+chunks share up to `chunk_overlap` tokens of trailing sentences. A sentence longer than `chunk_size` is cut
+at token boundaries. Every chunk records `start`/`end` so that `article.text[start:end] == chunk.text`,
+which is what lets the UI highlight a passage and a quote inside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index.sentences import Span, split_sentences
+from index.tokens import get_encoding
+
+
+@dataclass(frozen=True)
+class ChunkSpan:
+    index: int
+    start: int
+    end: int
+    n_tokens: int
+
+
+def _cut_long_sentence(text: str, span: Span, limit: int) -> list[tuple[Span, int]]:
+    """Cut one over-long sentence into pieces of at most `limit` tokens (re-counted, so exact)."""
+    enc = get_encoding()
+    sentence = text[span.start : span.end]
+    tokens = enc.encode_ordinary(sentence)
+    _, offsets = enc.decode_with_offsets(tokens)
+    pieces: list[tuple[Span, int]] = []
+    first = 0
+    while first < len(tokens):
+        last = min(first + limit, len(tokens))
+        while True:
+            start_char = offsets[first]
+            end_char = offsets[last] if last < len(tokens) else len(sentence)
+            n = len(enc.encode_ordinary(sentence[start_char:end_char]))
+            if n <= limit or last - first <= 1:
+                break
+            last -= max(1, (n - limit))
+        if end_char > start_char:
+            pieces.append((Span(span.start + start_char, span.start + end_char), n))
+        first = last
+    return pieces
+
+
+def chunk_text(text: str, chunk_size: int = 256, chunk_overlap: int = 32) -> list[ChunkSpan]:
+    """Split `text` into overlapping chunks of whole sentences; offsets index into `text`."""
+    if chunk_size < 8:
+        raise ValueError("chunk_size must be at least 8 tokens")
+    if not 0 <= chunk_overlap < chunk_size:
+        raise ValueError("chunk_overlap must be >= 0 and smaller than chunk_size")
+    enc = get_encoding()
+    units: list[tuple[Span, int]] = []
+    for span in split_sentences(text):
+        n = len(enc.encode_ordinary(text[span.start : span.end]))
+        # Leave one token per unit for the whitespace that joins it to its neighbour.
+        if n + 1 > chunk_size:
+            units.extend(_cut_long_sentence(text, span, chunk_size - 1))
+        else:
+            units.append((span, n))
+
+    chunks: list[ChunkSpan] = []
+    first = 0  # index of the first unit of the chunk being built
+    while first < len(units):
+        # Grow greedily on the estimate (sum of sentence tokens + one per join), then verify exactly.
+        last, estimate = first, units[first][1]
+        while last + 1 < len(units) and estimate + units[last + 1][1] + 1 <= chunk_size:
+            last += 1
+            estimate += units[last][1] + 1
+        while True:
+            start, end = units[first][0].start, units[last][0].end
+            n_tokens = len(enc.encode_ordinary(text[start:end]))
+            if n_tokens <= chunk_size or last == first:
+                break
+            last -= 1
+        chunks.append(ChunkSpan(len(chunks), start, end, n_tokens))
+        if last + 1 >= len(units):
+            break
+        # Carry trailing sentences into the next chunk, up to the overlap budget, always making progress.
+        next_first, budget = last + 1, chunk_overlap
+        while next_first - 1 > first and units[next_first - 1][1] + 1 <= budget:
+            next_first -= 1
+            budget -= units[next_first][1] + 1
+        first = next_first
+    return chunks

@@ -1,0 +1,224 @@
+"""Incremental, idempotent reindexing: articles in, exactly one current copy of their chunks out.
+
+Each article gets a fingerprint (content hash + chunking settings). An article whose fingerprint is stored
+completely is skipped; otherwise its chunks are embedded and written under ids that include the
+fingerprint, and only then are its other chunks (an older version, or a partial write cut short by a
+crash) deleted. So at every moment each article has its old chunks, its new chunks, or both, and the next
+run repairs "both" or "partial". `prune` deletes articles that are not in the input.
+It does not read files itself (see `index.articles`) nor build models or clients.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from index.articles import Article, LoadFailure, read_articles
+from index.chunking import chunk_text
+from index.lock import write_lock
+from index.store import ChunkStore, StoredChunk, chunk_id_for, make_node
+
+ProgressFn = Callable[[int, int, str], None]  # (done, total, description)
+
+
+@dataclass
+class IndexSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    failures: list[LoadFailure] = field(default_factory=list)
+    added_ids: list[str] = field(default_factory=list)
+    updated_ids: list[str] = field(default_factory=list)
+    removed_ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"removed {self.removed}, failed {self.failed} "
+            f"({self.chunks_embedded} chunks embedded in {self.seconds:.1f} s)"
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+            "removed": self.removed, "failed": self.failed, "chunks_embedded": self.chunks_embedded,
+            "seconds": round(self.seconds, 3), "failures": [str(f) for f in self.failures],
+        }
+
+
+@dataclass
+class _Pending:
+    article: Article
+    fingerprint: str
+    chunks: list[StoredChunk]
+    stale_ids: list[str]
+    is_new: bool
+
+
+class Indexer:
+    """Brings a `ChunkStore` in line with a set of articles, embedding only what changed."""
+
+    def __init__(self, store: ChunkStore, embed_model: BaseEmbedding, *, chunk_size: int = 256,
+                 chunk_overlap: int = 32, batch_size: int = 64, lock_path: Path | None = None,
+                 lock_wait: float | None = None) -> None:
+        self.store = store
+        self.embed_model = embed_model
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        self.batch_size = batch_size
+        self.lock_path = lock_path
+        self.lock_wait = lock_wait
+
+    def fingerprint(self, article: Article) -> str:
+        key = f"{article.content_hash}|{self.chunk_size}|{self.chunk_overlap}"
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def _locked(self, on_wait: Callable[[str], None] | None):
+        if self.lock_path is None:
+            from contextlib import nullcontext
+
+            return nullcontext()
+        return write_lock(self.lock_path, wait=self.lock_wait, on_wait=on_wait)
+
+    # ------------------------------------------------------------------ public API
+
+    def index_paths(self, paths: Sequence[str | Path], *, prune: bool = False,
+                    progress: ProgressFn | None = None,
+                    on_wait: Callable[[str], None] | None = None) -> IndexSummary:
+        return self.index_items(read_articles(paths), prune=prune, progress=progress, on_wait=on_wait)
+
+    def index_items(self, items: Iterable[Article | LoadFailure], *, prune: bool = False,
+                    progress: ProgressFn | None = None,
+                    on_wait: Callable[[str], None] | None = None) -> IndexSummary:
+        started = time.perf_counter()
+        summary = IndexSummary()
+        articles: list[Article] = []
+        for item in items:
+            if isinstance(item, LoadFailure):
+                summary.failures.append(item)
+            else:
+                articles.append(item)
+        summary.failed = len(summary.failures)
+        with self._locked(on_wait):
+            self._index_locked(articles, summary, prune=prune, progress=progress)
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def remove(self, article_ids: Sequence[str], on_wait: Callable[[str], None] | None = None) -> list[str]:
+        """Delete articles by id; returns the ids that were present."""
+        with self._locked(on_wait):
+            states = self.store.article_states(article_ids)
+            if not states:
+                return []
+            self.store.bump_generation()
+            self.store.delete([cid for state in states.values() for cid in state.ids_except(None)])
+            self.store.finish_write()
+            return [aid for aid in article_ids if aid in states]
+
+    # ------------------------------------------------------------------ internals
+
+    def _plan(self, articles: list[Article], summary: IndexSummary) -> list[_Pending]:
+        states = self.store.article_states(a.id for a in articles)
+        pending: list[_Pending] = []
+        for article in articles:
+            fp = self.fingerprint(article)
+            state = states.get(article.id)
+            if state is not None and state.complete(fp):
+                summary.unchanged += 1
+                continue
+            spans = chunk_text(article.text, self.chunk_size, self.chunk_overlap)
+            chunks = [
+                StoredChunk(
+                    chunk_id=chunk_id_for(article.id, fp, span.index), article_id=article.id,
+                    text=article.text[span.start : span.end], start=span.start, end=span.end,
+                    title=article.title, source=article.source, url=article.url,
+                    published_at=article.published_at, chunk_index=span.index, fingerprint=fp,
+                )
+                for span in spans
+            ]
+            # A partial earlier write of this same version is overwritten (same ids); the rest is stale.
+            stale = state.ids_except(fp) if state else []
+            pending.append(_Pending(article, fp, chunks, stale, is_new=state is None))
+        return pending
+
+    def _index_locked(self, articles: list[Article], summary: IndexSummary, *, prune: bool,
+                      progress: ProgressFn | None) -> None:
+        pending = self._plan(articles, summary)
+        to_prune: list[str] = []
+        if prune:
+            if summary.failures:
+                summary.notes.append(
+                    f"not pruning: {len(summary.failures)} input(s) failed to read, and their articles "
+                    "would have been removed; fix them and run again"
+                )
+            else:
+                present = {a.id for a in articles}
+                states = self.store.all_article_states()
+                to_prune = [aid for aid in states if aid not in present]
+                prune_ids = [cid for aid in to_prune for cid in states[aid].ids_except(None)]
+        if not pending and not to_prune:
+            return
+        self.store.bump_generation()
+        total = sum(len(p.chunks) for p in pending)
+        if progress:
+            progress(0, total, "embedding")
+        # Embed and write in batches across articles; an article's stale chunks are deleted as soon as all
+        # of its new chunks are stored (`waiting` holds articles with chunks still in flight).
+        done = 0
+        batch: list[tuple[_Pending, StoredChunk]] = []
+        waiting: list[tuple[int, _Pending]] = []  # (position of the article's last chunk, article)
+        queued = 0
+        for item in pending:
+            for chunk in item.chunks:
+                batch.append((item, chunk))
+                queued += 1
+                if len(batch) >= self.batch_size:
+                    done += self._write_batch(batch)
+                    batch = []
+                    if progress:
+                        progress(done, total, "embedding")
+            waiting.append((queued, item))
+            while waiting and waiting[0][0] <= done:
+                self._finish_article(waiting.pop(0)[1], summary)
+        if batch:
+            done += self._write_batch(batch)
+        for _, item in waiting:
+            self._finish_article(item, summary)
+        if progress:
+            progress(done, total, "embedding")
+        summary.chunks_embedded = done
+        if to_prune:
+            self.store.delete(prune_ids)
+            summary.removed = len(to_prune)
+            summary.removed_ids = to_prune
+        self.store.finish_write()
+
+    def _write_batch(self, batch: list[tuple[_Pending, StoredChunk]]) -> int:
+        texts = [f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text for _, chunk in batch]
+        vectors = self.embed_model.get_text_embedding_batch(texts)
+        nodes = [
+            make_node(chunk, n_chunks=len(item.chunks), embedding=vec)
+            for (item, chunk), vec in zip(batch, vectors)
+        ]
+        self.store.upsert(nodes)
+        return len(batch)
+
+    def _finish_article(self, item: _Pending, summary: IndexSummary) -> None:
+        if item.stale_ids:
+            self.store.delete(item.stale_ids)
+        if item.is_new:
+            summary.added += 1
+            summary.added_ids.append(item.article.id)
+        else:
+            summary.updated += 1
+            summary.updated_ids.append(item.article.id)

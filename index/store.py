@@ -1,0 +1,342 @@
+"""The chunk store: one Chroma collection (vectors, texts, metadata) and the BM25 index kept in step.
+
+Owns: the collection's layout and metadata, batched writes that respect Chroma's maximum batch size,
+per-article state (which content fingerprints are stored, complete or not), deletes, dense and lexical
+search, and keeping the lexical index in step with Chroma across processes.
+
+Chroma is the source of truth. The lexical index is a cache saved next to the data: every writer bumps a
+`generation` number in the collection's metadata before and after it writes, and a reader whose cache is
+from another generation re-syncs by diffing chunk ids with Chroma (fetching only what changed).
+It does not build Chroma clients or embedding models (see `assistant.factory`), nor decide what to index
+(see `index.indexer`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
+from llama_index.core.vector_stores.utils import node_to_metadata_dict
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from index.errors import StoreError
+from index.lexical import LexicalDoc, LexicalIndex
+
+_GET_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as stored: its text, its place in the article, and the article's metadata."""
+
+    chunk_id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published_at: str = ""
+    chunk_index: int = 0
+    fingerprint: str = ""
+
+    @classmethod
+    def from_record(cls, chunk_id: str, text: str | None, meta: dict[str, Any]) -> StoredChunk:
+        return cls(
+            chunk_id=chunk_id,
+            article_id=str(meta.get("article_id", "")),
+            text=text or "",
+            start=int(meta.get("start", 0)),
+            end=int(meta.get("end", 0)),
+            title=str(meta.get("title", "")),
+            source=str(meta.get("source", "")),
+            url=str(meta.get("url", "")),
+            published_at=str(meta.get("published_at", "")),
+            chunk_index=int(meta.get("chunk_index", 0)),
+            fingerprint=str(meta.get("fingerprint", "")),
+        )
+
+    def lexical_doc(self) -> LexicalDoc:
+        return LexicalDoc(self.chunk_id, self.article_id, self.source, day_number(self.published_at),
+                          f"{self.title}\n{self.text}")
+
+
+@dataclass
+class ArticleState:
+    """What the store holds of one article: chunk ids per fingerprint and the chunk count expected."""
+
+    chunks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    expected: dict[str, int] = field(default_factory=dict)
+
+    def complete(self, fingerprint: str) -> bool:
+        return (
+            list(self.chunks) == [fingerprint]
+            and len(self.chunks[fingerprint]) == self.expected.get(fingerprint, -1)
+        )
+
+    def ids_except(self, fingerprint: str | None) -> list[str]:
+        return [cid for fp, ids in self.chunks.items() if fp != fingerprint for cid in ids]
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    sources: tuple[str, ...] = ()
+    date_from: str = ""  # YYYY-MM-DD inclusive
+    date_to: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.date_from or self.date_to)
+
+
+def day_number(iso_date: str) -> int:
+    """'2025-11-03' -> 20251103; 0 for unknown."""
+    digits = iso_date[:10].replace("-", "")
+    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+
+
+def chunk_id_for(article_id: str, fingerprint: str, index: int) -> str:
+    key = hashlib.sha1(article_id.encode()).hexdigest()[:12]
+    return f"{key}-{fingerprint[:12]}-{index:05d}"
+
+
+class ChunkStore:
+    """Chunks of articles in a Chroma collection, with a BM25 index kept in step."""
+
+    def __init__(self, client: Any, collection_name: str, *, embedding_model: str, lexical_path: Path | None,
+                 location: str = "") -> None:
+        self.client = client
+        self.collection_name = collection_name
+        self.embedding_model = embedding_model
+        self.location = location
+        self.lexical_path = lexical_path
+        try:
+            self.collection = client.get_or_create_collection(
+                collection_name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": embedding_model, "generation": 0},
+            )
+            self.max_batch = int(client.get_max_batch_size())
+        except Exception as exc:  # chromadb raises many types for connection/permission problems
+            raise StoreError(f"cannot open Chroma collection {collection_name!r} at {location}: {exc}") from exc
+        stored_model = (self.collection.metadata or {}).get("embedding_model")
+        if stored_model and stored_model != embedding_model:
+            raise StoreError(
+                f"collection {collection_name!r} was built with {stored_model}, not {embedding_model}; "
+                "use another --collection or reindex into a new data directory"
+            )
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+        self._lexical: LexicalIndex | None = None
+        self._lexical_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ generation
+
+    def generation(self) -> int:
+        try:
+            meta = self.client.get_collection(self.collection_name).metadata or {}
+        except Exception as exc:
+            raise StoreError(f"cannot reach Chroma at {self.location}: {exc}") from exc
+        return int(meta.get("generation", 0))
+
+    def bump_generation(self) -> int:
+        new = self.generation() + 1
+        self.collection.modify(metadata={"embedding_model": self.embedding_model, "generation": new})
+        return new
+
+    # ------------------------------------------------------------------ reads
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def all_chunk_ids(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self.collection.get(include=[], limit=50_000, offset=offset)["ids"]
+            ids.extend(page)
+            if len(page) < 50_000:
+                return ids
+            offset += len(page)
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
+        out: list[StoredChunk] = []
+        for i in range(0, len(chunk_ids), _GET_BATCH):
+            got = self.collection.get(ids=list(chunk_ids[i : i + _GET_BATCH]), include=["documents", "metadatas"])
+            out.extend(
+                StoredChunk.from_record(cid, doc, meta or {})
+                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
+            )
+        return out
+
+    def article_states(self, article_ids: Iterable[str]) -> dict[str, ArticleState]:
+        """The stored state of the given articles (absent ids are not in the result)."""
+        wanted = list(dict.fromkeys(article_ids))
+        states: dict[str, ArticleState] = {}
+        for i in range(0, len(wanted), 500):
+            batch = wanted[i : i + 500]
+            got = self.collection.get(where={"article_id": {"$in": batch}}, include=["metadatas"])
+            for cid, meta in zip(got["ids"], got["metadatas"]):
+                self._add_state(states, cid, meta or {})
+        return states
+
+    def all_article_states(self) -> dict[str, ArticleState]:
+        states: dict[str, ArticleState] = {}
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=20_000, offset=offset)
+            for cid, meta in zip(got["ids"], got["metadatas"]):
+                self._add_state(states, cid, meta or {})
+            if len(got["ids"]) < 20_000:
+                return states
+            offset += len(got["ids"])
+
+    @staticmethod
+    def _add_state(states: dict[str, ArticleState], cid: str, meta: dict[str, Any]) -> None:
+        state = states.setdefault(str(meta.get("article_id", "")), ArticleState())
+        fp = str(meta.get("fingerprint", ""))
+        state.chunks[fp].append(cid)
+        state.expected[fp] = int(meta.get("n_chunks", -1))
+
+    # ------------------------------------------------------------------ writes
+
+    def upsert(self, nodes: Sequence[TextNode]) -> None:
+        """Write embedded nodes in batches no larger than Chroma's maximum; re-writing an id replaces it."""
+        for i in range(0, len(nodes), self.max_batch):
+            batch = nodes[i : i + self.max_batch]
+            metadatas = []
+            for node in batch:
+                meta = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+                metadatas.append({k: ("" if v is None else v) for k, v in meta.items()})
+            self.collection.upsert(
+                ids=[n.node_id for n in batch],
+                embeddings=[n.get_embedding() for n in batch],
+                metadatas=metadatas,
+                documents=[n.text for n in batch],
+            )
+        lexical = self._lexical
+        if lexical is not None:
+            with self._lexical_lock:
+                lexical.add(StoredChunk.from_record(n.node_id, n.text, n.metadata).lexical_doc() for n in nodes)
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        for i in range(0, len(chunk_ids), self.max_batch):
+            self.collection.delete(ids=list(chunk_ids[i : i + self.max_batch]))
+        if self._lexical is not None:
+            with self._lexical_lock:
+                self._lexical.remove(chunk_ids)
+
+    # ------------------------------------------------------------------ lexical index
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index, brought in step with Chroma if another writer changed it."""
+        generation = self.generation()
+        with self._lexical_lock:
+            if self._lexical is None and self.lexical_path is not None:
+                self._lexical = LexicalIndex.load(self.lexical_path)
+            if self._lexical is None:
+                self._lexical = LexicalIndex()
+            if self._lexical.generation != generation:
+                self._sync_lexical(self._lexical)
+                self._lexical.generation = generation
+                self.save_lexical_locked()
+            return self._lexical
+
+    def _sync_lexical(self, lexical: LexicalIndex) -> None:
+        stored = set(self.all_chunk_ids())
+        lexical.remove([cid for cid in list(lexical.slot_of) if cid not in stored])
+        missing = [cid for cid in stored if cid not in lexical]
+        for i in range(0, len(missing), _GET_BATCH):
+            lexical.add(chunk.lexical_doc() for chunk in self.get_chunks(missing[i : i + _GET_BATCH]))
+
+    def save_lexical_locked(self) -> None:
+        if self.lexical_path is not None and self._lexical is not None:
+            try:
+                self._lexical.save(self.lexical_path)
+            except OSError:
+                pass  # a cache: failing to save only costs a re-sync next start
+
+    def finish_write(self) -> None:
+        """After a writer's last write: bump the generation and record it in the in-memory lexical index."""
+        generation = self.bump_generation()
+        with self._lexical_lock:
+            if self._lexical is not None:
+                self._lexical.generation = generation
+                self.save_lexical_locked()
+
+    # ------------------------------------------------------------------ dense search
+
+    def dense_search(
+        self, embedding: list[float], top_k: int, filters: SearchFilters | None = None
+    ) -> list[tuple[StoredChunk, float]]:
+        """Nearest chunks by cosine similarity, through llama-index's Chroma vector store."""
+        if top_k <= 0:
+            return []
+        query = VectorStoreQuery(
+            query_embedding=embedding, similarity_top_k=top_k, filters=_to_metadata_filters(filters)
+        )
+        try:
+            result = self.vector_store.query(query)
+        except Exception as exc:
+            raise StoreError(f"vector search failed at {self.location}: {exc}") from exc
+        out = []
+        for node, sim in zip(result.nodes or [], result.similarities or []):
+            cosine = 1.0 + math.log(max(sim, 1e-12))  # the store reports exp(-distance), distance = 1 - cos
+            out.append((StoredChunk.from_record(node.node_id, node.get_content(), node.metadata), cosine))
+        return out
+
+
+def _to_metadata_filters(filters: SearchFilters | None) -> MetadataFilters | None:
+    if not filters:
+        return None
+    items: list[MetadataFilter] = []
+    if filters.sources:
+        items.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
+    if filters.date_from:
+        items.append(MetadataFilter(key="published_day", value=day_number(filters.date_from),
+                                    operator=FilterOperator.GTE))
+    if filters.date_to:
+        items.append(MetadataFilter(key="published_day", value=day_number(filters.date_to),
+                                    operator=FilterOperator.LTE))
+        items.append(MetadataFilter(key="published_day", value=0, operator=FilterOperator.GT))
+    return MetadataFilters(filters=items, condition=FilterCondition.AND)
+
+
+def make_node(chunk: StoredChunk, *, n_chunks: int, embedding: list[float]) -> TextNode:
+    """A llama-index node carrying our chunk metadata (flat, so Chroma can filter on it)."""
+    node = TextNode(
+        id_=chunk.chunk_id,
+        text=chunk.text,
+        embedding=embedding,
+        start_char_idx=chunk.start,
+        end_char_idx=chunk.end,
+        metadata={
+            "article_id": chunk.article_id,
+            "title": chunk.title,
+            "source": chunk.source,
+            "url": chunk.url,
+            "published_at": chunk.published_at,
+            "published_day": day_number(chunk.published_at),
+            "fingerprint": chunk.fingerprint,
+            "chunk_index": chunk.chunk_index,
+            "n_chunks": n_chunks,
+            "start": chunk.start,
+            "end": chunk.end,
+        },
+    )
+    node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.article_id)
+    return node
