@@ -1,0 +1,127 @@
+"""Shared fixtures: user state in a temp dir, a deterministic embedding for logic tests, the real MiniLM
+model (loaded once per session) and a real `chroma run` server on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "corpus" / "seeds"
+REALTIMEQA = ROOT.parent / "shared" / "datasets" / "realtimeqa-2023"
+SAMPLES = ROOT / "samples" / "articles"
+TEST_OUTPUT = ROOT / "test-output"
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True)
+def _user_state_in_tmp(tmp_path, monkeypatch):
+    """Never touch the real data directory: every test gets its own."""
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    for key in ("ASSISTANT_CHROMA_URL", "ASSISTANT_EMBEDDING", "ASSISTANT_COLLECTION"):
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from assistant.settings import Settings
+
+    return Settings(data_dir=tmp_path / "data", embedding="hashing", index_samples_on_start=False)
+
+
+@pytest.fixture
+def hashing_assistant(settings):
+    """An assistant on a real embedded Chroma with the deterministic hashing embedding."""
+    from assistant.factory import build_assistant
+
+    return build_assistant(settings)
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from index.embedding import load_minilm
+
+    return load_minilm()
+
+
+@pytest.fixture
+def minilm_assistant(tmp_path, minilm):
+    from assistant.factory import build_assistant
+    from assistant.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", embedding="minilm", index_samples_on_start=False)
+    return build_assistant(settings, embed_model=minilm)
+
+
+@pytest.fixture(scope="session")
+def seeded_minilm_assistant(tmp_path_factory, minilm):
+    """MiniLM assistant with the two seed articles and the bundled samples indexed (built once)."""
+    from assistant.factory import build_assistant
+    from assistant.settings import Settings
+
+    data = tmp_path_factory.mktemp("seeded") / "data"
+    settings = Settings(data_dir=data, embedding="minilm", index_samples_on_start=False)
+    assistant = build_assistant(settings, embed_model=minilm)
+    summary = assistant.index([SEEDS, SAMPLES])
+    assert summary.failed == 0
+    return assistant
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` on a free 127.0.0.1 port; yields its URL."""
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = open(path / "server.log", "w")
+    proc = subprocess.Popen([chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc=proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 300, input: str | None = None
+            ) -> subprocess.CompletedProcess:
+    """Run the real `assistant` command in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, cwd=ROOT, input=input)
