@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
-from assistant.types import Citation, Passage
+from assistant.types import Citation, Passage, SentenceCheck
 from index.lexical import tokenize
 from index.sentences import split_sentences
 
@@ -29,6 +30,9 @@ class Draft:
     text: str
     abstained: bool
     citations: tuple[Citation, ...] = ()
+    sentences: tuple[SentenceCheck, ...] = ()  # per-sentence verification (generative answerers)
+    notice: str = ""  # one line for the user (e.g. why a fallback answer is shown)
+    backend: str = ""  # who actually wrote it, when not the answerer's own name (fallbacks)
 
 
 class Answerer(Protocol):
@@ -59,6 +63,7 @@ class _Sentence:
     coverage: float = 0.0
     similarity: float = 0.0
     score: float = 0.0
+    has_answer_type: bool | None = None  # None: the question asks for no particular kind of answer
 
 
 class ExtractiveAnswerer:
@@ -74,7 +79,8 @@ class ExtractiveAnswerer:
         max_sentences: int = 3,
         passages_considered: int = 5,
         sentences_embedded: int = 16,
-        min_score: float = 0.38,
+        min_score: float = 0.45,
+        min_similarity: float = 0.28,
         keep_ratio: float = 0.8,
     ) -> None:
         self.embed_texts = embed_texts
@@ -83,31 +89,42 @@ class ExtractiveAnswerer:
         self.passages_considered = passages_considered
         self.sentences_embedded = sentences_embedded
         self.min_score = min_score
+        self.min_similarity = min_similarity
         self.keep_ratio = keep_ratio
 
     # ------------------------------------------------------------------ scoring
 
     def candidates(self, question: str, passages: Sequence[Passage],
                    query_embedding: list[float] | None) -> list[_Sentence]:
-        q_terms = set(tokenize(question))
-        weights = {t: max(self.idf(t), 0.1) for t in q_terms}
-        total = sum(weights.values()) or 1.0
-        seen: set[tuple[str, int]] = set()
-        sentences: list[_Sentence] = []
-        for passage in passages[: self.passages_considered]:
-            chunk = passage.chunk
-            for span in split_sentences(chunk.text):
-                text = chunk.text[span.start : span.end]
-                key = (chunk.article_id, chunk.start + span.start)
-                if key in seen or len(_WORDS.findall(text)) < 4:
-                    continue
-                seen.add(key)
-                terms = set(tokenize(text))
-                coverage = sum(w for t, w in weights.items() if t in terms) / total
-                sentences.append(_Sentence(passage, chunk.start + span.start, chunk.start + span.end, text,
-                                           coverage=coverage))
+        sentences = self._split(passages)
         if not sentences:
             return []
+        q_terms = set(tokenize(question)) - _TYPE_WORDS
+        # A question term weighs by its rarity in the corpus (idf) and among the candidate sentences:
+        # "Eastbank" in every sentence of the article says little about which sentence answers.
+        term_sets = [set(tokenize(s.text)) for s in sentences]
+        n = len(sentences)
+        weights = {}
+        for t in q_terms:
+            local_df = sum(1 for terms in term_sets if t in terms)
+            weights[t] = max(self.idf(t), 0.1) * (1.0 + math.log((n + 1) / (local_df + 1)))
+        for t in _focus_terms(question):
+            if t in weights:
+                weights[t] *= 2.5  # "which manufacturer ...": the sentence must name the manufacturer
+        total = sum(weights.values()) or 1.0
+        wants = _answer_pattern(question)
+        title_terms: dict[str, set[str]] = {}
+        for sentence, terms in zip(sentences, term_sets):
+            chunk = sentence.passage.chunk
+            topic = title_terms.setdefault(chunk.article_id, set(tokenize(chunk.title)))
+            # Terms of the article's headline say the article is on topic, not which sentence answers.
+            sentence.coverage = sum(w * (0.5 if t in topic else 1.0) for t, w in weights.items() if t in terms)
+            sentence.coverage /= total
+            if wants is not None:
+                sentence.has_answer_type = bool(wants.search(sentence.text))
+                sentence.coverage += 0.2 if sentence.has_answer_type else 0.0
+            if sentence.text.strip().rstrip(".") == chunk.title.strip().rstrip("."):
+                sentence.coverage *= 0.7  # a headline restates the topic; it rarely answers
         # Embed only the most promising sentences (by coverage and passage rank) to keep latency low.
         shortlist = sorted(sentences, key=lambda s: (-(s.coverage + 0.1 / s.passage.rank), s.start))
         shortlist = shortlist[: self.sentences_embedded]
@@ -120,12 +137,38 @@ class ExtractiveAnswerer:
                 sentence.similarity = float(sim)
         for sentence in shortlist:
             prior = 0.05 / math.sqrt(sentence.passage.rank)
-            sentence.score = 0.5 * sentence.similarity + 0.5 * sentence.coverage + prior
+            sentence.score = 0.6 * sentence.similarity + 0.4 * sentence.coverage + prior
         return sorted(shortlist, key=lambda s: (-s.score, s.passage.rank, s.start))
 
+    def _split(self, passages: Sequence[Passage]) -> list[_Sentence]:
+        seen: set[tuple[str, int]] = set()
+        sentences: list[_Sentence] = []
+        for passage in passages[: self.passages_considered]:
+            chunk = passage.chunk
+            for span in split_sentences(chunk.text):
+                text = chunk.text[span.start : span.end]
+                key = (chunk.article_id, chunk.start + span.start)
+                if key in seen or len(_WORDS.findall(text)) < 4:
+                    continue
+                seen.add(key)
+                sentences.append(_Sentence(passage, chunk.start + span.start, chunk.start + span.end, text))
+        return sentences
+
     def select(self, ranked: list[_Sentence]) -> list[_Sentence]:
+        """The sentences to answer with, best first; empty means abstain.
+
+        Abstain when the best sentence is weak overall, semantically unrelated to the question, or, for a
+        question asking for a number, date, amount or name, when no strong sentence contains one.
+        """
         if not ranked or ranked[0].score < self.min_score:
             return []
+        if self.embed_texts is not None and ranked[0].similarity < self.min_similarity:
+            return []
+        if ranked[0].has_answer_type is False:
+            typed = [s for s in ranked if s.has_answer_type and s.score >= self.keep_ratio * ranked[0].score]
+            if not typed:
+                return []
+            ranked = typed + [s for s in ranked if s not in typed]
         best = ranked[0].score
         chosen: list[_Sentence] = [ranked[0]]
         texts = {_norm(ranked[0].text)}
@@ -153,12 +196,56 @@ class ExtractiveAnswerer:
     def stream(self, question: str, passages: Sequence[Passage], query_embedding: list[float] | None = None
                ) -> Iterator[str | Draft]:
         draft = self.answer(question, passages, query_embedding)
-        for piece in re.findall(r"\S+\s*", draft.text):
-            yield piece
+        yield from re.findall(r"\S+\s*", draft.text)
         yield draft
 
 
 _WORDS = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+# (question pattern, what an answering sentence contains)
+_ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern]] = [
+    (re.compile(r"\b(what|which) year\b|\bin what year\b", re.IGNORECASE), re.compile(r"\b(1[5-9]|20)\d\d\b")),
+    (re.compile(r"^\s*when\b|\b(what|which) (day|date|month)\b", re.IGNORECASE),
+     re.compile(r"\b((1[5-9]|20)\d\d|" + _MONTHS + r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+                re.IGNORECASE)),
+    (re.compile(r"\bhow (long|far|tall|high|deep|wide|big|large|heavy|fast)\b", re.IGNORECASE),
+     re.compile(r"\d[\d,.]*\s*(km|kilomet|mile|met(er|re)|m\b|feet|foot|ft|inch|hour|minute|second|day|week|month|"
+                r"year|kg|kilo|ton|tonne|pound|mph|km/h|hectare|acre|square)", re.IGNORECASE)),
+    (re.compile(r"\bhow much\b|\b(what|which) (price|cost|fee|amount|salary)\b", re.IGNORECASE),
+     re.compile(r"[$\u20ac\u00a3\u00a5]\s?\d|\d[\d,.]*\s*(percent|%|million|billion|euro|dollar|pound|yen|yuan|"
+                r"rupee|cents?)", re.IGNORECASE)),
+    (re.compile(r"\bhow (many|old|often)\b|\b(what|which) (number|percentage|percent|share|rate|age)\b", re.IGNORECASE),
+     _DIGIT),
+    (re.compile(r"^\s*(who|whom|whose)\b|\bwhich (person|man|woman|official|leader|player|minister|company)\b",
+                re.IGNORECASE), re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]+(?: [A-Z][a-z]+)*")),
+    (re.compile(r"^\s*where\b|\b(which|what) (city|country|town|village|region|state|place)\b", re.IGNORECASE),
+     re.compile(r"\b(in|at|from|near|to) [A-Z][a-z]+")),
+]
+
+
+def _answer_pattern(question: str) -> re.Pattern | None:
+    """What a sentence that answers this kind of question contains (a year, an amount, a name...)."""
+    for asks, contains in _ANSWER_TYPES:
+        if asks.search(question):
+            return contains
+    return None
+
+
+# Words that name the kind of answer wanted ("what year"), not its content.
+_TYPE_WORDS = frozenset(tokenize(
+    "year years day date month time number percentage percent kind type much many long far old often share "
+    "rate amount name happen happened"))
+_FOCUS = re.compile(r"\b(?:which|what|how)\s+(\w+)(?:\s+(\w+))?", re.IGNORECASE)
+
+
+def _focus_terms(question: str) -> set[str]:
+    """The noun a wh-phrase asks for ("which manufacturer", "what kind of equipment", "how long")."""
+    match = _FOCUS.search(question)
+    if not match:
+        return set()
+    words = [w for w in match.groups() if w]
+    return set(tokenize(" ".join(words)))
 
 
 def _norm(text: str) -> str:
@@ -166,10 +253,10 @@ def _norm(text: str) -> str:
 
 
 def _adjacent(a: _Sentence, b: _Sentence) -> bool:
-    gap = a.passage.chunk.text  # same chunk: check that only whitespace lies between the two sentences
-    lo, hi = sorted([(a.start, a.end), (b.start, b.end)])
-    offset = a.passage.chunk.start
-    return not gap[lo[1] - offset : hi[0] - offset].strip()
+    """Two sentences of the same chunk with only whitespace between them."""
+    text, offset = a.passage.chunk.text, a.passage.chunk.start
+    first, second = sorted([(a.start, a.end), (b.start, b.end)])
+    return not text[first[1] - offset : second[0] - offset].strip()
 
 
 def compose(chosen: list[_Sentence]) -> Draft:

@@ -38,8 +38,13 @@ def normalize(text: str) -> str:
 
 
 def _stem(word: str) -> str:
+    """A very light suffix stripper: plurals and -ed/-ing, enough to match "asked" with "ask"."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed") and not word.endswith("eed"):
+        return word[:-2]
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
@@ -63,7 +68,7 @@ class LexicalDoc:
 class LexicalIndex:
     """Incremental BM25 (k1=1.2, b=0.75) with tombstones and periodic compaction."""
 
-    VERSION = 2
+    VERSION = 3  # bump when tokenization or layout changes: old caches are rebuilt
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
