@@ -13,3 +13,7 @@ class BadQuestionError(AssistantError):
 
 class ConfigError(AssistantError):
     """A setting is wrong or an optional package is missing."""
+
+
+class UploadError(AssistantError):
+    """A browser upload breaks a limit (too many files, too large, unsupported type)."""

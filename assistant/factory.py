@@ -6,6 +6,7 @@ Everything else receives built objects. Each backend is imported lazily inside i
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConfigError
@@ -15,6 +16,8 @@ from index.errors import StoreError
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
+    from assistant.answerer import Answerer
+    from assistant.chat import Condenser
     from assistant.service import Assistant
     from index.store import ChunkStore
 
@@ -85,12 +88,16 @@ def build_chroma_client(settings: Settings) -> Any:
 def build_store(settings: Settings, client: Any | None = None) -> "ChunkStore":
     from index.store import ChunkStore
 
+    # An embedded client caches the vector index per process; the store reopens it after another
+    # process wrote (a Chroma server needs no such thing). Not for a client the caller built.
+    embedded_own_client = client is None and not settings.chroma_url
     return ChunkStore(
         client if client is not None else build_chroma_client(settings),
         settings.collection_name,
         embedding_model=settings.collection_name.split("-", 1)[1],
         lexical_path=settings.lexical_path,
         location=settings.store_label,
+        reopen=(lambda: build_chroma_client(settings)) if embedded_own_client else None,
     )
 
 
@@ -98,5 +105,85 @@ def build_assistant(settings: Settings, *, store: "ChunkStore | None" = None,
                     embed_model: "BaseEmbedding | None" = None) -> "Assistant":
     from assistant.service import Assistant
 
-    return Assistant(settings, store=store or build_store(settings),
-                     embed_model=embed_model or build_embedding(settings))
+    assistant = Assistant(settings, store=store or build_store(settings),
+                          embed_model=embed_model or build_embedding(settings))
+    if settings.llm != "extractive":  # the extractive answerer the Assistant built stays as the fallback
+        assistant.answerer = build_answerer(settings, assistant)
+    return assistant
+
+
+def build_llm(settings: Settings) -> tuple[Any, str]:
+    """The llama-index LLM for `settings.llm` and a short description of where it runs (for messages)."""
+    match settings.llm:
+        case "openai":
+            if not settings.llm_model:
+                raise ConfigError("ASSISTANT_LLM_MODEL is empty: set the model name the endpoint serves "
+                                  "(e.g. gpt-4o-mini, or the name your local server loaded)")
+            try:
+                from llama_index.llms.openai_like import OpenAILike
+            except ImportError as exc:
+                raise ConfigError("the openai backend needs llama-index-llms-openai-like; run: "
+                                  "pip install -e '.[openai]'") from exc
+            llm = OpenAILike(
+                model=settings.llm_model, api_base=settings.llm_url, api_key=settings.llm_api_key or "none",
+                is_chat_model=True, is_function_calling_model=False, temperature=settings.llm_temperature,
+                max_tokens=settings.llm_max_tokens, timeout=settings.llm_timeout, max_retries=0,
+                context_window=settings.llm_context_window,
+            )
+            return llm, settings.llm_url
+        case "llamacpp":
+            path = settings.llm_model_path
+            if path is None or not Path(path).is_file():
+                raise ConfigError(f"llm=llamacpp needs a GGUF model file: ASSISTANT_LLM_MODEL_PATH="
+                                  f"{path or '(unset)'} is not a file")
+            try:
+                from llama_index.llms.llama_cpp import LlamaCPP
+            except ImportError as exc:
+                raise ConfigError("the llamacpp backend needs llama-cpp-python and llama-index-llms-llama-cpp; "
+                                  "run: pip install -e '.[local]'") from exc
+            try:
+                llm = LlamaCPP(
+                    model_path=str(path), temperature=settings.llm_temperature,
+                    max_new_tokens=settings.llm_max_tokens, context_window=settings.llm_context_window,
+                    generate_kwargs={}, model_kwargs={"n_gpu_layers": 0}, verbose=False,
+                )
+            except Exception as exc:
+                raise ConfigError(f"cannot load the GGUF model {path}: {' '.join(str(exc).split())[:200]}") from exc
+            return llm, f"llama.cpp ({Path(path).name})"
+    raise ConfigError(f"unknown llm backend {settings.llm!r}")
+
+
+def build_answerer(settings: Settings, assistant: Assistant, llm: Any = None) -> Answerer:
+    """A generative answerer for `settings.llm`, falling back to the assistant's extractive one."""
+    from assistant.generative import GenerativeAnswerer
+    from assistant.prompts import load_prompt
+    from assistant.verify import Bounds
+
+    prompt = load_prompt(settings.prompts_dir, "answer")
+    if llm is None:
+        llm, where = build_llm(settings)
+    else:
+        where = settings.llm_url if settings.llm == "openai" else settings.llm_label
+    store = assistant.store
+    return GenerativeAnswerer(
+        llm, name=settings.llm_label, prompt=prompt, fallback=assistant.answerer,
+        embed_texts=assistant.embed_model.get_text_embedding_batch,
+        idf=lambda term: store.lexical().idf(term), where=where, timeout=settings.llm_timeout,
+        max_passages=settings.top_k, require_finish=settings.llm == "openai",
+        bounds=Bounds.for_embedding(settings.embedding),
+    )
+
+
+def build_condenser(settings: Settings, assistant: Assistant | None = None) -> Condenser:
+    """How the chat rewrites follow-up questions before retrieval. A generative backend adds a branch here
+    (an LLM condenser with prompts/condense.txt, using `assistant`'s model); the default needs no LLM."""
+    from assistant.chat import RuleCondenser
+
+    llm = getattr(getattr(assistant, "answerer", None), "llm", None)
+    if settings.llm != "extractive" and llm is not None:
+        from assistant.generative import LLMCondenser
+        from assistant.prompts import load_prompt
+
+        return LLMCondenser(llm, prompt=load_prompt(settings.prompts_dir, "condense"), name=settings.llm_label,
+                            timeout=settings.llm_timeout)
+    return RuleCondenser()

@@ -46,8 +46,50 @@ class Settings(BaseSettings):
                                                            "empty at app start.")
     host: str = Field("127.0.0.1", description="Address the web app binds to.")
     port: int = Field(7860, ge=0, le=65535, description="Port of the web app (0 = any free port).")
+    auth_username: str = Field("", description="Username for the web app's login (Gradio auth); empty = no "
+                                                "login. Set together with auth_password.")
+    auth_password: str = Field("", repr=False, description="Password for the web app's login.")
+    upload_max_mb: float = Field(10.0, gt=0, le=64, description="Largest file accepted by the web upload, "
+                                                               "in megabytes.")
+    upload_max_files: int = Field(20, ge=1, le=1000, description="Most files accepted in one web upload.")
     lock_wait: float | None = Field(None, description="Seconds a reindex waits for another one to finish "
                                                       "(None = wait as long as it takes).")
+    # --- generative answers (assistant/generative.py); `extractive` needs no LLM
+    llm: Literal["extractive", "openai", "llamacpp"] = Field(
+        "extractive", description="Who writes answers: `extractive` quotes sentences (no LLM); `openai` calls "
+                                  "any OpenAI-compatible chat-completions endpoint (llm_url); `llamacpp` runs "
+                                  "a local GGUF file (llm_model_path; pip install -e '.[local]').")
+    llm_url: str = Field("http://127.0.0.1:8080/v1", description="Base URL of the OpenAI-compatible API "
+                                                                 "(ending in /v1), for llm=openai.")
+    llm_model: str = Field("", description="Model name sent to the endpoint (llm=openai), e.g. gpt-4o-mini.")
+    llm_api_key: str = Field("", repr=False, description="API key for the endpoint; empty for local servers.")
+    llm_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM to connect, "
+                                                               "send its first token, or send the next one; "
+                                                               "past it the extractive answer is shown.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    llm_max_tokens: int = Field(350, ge=16, le=8192, description="Most tokens an answer may have.")
+    llm_model_path: Path | None = Field(None, description="GGUF model file for llm=llamacpp.")
+    llm_context_window: int = Field(4096, ge=512, le=131072, description="Context size (tokens) for "
+                                                                        "llm=llamacpp.")
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder holding the prompt templates "
+                                                                    "answer.txt and condense.txt.")
+
+    @field_validator("llm_url")
+    @classmethod
+    def _check_llm_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("llm_url must look like http://host:port/v1")
+        return value
+
+    @property
+    def llm_label(self) -> str:
+        """Backend and model, as reports show it: `extractive`, `openai:<model>`, `llamacpp:<file>`."""
+        if self.llm == "openai":
+            return f"openai:{self.llm_model}"
+        if self.llm == "llamacpp":
+            return f"llamacpp:{self.llm_model_path.name if self.llm_model_path else ''}"
+        return "extractive"
 
     @field_validator("chroma_url")
     @classmethod
@@ -81,3 +123,7 @@ class Settings(BaseSettings):
         where = self.chroma_url or str(self.chroma_path.resolve())
         key = hashlib.sha1(where.encode()).hexdigest()[:10]
         return self.data_dir / "lexical" / f"{self.collection_name}-{key}.pkl"
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.data_dir / "uploads"

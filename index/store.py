@@ -5,8 +5,13 @@ per-article state (which content fingerprints are stored, complete or not), dele
 search, and keeping the lexical index in step with Chroma across processes.
 
 Chroma is the source of truth. The lexical index is a cache saved next to the data: every writer bumps a
-`generation` number in the collection's metadata before and after it writes, and a reader whose cache is
-from another generation re-syncs by diffing chunk ids with Chroma (fetching only what changed).
+`generation` number in the collection's metadata before and after it writes (and marks it `writing` in
+between, which stays set if the writer dies), and a reader whose cache is from another generation, or who
+sees a write under way, re-syncs by diffing chunk ids with Chroma (fetching only what changed).
+An embedded Chroma keeps its vector index in memory per process, so a long-running reader (the web app)
+would not see another process's writes: when the generation moved and no write is under way, the store
+reopens its client (given `reopen`), with every Chroma call gated so none is cut off by the swap; dense hits
+deleted meanwhile are dropped.
 It does not build Chroma clients or embedding models (see `assistant.factory`), nor decide what to index
 (see `index.indexer`).
 """
@@ -17,8 +22,9 @@ import hashlib
 import math
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +100,18 @@ class ArticleState:
 
 
 @dataclass(frozen=True)
+class ArticleInfo:
+    """One indexed article as listed in the library: its metadata and how many chunks it has."""
+
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published_at: str
+    chunks: int
+
+
+@dataclass(frozen=True)
 class SearchFilters:
     sources: tuple[str, ...] = ()
     date_from: str = ""  # YYYY-MM-DD inclusive
@@ -114,18 +132,73 @@ def chunk_id_for(article_id: str, fingerprint: str, index: int) -> str:
     return f"{key}-{fingerprint[:12]}-{index:05d}"
 
 
+class _Gate:
+    """Chroma handles used by any number of threads at once, or swapped by one (a readers-writer lock)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._users = 0
+        self._swapping = False
+
+    @contextmanager
+    def use(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._swapping)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._users -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def swap(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._swapping)
+            self._swapping = True
+            self._cond.wait_for(lambda: self._users == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._swapping = False
+                self._cond.notify_all()
+
+
+class _GatedCollection:
+    """The current Chroma collection; each method call holds the gate, so a reopen never cuts one off."""
+
+    def __init__(self, store: ChunkStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if not callable(getattr(self._store._collection, name)):
+            return getattr(self._store._collection, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._store._gate.use():
+                return getattr(self._store._collection, name)(*args, **kwargs)
+
+        return call
+
+
 class ChunkStore:
     """Chunks of articles in a Chroma collection, with a BM25 index kept in step."""
 
     def __init__(self, client: Any, collection_name: str, *, embedding_model: str, lexical_path: Path | None,
-                 location: str = "") -> None:
+                 location: str = "", reopen: Callable[[], Any] | None = None) -> None:
         self.client = client
+        self._reopen_client = reopen  # builds a fresh client of the same embedded store; None = no need
+        self._gate = _Gate()
+        self._seen: tuple[int, bool] | None = None  # (generation, writing) our vector index reflects
+        self._write_base: int | None = None  # generation before this process's current write
         self.collection_name = collection_name
         self.embedding_model = embedding_model
         self.location = location
         self.lexical_path = lexical_path
         try:
-            self.collection = client.get_or_create_collection(
+            self._collection = client.get_or_create_collection(
                 collection_name,
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
@@ -134,7 +207,8 @@ class ChunkStore:
             self.max_batch = int(client.get_max_batch_size())
         except Exception as exc:  # chromadb raises many types for connection/permission problems
             raise StoreError(f"cannot open Chroma collection {collection_name!r} at {location}: {exc}") from exc
-        stored_model = (self.collection.metadata or {}).get("embedding_model")
+        self.collection: Any = _GatedCollection(self)
+        stored_model = (self._collection.metadata or {}).get("embedding_model")
         if stored_model and stored_model != embedding_model:
             raise StoreError(
                 f"collection {collection_name!r} was built with {stored_model}, not {embedding_model}; "
@@ -146,17 +220,54 @@ class ChunkStore:
 
     # ------------------------------------------------------------------ generation
 
-    def generation(self) -> int:
+    def state(self) -> tuple[int, bool]:
+        """(generation, whether a write is under way or was cut short) from the collection's metadata."""
         try:
-            meta = self.client.get_collection(self.collection_name).metadata or {}
+            with self._gate.use():
+                meta = self.client.get_collection(self.collection_name).metadata or {}
         except Exception as exc:
             raise StoreError(f"cannot reach Chroma at {self.location}: {exc}") from exc
-        return int(meta.get("generation", 0))
+        return int(meta.get("generation", 0)), bool(meta.get("writing", False))
+
+    def generation(self) -> int:
+        return self.state()[0]
+
+    def _set_state(self, generation: int, writing: bool) -> None:
+        self.collection.modify(
+            metadata={"embedding_model": self.embedding_model, "generation": generation, "writing": writing}
+        )
+        self._seen = (generation, writing)
+
+    def _reopen(self) -> None:
+        """Load the collection afresh (the embedded client caches its vector index per process)."""
+        with self._gate.swap():
+            with suppress(Exception):  # a client that cannot close cleanly is replaced all the same
+                self.client.close()
+            try:
+                self.client = self._reopen_client()  # type: ignore[misc]
+                self._collection = self.client.get_collection(self.collection_name)
+            except Exception as exc:
+                raise StoreError(f"cannot reopen the Chroma store at {self.location}: {exc}") from exc
+
+    def follow_other_writers(self, state: tuple[int, bool] | None = None) -> None:
+        """Reopen when another process finished a write since our vector index was loaded."""
+        if self._reopen_client is None:
+            return
+        state = state or self.state()
+        if self._seen is None:
+            self._seen = state  # the client was opened just now
+        elif state != self._seen and not state[1]:
+            self._reopen()
+            self._seen = state
 
     def bump_generation(self) -> int:
-        new = self.generation() + 1
-        self.collection.modify(metadata={"embedding_model": self.embedding_model, "generation": new})
-        return new
+        """Before a writer's first write (under the write lock): a new generation, marked as being written."""
+        generation, writing = self.state()
+        if self._reopen_client is not None and self._seen not in (None, (generation, writing)):
+            self._reopen()  # someone else wrote since we loaded: catch up before writing
+        self._write_base = None if writing else generation
+        self._set_state(generation + 1, True)
+        return generation + 1
 
     # ------------------------------------------------------------------ reads
 
@@ -205,6 +316,30 @@ class ChunkStore:
                 return states
             offset += len(got["ids"])
 
+    def list_articles(self) -> list[ArticleInfo]:
+        """One row per stored article (metadata of its first chunk, chunk count), newest first."""
+        rows: dict[str, ArticleInfo] = {}
+        counts: dict[str, int] = defaultdict(int)
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=20_000, offset=offset)
+            for meta in got["metadatas"]:
+                meta = meta or {}
+                article_id = str(meta.get("article_id", ""))
+                counts[article_id] += 1
+                if article_id not in rows or int(meta.get("chunk_index", 0)) == 0:
+                    rows[article_id] = ArticleInfo(
+                        article_id, str(meta.get("title", "")), str(meta.get("source", "")),
+                        str(meta.get("url", "")), str(meta.get("published_at", "")), 0,
+                    )
+            if len(got["ids"]) < 20_000:
+                break
+            offset += len(got["ids"])
+        out = [replace(info, chunks=counts[aid]) for aid, info in rows.items()]
+        out.sort(key=lambda a: (a.title.lower(), a.article_id))
+        out.sort(key=lambda a: a.published_at, reverse=True)
+        return out
+
     @staticmethod
     def _add_state(states: dict[str, ArticleState], cid: str, meta: dict[str, Any]) -> None:
         state = states.setdefault(str(meta.get("article_id", "")), ArticleState())
@@ -243,17 +378,20 @@ class ChunkStore:
     # ------------------------------------------------------------------ lexical index
 
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, brought in step with Chroma if another writer changed it."""
-        generation = self.generation()
+        """The BM25 index, brought in step with Chroma if another writer changed it or is writing."""
+        generation, writing = state = self.state()
+        self.follow_other_writers(state)
         with self._lexical_lock:
             if self._lexical is None and self.lexical_path is not None:
                 self._lexical = LexicalIndex.load(self.lexical_path)
             if self._lexical is None:
                 self._lexical = LexicalIndex()
-            if self._lexical.generation != generation:
+            if writing or self._lexical.generation != generation:
                 self._sync_lexical(self._lexical)
-                self._lexical.generation = generation
-                self.save_lexical_locked()
+                # While a write is under way (or after one was cut short) the next read syncs again.
+                self._lexical.generation = None if writing else generation
+                if not writing:
+                    self.save_lexical_locked()
             return self._lexical
 
     def _sync_lexical(self, lexical: LexicalIndex) -> None:
@@ -271,12 +409,16 @@ class ChunkStore:
                 pass  # a cache: failing to save only costs a re-sync next start
 
     def finish_write(self) -> None:
-        """After a writer's last write: bump the generation and record it in the in-memory lexical index."""
-        generation = self.bump_generation()
+        """After a writer's last write: a new generation, no longer being written. Our in-memory lexical
+        index followed our writes, so it is marked current if it was current when the write began."""
+        generation = self.generation() + 1
+        self._set_state(generation, False)
         with self._lexical_lock:
-            if self._lexical is not None:
+            if self._lexical is not None and self._write_base is not None \
+                    and self._lexical.generation == self._write_base:
                 self._lexical.generation = generation
                 self.save_lexical_locked()
+        self._write_base = None
 
     # ------------------------------------------------------------------ dense search
 
@@ -286,6 +428,7 @@ class ChunkStore:
         """Nearest chunks by cosine similarity, through llama-index's Chroma vector store."""
         if top_k <= 0:
             return []
+        self.follow_other_writers()
         query = VectorStoreQuery(
             query_embedding=embedding, similarity_top_k=top_k, filters=_to_metadata_filters(filters)
         )
@@ -295,6 +438,8 @@ class ChunkStore:
             raise StoreError(f"vector search failed at {self.location}: {exc}") from exc
         out = []
         for node, sim in zip(result.nodes or [], result.similarities or []):
+            if not node.metadata.get("article_id"):
+                continue  # deleted by another process after this one loaded its vector index
             cosine = 1.0 + math.log(max(sim, 1e-12))  # the store reports exp(-distance), distance = 1 - cos
             out.append((StoredChunk.from_record(node.node_id, node.get_content(), node.metadata), cosine))
         return out

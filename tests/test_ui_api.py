@@ -1,0 +1,130 @@
+"""The web app's named API, called with `gradio_client` against a real `python app.py` (and a real in-process
+launch for the login), on free loopback ports. Uses the hashing embedding: these tests check plumbing and
+contracts (same JSON as the CLI, streaming, errors, filters, auth), not answer quality."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT, free_port, run_cli, wait_for_port
+
+pytestmark = pytest.mark.slow
+QUESTION = "What did Venezuela ask Iran for?"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """`python app.py` with its own data directory; yields (url, env, log path)."""
+    data = tmp_path_factory.mktemp("ui-api") / "data"
+    port = free_port()
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_EMBEDDING": "hashing",
+           "ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(port)}
+    env.pop("ASSISTANT_CHROMA_URL", None)
+    log_path = data.parent / "app.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, timeout=180, proc=proc)
+            yield f"http://127.0.0.1:{port}/", env, log_path
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    from gradio_client import Client
+
+    return Client(app[0], verbose=False)
+
+
+def _without_timings(payload: dict) -> dict:
+    return {k: v for k, v in payload.items() if k != "timings_ms"}
+
+
+def test_first_start_indexes_the_samples_and_binds_loopback(app):
+    log = app[2].read_text()
+    assert "indexed the bundled samples: added 10," in log
+    assert f"Running on local URL:  {app[0].rstrip('/')}" in log
+    assert "warning:" not in log
+
+
+def test_ask_endpoint_returns_the_cli_json(app, client):
+    got = client.predict(QUESTION, api_name="/ask")
+    cli = run_cli("ask", QUESTION, "--json", env={k: app[1][k] for k in ("ASSISTANT_DATA_DIR", "ASSISTANT_EMBEDDING")})
+    assert cli.returncode == 0, cli.stderr
+    expected = json.loads(cli.stdout)
+    assert set(got) == set(expected)
+    assert _without_timings(got) == _without_timings(expected)
+    assert not got["abstained"] and got["citations"]
+    assert got["citations"][0]["article_id"] == "venezuela-seeks-military-aid"
+    assert "total" in got["timings_ms"]
+
+
+def test_ask_endpoint_applies_filters(client):
+    got = client.predict(QUESTION, ["Harbor Ledger"], "2025-01-01", "2025-12-31", api_name="/ask")
+    assert got["citations"] and all(c["source"] == "Harbor Ledger" for c in got["citations"])
+    other = client.predict(QUESTION, ["No Such Outlet"], api_name="/ask")
+    assert other["abstained"] and other["citations"] == [] and other["retrieved"] == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("",), "the question is empty"),
+    ((QUESTION, [], "not a date"), "YYYY-MM-DD"),
+    ((QUESTION, [], "2025-12-31", "2025-01-01"), "is after"),
+])
+def test_ask_endpoint_errors_are_one_line_messages(client, args, message):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=message):
+        client.predict(*args, api_name="/ask")
+
+
+def test_chat_endpoint_streams_then_shows_cited_answer(client):
+    job = client.submit(QUESTION, [], "", "", api_name="/chat")
+    texts = []
+    for output in job:
+        messages = output[1]
+        if messages and messages[-1]["role"] == "assistant":
+            content = messages[-1]["content"]
+            texts.append(content[0]["text"] if isinstance(content, list) else str(content))
+    words = [t for t in texts if "thinking" not in t]
+    assert len(words) >= 3, texts  # the answer arrives in pieces
+    assert all(len(a) <= len(b) for a, b in itertools.pairwise(words))
+    assert 'class="cite-marker"' in words[-1] and "Venezuela" in words[-1]
+    sources_html = job.outputs()[-1][2]
+    assert "<mark>" in sources_html and "source-card" in sources_html
+
+
+def test_login_is_required_when_configured(tmp_path, hashing_assistant):
+    from gradio_client import Client
+
+    from assistant.settings import Settings
+    from assistant.ui import build_ui, launch_options
+
+    hashing_assistant.index([ROOT / "samples" / "articles"])
+    port = free_port()
+    settings = Settings(data_dir=tmp_path / "data", port=port, auth_username="reader", auth_password="s3cret")
+    demo = build_ui(hashing_assistant)
+    demo.launch(**launch_options(settings), prevent_thread_lock=True, quiet=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        with pytest.raises(ValueError, match="(?i)auth|login|credentials"):
+            Client(url, verbose=False)
+        with pytest.raises(ValueError):
+            Client(url, auth=("reader", "wrong"), verbose=False)
+        started = time.perf_counter()
+        got = Client(url, auth=("reader", "s3cret"), verbose=False).predict(QUESTION, api_name="/ask")
+        assert got["citations"] and time.perf_counter() - started < 60
+    finally:
+        demo.close()
