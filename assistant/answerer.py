@@ -79,8 +79,8 @@ class ExtractiveAnswerer:
         max_sentences: int = 3,
         passages_considered: int = 5,
         sentences_embedded: int = 16,
-        min_score: float = 0.45,
-        min_similarity: float = 0.28,
+        min_score: float = 0.3,
+        min_similarity: float = 0.3,
         keep_ratio: float = 0.8,
     ) -> None:
         self.embed_texts = embed_texts

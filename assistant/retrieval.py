@@ -37,10 +37,12 @@ def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K,
 
 
 class HybridRetriever:
-    def __init__(self, store: ChunkStore, embed_model: BaseEmbedding, *, candidates: int = 40) -> None:
+    def __init__(self, store: ChunkStore, embed_model: BaseEmbedding, *, candidates: int = 40,
+                 max_per_article: int = 3) -> None:
         self.store = store
         self.embed_model = embed_model
         self.candidates = candidates
+        self.max_per_article = max_per_article
 
     def retrieve(self, question: str, top_k: int = 5, filters: SearchFilters | None = None) -> Retrieval:
         timings: dict[str, float] = {}
@@ -52,14 +54,18 @@ class HybridRetriever:
         t2 = time.perf_counter()
         timings["dense"] = (t2 - t1) * 1000
         filters = filters or SearchFilters()
-        lexical = self.store.lexical().search(
+        lexical_index = self.store.lexical()
+        lexical = lexical_index.search(
             question, self.candidates, sources=filters.sources or None,
             day_from=day_number(filters.date_from) or None, day_to=day_number(filters.date_to) or None,
         )
         t3 = time.perf_counter()
         timings["lexical"] = (t3 - t2) * 1000
 
-        fused = reciprocal_rank_fusion([[c.chunk_id for c, _ in dense], [cid for cid, _ in lexical]])[:top_k]
+        fused = self._diversify(
+            reciprocal_rank_fusion([[c.chunk_id for c, _ in dense], [cid for cid, _ in lexical]]),
+            {c.chunk_id: c.article_id for c, _ in dense}, lexical_index, top_k,
+        )
         chunks: dict[str, StoredChunk] = {c.chunk_id: c for c, _ in dense}
         missing = [cid for cid, _ in fused if cid not in chunks]
         if missing:
@@ -72,3 +78,21 @@ class HybridRetriever:
         ]
         timings["fuse"] = (time.perf_counter() - t3) * 1000
         return Retrieval(passages, query_embedding, timings)
+
+    def _diversify(self, fused: list[tuple[str, float]], article_of: dict[str, str], lexical_index,
+                   top_k: int) -> list[tuple[str, float]]:
+        """Top-k of the fused ranking with at most `max_per_article` chunks of any one article, so a long
+        article cannot crowd out the others."""
+        kept: list[tuple[str, float]] = []
+        per_article: dict[str, int] = {}
+        for chunk_id, score in fused:
+            article = article_of.get(chunk_id)
+            if article is None:  # (article_of holds the index's lock: an upload may be compacting it)
+                article = lexical_index.article_of(chunk_id) or chunk_id
+            if per_article.get(article, 0) >= self.max_per_article:
+                continue
+            per_article[article] = per_article.get(article, 0) + 1
+            kept.append((chunk_id, score))
+            if len(kept) == top_k:
+                break
+        return kept
