@@ -21,6 +21,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chroma-url", help="Chroma server http://host:port (env ASSISTANT_CHROMA_URL)")
     parser.add_argument("--collection", help="collection base name (env ASSISTANT_COLLECTION)")
     parser.add_argument("--embedding", choices=["minilm", "hashing"], help="embedding model")
+    parser.add_argument("--llm", choices=["extractive", "openai", "llamacpp"],
+                        help="who writes answers (env ASSISTANT_LLM; see ASSISTANT_LLM_URL, ASSISTANT_LLM_MODEL)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,11 +65,11 @@ def settings_from_args(args: argparse.Namespace):
     from assistant.settings import Settings
 
     overrides = {}
-    for name in ("data_dir", "chroma_url", "collection", "embedding"):
+    for name in ("data_dir", "chroma_url", "collection", "embedding", "llm"):
         value = getattr(args, name, None)
         if value:
             overrides[name] = value
-    if getattr(args, "top_k", None):
+    if getattr(args, "top_k", None) is not None:  # `--top-k 0` must be refused, not ignored
         overrides["top_k"] = args.top_k
     try:
         return Settings(**overrides)
@@ -125,16 +127,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return EXIT_OK
     answer = None
-    printed = 0
+    shown = ""
+    warned = False
     for answer in assistant.ask_stream(args.question, top_k=args.top_k, filters=filters):
-        if not answer.citations and answer.answer.startswith(answer.answer[:printed]):
-            sys.stdout.write(answer.answer[printed:])
+        if not answer.answer.startswith(shown):
+            # The streamed text was replaced (an LLM failed mid-answer; its fallback follows): say why.
+            sys.stdout.write("\n")
             sys.stdout.flush()
-            printed = len(answer.answer)
+            if answer.notice:
+                print(f"warning: {answer.notice}", file=sys.stderr)
+                warned = True
+            shown = ""
+        sys.stdout.write(answer.answer[len(shown):])
+        sys.stdout.flush()
+        shown = answer.answer
     assert answer is not None
-    if answer.answer[:printed] != answer.answer[: len(answer.answer[:printed])] or printed < len(answer.answer):
-        sys.stdout.write(answer.answer[printed:])
     print()
+    if answer.notice and not warned:
+        print(f"warning: {answer.notice}", file=sys.stderr)
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
@@ -167,6 +177,12 @@ def cmd_remove(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "index": cmd_index, "ask": cmd_ask, "stats": cmd_stats, "remove": cmd_remove,
 }
+
+# `assistant eval` (assistant/evaluation/command.py); its heavy imports happen only when it runs.
+from assistant.evaluation import command as _eval_command
+
+_EXTRA_COMMANDS.append(_eval_command.register)
+COMMANDS["eval"] = _eval_command.run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -70,8 +70,23 @@ def answer_message(answer: Answer, turn: int, *, final: bool = True) -> str:
             last = match.end()
         parts.append(inert(answer.answer[last:]))
         body = "".join(parts)
+        if final:
+            body = _mark_unverified(body, answer)
+    if final and answer.notice:  # e.g. the LLM failed and this is the extractive answer
+        body = f'<span class="llm-notice">{inert(answer.notice)}</span><br>{body}'
     if answer.standalone_question:
         body += f'<br><span class="standalone">Understood as: {inert(answer.standalone_question)}</span>'
+    return body
+
+
+def _mark_unverified(body: str, answer: Answer) -> str:
+    """Flag the sentences of a generated answer that no retrieved passage supports (assistant.verify)."""
+    for sentence in answer.sentences:
+        if sentence.verified:
+            continue
+        escaped = inert(sentence.text)
+        body = body.replace(escaped, '<span class="unverified" title="No retrieved passage supports this '
+                                     f'sentence">{escaped} <sup>(unverified)</sup></span>', 1)
     return body
 
 

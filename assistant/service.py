@@ -20,6 +20,7 @@ from assistant.errors import BadQuestionError
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.types import Answer
+from assistant.verify import sentence_checks
 from index.indexer import Indexer, IndexSummary, ProgressFn
 from index.store import ChunkStore, SearchFilters
 
@@ -95,7 +96,8 @@ class Assistant:
         timings["answer"] = (time.perf_counter() - t_answer) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         yield replace(base, answer=draft.text, abstained=draft.abstained, citations=draft.citations,
-                      timings_ms=timings)
+                      timings_ms=timings, backend=draft.backend or base.backend, notice=draft.notice,
+                      sentences=draft.sentences or sentence_checks(draft))
 
     # ------------------------------------------------------------------ index management
 

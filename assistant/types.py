@@ -41,6 +41,15 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class SentenceCheck:
+    """One sentence of a generated answer after citation verification (see `assistant.verify`)."""
+
+    text: str  # the sentence without its markers
+    citations: tuple[int, ...] = ()  # markers kept, as numbered in the answer
+    verified: bool = True  # False: no retrieved passage supports it (shown as unverified)
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
@@ -50,6 +59,8 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     backend: str = "extractive"
     standalone_question: str = ""  # the follow-up rewritten with the conversation, when it was
+    sentences: tuple[SentenceCheck, ...] = ()  # per-sentence citation check (generative backends)
+    notice: str = ""  # one line for the user, e.g. "the LLM timed out; showing the extractive answer"
 
     def to_json(self) -> dict:
         """The `assistant ask --json` contract."""
@@ -70,5 +81,8 @@ class Answer:
                 for p in self.passages
             ],
             "backend": self.backend,
+            "sentences": [{"text": s.text, "citations": list(s.citations), "verified": s.verified}
+                          for s in self.sentences],
+            "notice": self.notice,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -150,6 +150,7 @@ def _read_text_file(path: Path) -> str:
         raise ArticleError(f"file is not valid UTF-8 (byte {exc.start})") from exc
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
@@ -277,8 +278,13 @@ def _jsonl_articles(path: Path, id_prefix: str) -> Iterator[Article | LoadFailur
                 raise ArticleError(f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
             except RecursionError as exc:
                 raise ArticleError("invalid JSON (nested too deeply)") from exc
+            except ValueError as exc:  # e.g. a number of more than 4300 digits
+                raise ArticleError(f"invalid JSON ({str(exc).split(':')[0]})") from exc
             default_id = ""
             if isinstance(record, dict):
+                # "\ud800" escapes decode to lone surrogates, which no UTF-8 encoder (hashing, tiktoken,
+                # Chroma) accepts: replace them, as decoding invalid UTF-8 would.
+                record = {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in record.items()}
                 url = record.get("url") if isinstance(record.get("url"), str) else ""
                 text = record.get("text") if isinstance(record.get("text"), str) else ""
                 default_id = f"{id_prefix}-{_short_hash(url or text)}"

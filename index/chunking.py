@@ -35,6 +35,11 @@ def _cut_long_sentence(text: str, span: Span, limit: int) -> list[tuple[Span, in
         while True:
             start_char = offsets[first]
             end_char = offsets[last] if last < len(tokens) else len(sentence)
+            # Tokens carry their leading space (" word"): trim so a piece starts and ends on text.
+            while start_char < end_char and sentence[start_char].isspace():
+                start_char += 1
+            while end_char > start_char and sentence[end_char - 1].isspace():
+                end_char -= 1
             n = len(enc.encode_ordinary(sentence[start_char:end_char]))
             if n <= limit or last - first <= 1:
                 break
@@ -62,7 +67,7 @@ def chunk_text(text: str, chunk_size: int = 256, chunk_overlap: int = 32) -> lis
             units.append((span, n))
 
     chunks: list[ChunkSpan] = []
-    first = 0  # index of the first unit of the chunk being built
+    first = fresh = 0  # first unit of the chunk being built; first unit not in the previous chunk
     while first < len(units):
         # Grow greedily on the estimate (sum of sentence tokens + one per join), then verify exactly.
         last, estimate = first, units[first][1]
@@ -74,12 +79,18 @@ def chunk_text(text: str, chunk_size: int = 256, chunk_overlap: int = 32) -> lis
             n_tokens = len(enc.encode_ordinary(text[start:end]))
             if n_tokens <= chunk_size or last == first:
                 break
-            last -= 1
+            # Too long: shed carried-over sentences first, so every chunk holds something new.
+            if first < fresh and last <= fresh:
+                first += 1
+            else:
+                last -= 1
         chunks.append(ChunkSpan(len(chunks), start, end, n_tokens))
         if last + 1 >= len(units):
             break
         # Carry trailing sentences into the next chunk, up to the overlap budget, always making progress.
-        next_first, budget = last + 1, chunk_overlap
+        # The carried sentences must leave room for the next new one, or the next chunk would repeat them.
+        next_first = fresh = last + 1
+        budget = min(chunk_overlap, chunk_size - units[next_first][1] - 1)
         while next_first - 1 > first and units[next_first - 1][1] + 1 <= budget:
             next_first -= 1
             budget -= units[next_first][1] + 1

@@ -4,7 +4,9 @@ Each article gets a fingerprint (content hash + chunking settings). An article w
 completely is skipped; otherwise its chunks are embedded and written under ids that include the
 fingerprint, and only then are its other chunks (an older version, or a partial write cut short by a
 crash) deleted. So at every moment each article has its old chunks, its new chunks, or both, and the next
-run repairs "both" or "partial". `prune` deletes articles that are not in the input.
+run repairs "both" or "partial". A stored chunk is never written again under the same id: a partial
+write is completed by adding only its missing chunks (Chroma 1.5's upsert of an existing id can leave that
+record unreachable by vector search, chroma-core/chroma#7758). `prune` deletes articles not in the input.
 It does not read files itself (see `index.articles`) nor build models or clients.
 """
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from index.articles import Article, LoadFailure, read_articles
-from index.chunking import chunk_text
+from index.chunking import ChunkSpan, chunk_text
 from index.lock import write_lock
 from index.store import ChunkStore, StoredChunk, chunk_id_for, make_node
 
@@ -63,6 +65,22 @@ class _Pending:
     chunks: list[StoredChunk]
     stale_ids: list[str]
     is_new: bool
+    to_write: list[StoredChunk] = field(default_factory=list)  # chunks not already stored as they are
+    replace_ids: list[str] = field(default_factory=list)  # stored under a current id but different: redo
+
+
+def _distinct(text: str, spans: list[ChunkSpan]) -> list[ChunkSpan]:
+    """Drop chunks that repeat an earlier chunk of the article word for word: they add nothing, and hundreds
+    of identical vectors (an article repeating one word or paragraph) cut HNSW's graph so that chunks of
+    other articles are no longer found by vector search."""
+    seen: set[str] = set()
+    kept = []
+    for span in spans:
+        piece = text[span.start : span.end]
+        if piece not in seen:
+            seen.add(piece)
+            kept.append(span)
+    return kept
 
 
 class Indexer:
@@ -119,6 +137,7 @@ class Indexer:
         with self._locked(on_wait):
             states = self.store.article_states(article_ids)
             if not states:
+                self._clear_unfinished_mark()
                 return []
             self.store.bump_generation()
             self.store.delete([cid for state in states.values() for cid in state.ids_except(None)])
@@ -126,6 +145,13 @@ class Indexer:
             return [aid for aid in article_ids if aid in states]
 
     # ------------------------------------------------------------------ internals
+
+    def _clear_unfinished_mark(self) -> None:
+        """A run killed after its last change left the index marked as being written: nothing is left to
+        do, so mark it whole again (readers would otherwise re-sync on every question)."""
+        if self.store.state()[1]:
+            self.store.bump_generation()
+            self.store.finish_write()
 
     def _plan(self, articles: list[Article], summary: IndexSummary) -> list[_Pending]:
         states = self.store.article_states(a.id for a in articles)
@@ -136,7 +162,7 @@ class Indexer:
             if state is not None and state.complete(fp):
                 summary.unchanged += 1
                 continue
-            spans = chunk_text(article.text, self.chunk_size, self.chunk_overlap)
+            spans = _distinct(article.text, chunk_text(article.text, self.chunk_size, self.chunk_overlap))
             chunks = [
                 StoredChunk(
                     chunk_id=chunk_id_for(article.id, fp, span.index), article_id=article.id,
@@ -146,10 +172,25 @@ class Indexer:
                 )
                 for span in spans
             ]
-            # A partial earlier write of this same version is overwritten (same ids); the rest is stale.
+            # A partial earlier write of this same version is completed, not rewritten; the rest is stale.
             stale = state.ids_except(fp) if state else []
-            pending.append(_Pending(article, fp, chunks, stale, is_new=state is None))
+            item = _Pending(article, fp, chunks, stale, is_new=state is None, to_write=chunks)
+            if state is not None and state.chunks.get(fp):
+                self._keep_stored(item, state.chunks[fp])
+            pending.append(item)
         return pending
+
+    def _keep_stored(self, item: _Pending, stored_ids: list[str]) -> None:
+        """Leave chunks an interrupted run already stored alone when they are what would be written."""
+        wanted = {c.chunk_id: c for c in item.chunks}
+        same = set()
+        for old in self.store.get_chunks(stored_ids):
+            new = wanted.get(old.chunk_id)
+            if new is not None and (old.text, old.start, old.end) == (new.text, new.start, new.end):
+                same.add(old.chunk_id)
+        item.replace_ids = [cid for cid in stored_ids if cid not in same and cid in wanted]
+        item.stale_ids += [cid for cid in stored_ids if cid not in wanted]
+        item.to_write = [c for c in item.chunks if c.chunk_id not in same]
 
     def _index_locked(self, articles: list[Article], summary: IndexSummary, *, prune: bool,
                       progress: ProgressFn | None) -> None:
@@ -167,9 +208,13 @@ class Indexer:
                 to_prune = [aid for aid in states if aid not in present]
                 prune_ids = [cid for aid in to_prune for cid in states[aid].ids_except(None)]
         if not pending and not to_prune:
+            self._clear_unfinished_mark()
             return
         self.store.bump_generation()
-        total = sum(len(p.chunks) for p in pending)
+        replace = [cid for p in pending for cid in p.replace_ids]
+        if replace:  # deleted first, so that they are added afresh rather than overwritten
+            self.store.delete(replace)
+        total = sum(len(p.to_write) for p in pending)
         if progress:
             progress(0, total, "embedding")
         # Embed and write in batches across articles; an article's stale chunks are deleted as soon as all
@@ -179,7 +224,7 @@ class Indexer:
         waiting: list[tuple[int, _Pending]] = []  # (position of the article's last chunk, article)
         queued = 0
         for item in pending:
-            for chunk in item.chunks:
+            for chunk in item.to_write:
                 batch.append((item, chunk))
                 queued += 1
                 if len(batch) >= self.batch_size:

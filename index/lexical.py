@@ -4,16 +4,19 @@ Owns tokenization for lexical matching and the BM25 ranking. Postings are compac
 (document slot + term frequency); removing a chunk marks its slot dead and slots are compacted when a
 quarter of them are dead, so adding or removing articles never rebuilds the index from scratch. It keeps
 no texts, only what ranking and filtering need (chunk id, article id, source, publication day). It does not
-know about Chroma: the store tells it what to add and remove (see `index.store`).
+know about Chroma: the store tells it what to add and remove (see `index.store`). Every method that reads
+or changes the arrays holds the index's lock: the app answers questions while it indexes uploads.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import pickle
 import re
 import tempfile
+import threading
 import unicodedata
 from array import array
 from collections import Counter
@@ -56,6 +59,17 @@ def tokenize(text: str) -> list[str]:
     return [_stem(w) for w in _WORD.findall(text) if w not in STOPWORDS]
 
 
+def _locked(method):
+    """Run the method holding the index's lock (numpy views of the arrays must not outlive a resize)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 @dataclass(frozen=True)
 class LexicalDoc:
     chunk_id: str
@@ -83,6 +97,7 @@ class LexicalIndex:
         self.n_alive = 0
         self.total_length = 0
         self.generation: object = None  # the store generation this index reflects
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ updates
 
@@ -92,6 +107,7 @@ class LexicalIndex:
     def __contains__(self, chunk_id: str) -> bool:
         return chunk_id in self.slot_of
 
+    @_locked
     def add(self, docs: Iterable[LexicalDoc]) -> None:
         for doc in docs:
             if doc.chunk_id in self.slot_of:
@@ -114,6 +130,7 @@ class LexicalIndex:
             self.n_alive += 1
             self.total_length += len(terms)
 
+    @_locked
     def remove(self, chunk_ids: Iterable[str]) -> None:
         for chunk_id in chunk_ids:
             slot = self.slot_of.pop(chunk_id, None)
@@ -126,6 +143,7 @@ class LexicalIndex:
         if dead > 1000 and dead > len(self.chunk_ids) // 4:
             self.compact()
 
+    @_locked
     def compact(self) -> None:
         """Drop dead slots and renumber; O(size of index), run rarely."""
         alive = np.frombuffer(self._alive, dtype=np.int8).astype(bool) if len(self._alive) else np.zeros(0, bool)
@@ -152,6 +170,7 @@ class LexicalIndex:
 
     # ------------------------------------------------------------------ search
 
+    @_locked
     def search(
         self,
         query: str,
@@ -198,6 +217,7 @@ class LexicalIndex:
         ranked = sorted(candidates, key=lambda i: (-scores[i], self.chunk_ids[i]))
         return [(self.chunk_ids[i], float(scores[i])) for i in ranked if scores[i] > 0]
 
+    @_locked
     def idf(self, term: str) -> float:
         """Inverse document frequency of an already-tokenized term (0 for unknown terms)."""
         entry = self.postings.get(term)
@@ -207,18 +227,26 @@ class LexicalIndex:
         df = int(np.frombuffer(self._alive, dtype=np.int8)[slots].sum())
         return math.log(1.0 + (self.n_alive - df + 0.5) / (df + 0.5)) if df else 0.0
 
+    @_locked
+    def article_of(self, chunk_id: str) -> str | None:
+        slot = self.slot_of.get(chunk_id)
+        return None if slot is None else self.article_ids[slot]
+
+    @_locked
     def article_chunk_counts(self) -> Counter[str]:
         return Counter(self.article_ids[slot] for slot in self.slot_of.values())
 
     # ------------------------------------------------------------------ persistence
 
+    @_locked
     def save(self, path: Path) -> None:
         """Write atomically (temp file + rename), so a crash leaves the old or the new file, never half."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump((self.VERSION, self.__dict__), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
+                pickle.dump((self.VERSION, state), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -236,4 +264,5 @@ class LexicalIndex:
             return None
         index = cls.__new__(cls)
         index.__dict__.update(state)
+        index._lock = threading.RLock()
         return index

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from index.errors import IndexLockedError
+from index.errors import IndexError_, IndexLockedError
 
 
 @contextmanager
@@ -21,8 +21,13 @@ def write_lock(
     path: Path, *, wait: float | None = None, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     """Hold the lock at `path`. Waits up to `wait` seconds (None = forever), telling `on_wait` once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise IndexError_(
+            f"cannot create the index lock {path} ({exc.strerror or exc}); the data directory must be writable"
+        ) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -192,7 +192,7 @@ class ChunkStore:
         self._reopen_client = reopen  # builds a fresh client of the same embedded store; None = no need
         self._gate = _Gate()
         self._seen: tuple[int, bool] | None = None  # (generation, writing) our vector index reflects
-        self._write_base: int | None = None  # generation before this process's current write
+        self._write_base: int | None = None  # generation before our write, if our BM25 index was current then
         self.collection_name = collection_name
         self.embedding_model = embedding_model
         self.location = location
@@ -208,7 +208,9 @@ class ChunkStore:
         except Exception as exc:  # chromadb raises many types for connection/permission problems
             raise StoreError(f"cannot open Chroma collection {collection_name!r} at {location}: {exc}") from exc
         self.collection: Any = _GatedCollection(self)
-        stored_model = (self._collection.metadata or {}).get("embedding_model")
+        opened = self._collection.metadata or {}
+        self._seen = (int(opened.get("generation", 0)), bool(opened.get("writing", False)))
+        stored_model = opened.get("embedding_model")
         if stored_model and stored_model != embedding_model:
             raise StoreError(
                 f"collection {collection_name!r} was built with {stored_model}, not {embedding_model}; "
@@ -265,7 +267,9 @@ class ChunkStore:
         generation, writing = self.state()
         if self._reopen_client is not None and self._seen not in (None, (generation, writing)):
             self._reopen()  # someone else wrote since we loaded: catch up before writing
-        self._write_base = None if writing else generation
+        lexical = self._lexical  # it follows our writes only if it was loaded and current before them
+        self._write_base = generation if not writing and lexical is not None and lexical.generation == generation \
+            else None
         self._set_state(generation + 1, True)
         return generation + 1
 
@@ -386,6 +390,9 @@ class ChunkStore:
                 self._lexical = LexicalIndex.load(self.lexical_path)
             if self._lexical is None:
                 self._lexical = LexicalIndex()
+            if writing and state == self._seen and self._write_base is not None \
+                    and self._lexical.generation == self._write_base:
+                return self._lexical  # our own write under way: the index follows it batch by batch
             if writing or self._lexical.generation != generation:
                 self._sync_lexical(self._lexical)
                 # While a write is under way (or after one was cut short) the next read syncs again.

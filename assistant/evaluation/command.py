@@ -1,0 +1,164 @@
+"""`assistant eval QUESTIONS.jsonl`: validate, (re)index, ask every question, score, write the reports.
+
+Everything a user can get wrong (question file, --compare file, --out, --articles paths, bounds) is
+checked before any model loads. Exit codes: 0 ok, 1 an error or a missed --fail-under/--fail-over bound,
+2 bad usage. Registered into `assistant.cli` through its `_EXTRA_COMMANDS` hook; it does not compute
+metrics or render reports itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.evaluation.scoring import METRICS
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def _bound(spec: str) -> tuple[str, float]:
+    name, sep, value = spec.partition("=")
+    name = name.strip()
+    if not sep or name not in METRICS:
+        raise argparse.ArgumentTypeError(
+            f"expected METRIC=VALUE with METRIC one of: {', '.join(METRICS)} (got {spec!r})")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name}: {value!r} is not a number") from None
+    if not (name.startswith(("latency", "citations_per")) or 0.0 <= number <= 1.0):
+        raise argparse.ArgumentTypeError(f"{name}: give a fraction between 0 and 1 (got {value})")
+    return name, number
+
+
+def register(sub: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("eval", help="score answers against a question set and write a report",
+                       description="Ask every question of a JSONL question set, score retrieval, answers and "
+                                   "citations, and write report.json, report.md and report.html.")
+    p.add_argument("questions", help="question set: one JSON object a line (see docs/eval-report.md)")
+    p.add_argument("--articles", nargs="+", action="extend", default=[], metavar="PATH",
+                   help="index these articles first (incrementally); default: use the current index")
+    p.add_argument("--top-k", type=int, help="passages retrieved per question (default: the top_k setting)")
+    p.add_argument("--out", default="eval-report", help="directory for the reports (default ./eval-report)")
+    p.add_argument("--compare", metavar="OLD/report.json", help="show deltas against an earlier report")
+    p.add_argument("--fail-under", action="append", type=_bound, default=[], metavar="METRIC=VALUE",
+                   help="exit 1 when METRIC is below VALUE (repeatable; e.g. hit@5=0.8)")
+    p.add_argument("--fail-over", action="append", type=_bound, default=[], metavar="METRIC=VALUE",
+                   help="exit 1 when METRIC is above VALUE (e.g. latency_p95_ms=2000)")
+    common(p)
+
+
+_SECRET = re.compile(r"pass|secret|auth|credential|(^|_)(api_)?key$|(^|_)token$", re.IGNORECASE)
+_NOT_ABOUT_ANSWERS = {"host", "port", "samples_dir", "index_samples_on_start", "lock_wait"}
+
+
+def report_settings(settings) -> dict:
+    """The settings that shape answers, for the report: never credentials, no UI or upload knobs."""
+    values = settings.model_dump(mode="json")
+    kept = {k: v for k, v in values.items()
+            if not _SECRET.search(k) and k not in _NOT_ABOUT_ANSWERS and not k.startswith("upload_")}
+    if "@" in kept.get("chroma_url", ""):  # user:password@host
+        scheme, _, rest = kept["chroma_url"].partition("://")
+        kept["chroma_url"] = f"{scheme}://{rest.rsplit('@', 1)[1]}"
+    return kept
+
+
+def _answerer_model(answerer: object) -> str:
+    for attr in ("model_name", "model"):
+        value = getattr(answerer, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _index(assistant, paths: list[str], warnings: list[str]) -> None:
+    from tqdm import tqdm
+
+    bar: dict[str, tqdm] = {}
+
+    def progress(done: int, total: int, desc: str) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, disable=total == 0)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+
+    summary = assistant.index(paths, progress=progress, on_wait=lambda msg: print(msg, file=sys.stderr))
+    if "bar" in bar:
+        bar["bar"].close()
+    print(f"index: {summary.line()}", file=sys.stderr)
+    warnings.extend(f"skipped {failure}" for failure in summary.failures)
+
+
+def _warn(message: str, warnings: list[str]) -> None:
+    warnings.append(message)
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.cli import settings_from_args
+    from assistant.evaluation.compare import compare, load_report
+    from assistant.evaluation.questions import load_questions
+
+    questions = load_questions(args.questions)  # every line checked before any work
+    previous = load_report(args.compare) if args.compare else None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise AssistantError(f"--out {out} is a file; give a directory")
+    if args.top_k is not None and args.top_k < 1:
+        raise AssistantError("--top-k must be at least 1")
+    missing = [p for p in args.articles if not Path(p).exists()]
+    if missing:
+        raise AssistantError(f"--articles: no such file or folder: {', '.join(missing)}")
+    settings = settings_from_args(args)
+
+    from tqdm import tqdm
+
+    from assistant.evaluation.report import build_report, summary_table, write_reports
+    from assistant.evaluation.runner import run as run_questions
+    from assistant.evaluation.runner import unknown_evidence
+    from assistant.evaluation.scoring import check_bounds, score_question
+    from assistant.factory import build_assistant, quiet_environment
+
+    quiet_environment()
+    assistant = build_assistant(settings)
+    warnings: list[str] = []
+    if args.articles:
+        _index(assistant, args.articles, warnings)
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
+    if assistant.store.count() == 0:
+        raise AssistantError("the index is empty; pass --articles PATH... or run `assistant index` first")
+    unknown = unknown_evidence(assistant, questions)
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
+        _warn(f"{len(unknown)} evidence id(s) are not in the index: {shown}", warnings)
+
+    rows = []
+    with tqdm(total=len(questions), desc="asking", unit="question", file=sys.stderr) as bar:
+        for question, observation in zip(questions, run_questions(assistant, questions, settings.top_k)):
+            rows.append(score_question(question, observation))
+            bar.update()
+    stats = assistant.stats()
+    backend = ",".join(sorted({r["backend"] for r in rows})) or assistant.answerer.name
+    label = getattr(settings, "llm_label", "") or _answerer_model(assistant.answerer)
+    report = build_report(
+        rows, questions_file=args.questions, settings=report_settings(settings), backend=backend,
+        answerer_model=label if label != backend else "", embedding_model=stats.get("embedding_model", ""),
+        index={"articles": stats.get("articles"), "chunks": stats.get("chunks"), "store": stats.get("store"),
+               "collection": stats.get("collection")},
+        warnings=warnings,
+    )
+    if previous is not None:
+        report["compare"] = compare(previous, report, against=str(args.compare))
+    paths = write_reports(report, out)
+    print(summary_table(report))
+    print(f"reports: {', '.join(str(p) for p in paths)}")
+    bounds = [(n, v, True) for n, v in args.fail_under] + [(n, v, False) for n, v in args.fail_over]
+    failures = check_bounds(report["summary"], bounds)
+    for failure in failures:
+        print(f"error: {failure}", file=sys.stderr)
+    return EXIT_FAILED if failures else EXIT_OK

@@ -1,0 +1,50 @@
+"""Runs a question set through the assistant: one `Assistant.ask` per question, timed, in order.
+
+Answers come from exactly the path `assistant ask` uses (same settings, same top-k). The retrieval metrics
+need a deeper ranking than the few passages an answer uses, so when top-k is below `PROBE_DEPTH` the
+retriever is also asked once more, alone and untimed, for `PROBE_DEPTH` passages (the fused ranking does
+not depend on how many passages are asked for, so its head is what the answerer saw). It does not score
+or write anything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from assistant.evaluation.questions import Question
+from assistant.evaluation.scoring import Observation
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+
+PROBE_DEPTH = 20  # passages ranked for the retrieval metrics (enough for ten distinct articles, mostly)
+
+
+def indexed_article_ids(assistant: Assistant) -> set[str]:
+    return set(assistant.store.lexical().article_chunk_counts())
+
+
+def unknown_evidence(assistant: Assistant, questions: Sequence[Question]) -> list[str]:
+    """Evidence ids the index does not hold, sorted."""
+    known = indexed_article_ids(assistant)
+    return sorted({e for q in questions for e in q.evidence_ids} - known)
+
+
+def observe(assistant: Assistant, question: Question, top_k: int) -> Observation:
+    started = time.perf_counter()
+    answer = assistant.ask(question.question, top_k=top_k)
+    latency_ms = (time.perf_counter() - started) * 1000
+    if top_k >= PROBE_DEPTH:
+        ranking = tuple(p.chunk.article_id for p in answer.passages)
+    else:
+        probe = assistant.retriever.retrieve(question.question, PROBE_DEPTH)
+        ranking = tuple(p.chunk.article_id for p in probe.passages)
+    return Observation(answer, ranking, latency_ms)
+
+
+def run(assistant: Assistant, questions: Sequence[Question], top_k: int) -> Iterator[Observation]:
+    """Yield one observation per question, in order (wrap in a progress bar to show progress)."""
+    for question in questions:
+        yield observe(assistant, question, top_k)

@@ -1,0 +1,229 @@
+"""The store and indexer behaviours crash safety and concurrent use rest on, each shown failing before its
+fix: a write cut short is completed without rewriting stored chunks, readers do not trust a generation
+whose write never finished, a writer's BM25 index is not marked current over another process's changes,
+and a long-running reader (the web app) sees another process's writes in dense search, without ghosts."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.factory import build_assistant, build_store
+from index.articles import Article
+from index.embedding import HashingEmbedding
+from index.indexer import Indexer
+from index.store import ChunkStore
+from tests.conftest import SAMPLES
+from tests.reliability_support import Corpus, run_ok
+
+LONG = " ".join(f"Sentence number {i} is about harbour topic {i % 9} in some detail." for i in range(90))
+
+
+class CrashingEmbedding(HashingEmbedding):
+    """Dies like a killed process (KeyboardInterrupt is not caught anywhere) after `budget` texts."""
+
+    def __init__(self, budget: int, **kwargs):
+        super().__init__(**kwargs)
+        self._budget = [budget]
+
+    def _get_text_embeddings(self, texts):
+        if len(texts) > self._budget[0]:
+            raise KeyboardInterrupt("simulated crash")
+        self._budget[0] -= len(texts)
+        return super()._get_text_embeddings(texts)
+
+
+class InterleavingEmbedding(HashingEmbedding):
+    """Runs `events[n]` before its n-th embedding call: a callable, or an exception class to raise."""
+
+    def __init__(self, events: dict, **kwargs):
+        super().__init__(**kwargs)
+        self._events = events
+        self._calls = [0]
+
+    def _get_text_embeddings(self, texts):
+        self._calls[0] += 1
+        event = self._events.get(self._calls[0])
+        if isinstance(event, type) and issubclass(event, BaseException):
+            raise event("simulated crash")
+        if event is not None:
+            event()
+        return super()._get_text_embeddings(texts)
+
+
+class RecordingStore(ChunkStore):
+    """A real store that records every chunk id written."""
+
+    written: list[str]
+
+    def upsert(self, nodes):
+        self.__dict__.setdefault("written", []).extend(n.node_id for n in nodes)
+        return super().upsert(nodes)
+
+
+def art(article_id: str, text: str = "") -> Article:
+    return Article(id=article_id, text=text or f"Headline of {article_id}\n{LONG}", title=f"Story {article_id}")
+
+
+def indexer(store, embed=None) -> Indexer:
+    return Indexer(store, embed or HashingEmbedding(), chunk_size=64, chunk_overlap=8, batch_size=8)
+
+
+def ids(store: ChunkStore) -> set[str]:
+    return set(store.all_chunk_ids())
+
+
+def test_a_write_cut_short_is_completed_without_rewriting_stored_chunks(settings):
+    """Chroma 1.5 can make a record unreachable by vector search when its id is upserted again
+    (chroma-core/chroma#7758), so the rerun adds only the missing chunks."""
+    store = build_store(settings)
+    with pytest.raises(KeyboardInterrupt):
+        indexer(store, CrashingEmbedding(budget=12)).index_items([art("a"), art("b")])
+    before = ids(store)
+    assert 0 < len(before) < 30
+    recorder = RecordingStore(store.client, store.collection_name, embedding_model=store.embedding_model,
+                              lexical_path=None)
+    summary = indexer(recorder).index_items([art("a"), art("b")])
+    assert summary.added + summary.updated == 2
+    assert not before & set(recorder.written), "chunks already stored were written again"
+    state = recorder.all_article_states()
+    assert all(s.complete(next(iter(s.chunks))) for s in state.values()) and set(state) == {"a", "b"}
+    assert set(recorder.lexical().slot_of) == ids(recorder)
+
+
+def test_a_stored_chunk_that_differs_is_replaced(settings):
+    """Same id, other text (e.g. the chunker changed between the crash and the rerun): written afresh."""
+    store = build_store(settings)
+    with pytest.raises(KeyboardInterrupt):
+        indexer(store, CrashingEmbedding(budget=8)).index_items([art("a")])
+    [victim] = store.get_chunks(sorted(ids(store))[:1])
+    got = store.collection.get(ids=[victim.chunk_id], include=["embeddings", "metadatas"])
+    store.collection.delete(ids=[victim.chunk_id])
+    store.collection.add(ids=[victim.chunk_id], embeddings=[list(got["embeddings"][0])],
+                         metadatas=got["metadatas"], documents=["tampered text"])
+    indexer(store).index_items([art("a")])
+    [fixed] = store.get_chunks([victim.chunk_id])
+    assert fixed.text != "tampered text" and fixed.text == art("a").text[fixed.start:fixed.end]
+
+
+def test_readers_keep_syncing_while_a_write_is_unfinished(settings):
+    """A reader that synced while a write was under way must not trust that generation: the writer went
+    on writing after the sync and then died, so the generation never moved again."""
+    reader = build_store(settings)
+    writer = build_store(settings)
+    indexer(writer).index_items([art("a")])
+    assert set(reader.lexical().slot_of) == ids(writer)
+    # Embedding call 3: a question arrives (the reader syncs); call 6: the writer dies.
+    embed = InterleavingEmbedding({3: lambda: reader.lexical(), 6: KeyboardInterrupt})
+    with pytest.raises(KeyboardInterrupt):
+        indexer(writer, embed).index_items([art("b"), art("c")])
+    assert set(reader.lexical().slot_of) == ids(writer), "reader trusted a generation mid-write"
+    assert writer.state()[1], "an unfinished write must stay visible in the metadata"
+    indexer(writer).index_items([art("b"), art("c")])  # the rerun completes and clears the mark
+    assert not writer.state()[1]
+    assert set(reader.lexical().slot_of) == ids(writer)
+
+
+def test_a_writer_does_not_mark_a_stale_bm25_index_current(settings):
+    mine = build_store(settings)
+    other = build_store(settings)
+    indexer(mine).index_items([art("a"), art("x")])
+    assert len(mine.lexical()) == len(ids(mine))  # loaded and current
+    indexer(other).index_items([art("b")])  # another writer, unseen by `mine`'s BM25 index so far
+    indexer(mine).remove(["x"])  # then `mine` writes
+    assert set(mine.lexical().slot_of) == ids(mine), "BM25 index lost another writer's chunks"
+    assert mine.lexical().article_chunk_counts().keys() == {"a", "b"}
+
+
+@pytest.mark.slow
+def test_a_long_running_reader_sees_another_processs_writes(settings, tmp_path):
+    """The web app keeps one embedded client; `assistant index`/`remove` in a terminal must show up in its
+    dense search, and chunks they deleted must not come back as empty passages."""
+    corpus = Corpus.generate(40, seed=11, n_markdown=0)
+    paths = corpus.write(tmp_path / "input")
+    app = build_assistant(settings)
+    app.index(paths)
+    query = app.embed_model.get_query_embedding("council river election budget")
+    before = app.store.dense_search(query, 50)
+    assert len(before) == 50
+
+    victims = sorted({c.article_id for c, _ in before})[:10]
+    run_ok(["remove", *victims], settings.data_dir)
+    for aid in victims:
+        del corpus.articles[aid]
+    changed = corpus.mutate(update=10, add=10)
+    paths = corpus.write(tmp_path / "input")
+    run_ok(["index", *map(str, paths)], settings.data_dir)
+
+    stored = ids(app.store)
+    after = app.store.dense_search(query, 200)
+    assert after and all(c.article_id and c.text for c, _ in after), "ghost hits of deleted chunks"
+    assert {c.chunk_id for c, _ in after} <= stored
+    assert not {c.article_id for c, _ in after} & set(victims)
+    seen_new = {c.article_id for c, _ in after} & set(changed["added"] + changed["updated"])
+    assert seen_new, "dense search does not see what another process indexed"
+    answer = app.ask("council river election budget")
+    assert answer.passages and all(p.chunk.chunk_id in stored for p in answer.passages)
+
+
+def test_an_article_repeating_itself_does_not_hide_other_articles_from_vector_search(settings):
+    """Hundreds of identical chunks (one sentence repeated) cut HNSW's graph so that other articles' chunks
+    were no longer reachable by any query; an article's repeated chunks are now stored once."""
+    app = build_assistant(settings)
+    app.index([SAMPLES])
+    spam = Article(id="spam", title="Spam", text="Buy cheap watches today at the harbour market. " * 12_000)
+    app.indexer.index_items([spam])
+    n = app.store.count()
+    everything = app.store.dense_search(app.embed_model.get_query_embedding("harbour council"), n)
+    found = {c.chunk_id for c, _ in everything}
+    hidden = {c.article_id for c in app.store.get_chunks(sorted(ids(app.store) - found))}
+    assert not hidden - {"spam"}, f"chunks of {sorted(hidden)} are unreachable by any query"
+    assert n < 40, f"{n} chunks: the repeats were stored"
+
+
+def test_a_bm25_index_loaded_during_our_own_write_is_synced(settings):
+    """Loaded from disk halfway through this process's write, the BM25 index missed the batches already
+    written, so it must not be taken as following the write."""
+    first = build_store(settings)
+    indexer(first).index_items([art("a")])
+    first.lexical()  # saved to disk, current
+    app = build_store(settings)  # a fresh process-like store; its BM25 index is not loaded yet
+    embed = InterleavingEmbedding({3: lambda: app.lexical()})
+    indexer(app, embed).index_items([art("b"), art("c")])
+    assert set(app.lexical().slot_of) == ids(app)
+
+
+def test_a_rerun_with_nothing_left_to_do_clears_the_unfinished_mark(settings):
+    """Killed after its last change but before it could say so: the rerun finds nothing to write, and must
+    still mark the index whole, or readers would re-sync on every question and the app never reload."""
+    store = build_store(settings)
+    indexer(store).index_items([art("a")])
+    store.bump_generation()  # a writer that died right after this (or after its last write)
+    assert store.state()[1]
+    summary = indexer(store).index_items([art("a")])
+    assert summary.unchanged == 1 and not store.state()[1]
+
+
+def test_a_remove_cut_short_between_deletes_is_finished_by_the_rerun(settings):
+    """`assistant remove` / the Library's Delete, killed between two of Chroma's delete calls."""
+    store = build_store(settings)
+    indexer(store).index_items([art("a"), art("b"), art("c")])
+    keep = set(store.article_states(["c"])["c"].ids_except(None))
+    store.max_batch = 5  # as if Chroma took 5 ids per call: the delete takes several calls
+    real_delete = store.collection.delete
+    calls = [0]
+
+    def dying_delete(**kwargs):
+        calls[0] += 1
+        if calls[0] == 3:
+            raise KeyboardInterrupt("simulated kill between deletes")
+        return real_delete(**kwargs)
+
+    store.collection.delete = dying_delete
+    with pytest.raises(KeyboardInterrupt):
+        indexer(store).remove(["a", "b"])
+    assert store.state()[1] and 0 < len(ids(store) - keep)  # partly deleted, marked unfinished
+    rerun = build_store(settings)
+    left = set(rerun.article_states(["a", "b"]))
+    assert left and set(indexer(rerun).remove(["a", "b"])) == left
+    assert ids(rerun) == keep and not rerun.state()[1]
+    assert set(rerun.lexical().slot_of) == keep
