@@ -82,6 +82,7 @@ class ExtractiveAnswerer:
         min_score: float = 0.3,
         min_similarity: float = 0.3,
         keep_ratio: float = 0.8,
+        corroborate_ratio: float = 0.7,
     ) -> None:
         self.embed_texts = embed_texts
         self.idf = idf
@@ -91,6 +92,7 @@ class ExtractiveAnswerer:
         self.min_score = min_score
         self.min_similarity = min_similarity
         self.keep_ratio = keep_ratio
+        self.corroborate_ratio = corroborate_ratio
 
     # ------------------------------------------------------------------ scoring
 
@@ -173,13 +175,14 @@ class ExtractiveAnswerer:
         chosen: list[_Sentence] = [ranked[0]]
         texts = {_norm(ranked[0].text)}
         for sentence in ranked[1:]:
-            if len(chosen) >= self.max_sentences or sentence.score < self.keep_ratio * best:
+            if len(chosen) >= self.max_sentences:
                 break
-            if _norm(sentence.text) in texts:
+            # Another outlet saying it too is worth citing at a slightly lower bar (corroboration).
+            new_article = all(c.passage.chunk.article_id != sentence.passage.chunk.article_id for c in chosen)
+            bar = (self.corroborate_ratio if new_article else self.keep_ratio) * best
+            same_article = sum(c.passage.chunk.article_id == sentence.passage.chunk.article_id for c in chosen)
+            if sentence.score < bar or _norm(sentence.text) in texts or same_article >= 2:
                 continue
-            same_chunk = [c for c in chosen if c.passage.chunk.chunk_id == sentence.passage.chunk.chunk_id]
-            if same_chunk and not any(_adjacent(c, sentence) for c in same_chunk):
-                continue  # one contiguous quote per passage
             chosen.append(sentence)
             texts.add(_norm(sentence.text))
         return chosen
@@ -260,29 +263,36 @@ def _adjacent(a: _Sentence, b: _Sentence) -> bool:
 
 
 def compose(chosen: list[_Sentence]) -> Draft:
-    """Answer text in selection order; markers numbered by first use, one citation per passage."""
-    numbers: dict[str, int] = {}
-    quotes: dict[str, list[_Sentence]] = {}
-    parts: list[str] = []
+    """Answer text in selection order, each sentence followed by its marker. Sentences next to each other
+    in one passage share a citation (one contiguous quote); otherwise each gets its own, numbered by
+    first use."""
+    groups: list[list[_Sentence]] = []
+    marker_of: list[int] = []
     for sentence in chosen:
-        chunk_id = sentence.passage.chunk.chunk_id
-        if chunk_id not in numbers:
-            numbers[chunk_id] = len(numbers) + 1
-            quotes[chunk_id] = []
-        quotes[chunk_id].append(sentence)
+        for i, group in enumerate(groups):
+            if group[0].passage.chunk.chunk_id == sentence.passage.chunk.chunk_id and any(
+                _adjacent(member, sentence) for member in group
+            ):
+                group.append(sentence)
+                marker_of.append(i + 1)
+                break
+        else:
+            groups.append([sentence])
+            marker_of.append(len(groups))
+    parts: list[str] = []
+    for sentence, n in zip(chosen, marker_of):
         text = " ".join(sentence.text.split())
         if text[-1] not in ".!?\"'\u201d\u2019)":
             text += "."
-        parts.append(f"{text} [{numbers[chunk_id]}]")
+        parts.append(f"{text} [{n}]")
     citations = []
-    for chunk_id, n in numbers.items():
-        used = quotes[chunk_id]
-        chunk = used[0].passage.chunk
-        start, end = min(s.start for s in used), max(s.end for s in used)
+    for n, group in enumerate(groups, start=1):
+        chunk = group[0].passage.chunk
+        start, end = min(s.start for s in group), max(s.end for s in group)
         citations.append(Citation(
             n=n, article_id=chunk.article_id, title=chunk.title, source=chunk.source, url=chunk.url,
             published_at=chunk.published_at, text=chunk.text,
             quote=chunk.text[start - chunk.start : end - chunk.start], start=start, end=end,
-            passage_start=chunk.start, passage_end=chunk.end, chunk_id=chunk_id,
+            passage_start=chunk.start, passage_end=chunk.end, chunk_id=chunk.chunk_id,
         ))
     return Draft(" ".join(parts), False, tuple(citations))

@@ -38,7 +38,7 @@ def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K,
 
 class HybridRetriever:
     def __init__(self, store: ChunkStore, embed_model: BaseEmbedding, *, candidates: int = 40,
-                 max_per_article: int = 3) -> None:
+                 max_per_article: int = 2) -> None:
         self.store = store
         self.embed_model = embed_model
         self.candidates = candidates

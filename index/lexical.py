@@ -56,7 +56,17 @@ def _stem(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Terms for lexical matching: accent-folded words and numbers ("1,000" -> "1000"), no stopwords."""
     text = _DIGIT_GROUP.sub("", normalize(text))
-    return [_stem(w) for w in _WORD.findall(text) if w not in STOPWORDS]
+    terms: list[str] = []
+    for word in _WORD.findall(text):
+        if word in STOPWORDS:
+            continue
+        terms.append(_stem(word))
+        # Demonyms also match their country: "Iranian" -> "iran", "Venezuelan" -> "venezuela".
+        if len(word) >= 6 and word.endswith("ian"):
+            terms.append(word[:-3])
+        if len(word) >= 6 and word.endswith("an"):
+            terms.append(word[:-1])
+    return terms
 
 
 def _locked(method):
@@ -82,7 +92,7 @@ class LexicalDoc:
 class LexicalIndex:
     """Incremental BM25 (k1=1.2, b=0.75) with tombstones and periodic compaction."""
 
-    VERSION = 3  # bump when tokenization or layout changes: old caches are rebuilt
+    VERSION = 4  # bump when tokenization or layout changes: old caches are rebuilt
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
