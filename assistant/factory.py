@@ -168,7 +168,7 @@ def build_answerer(settings: Settings, assistant: Assistant, llm: Any = None) ->
     return GenerativeAnswerer(
         llm, name=settings.llm_label, prompt=prompt, fallback=assistant.answerer,
         embed_texts=assistant.embed_model.get_text_embedding_batch,
-        idf=lambda term: store.lexical().idf(term), where=where, timeout=settings.llm_timeout,
+        idf=lambda term: store.lexical_snapshot().idf(term), where=where, timeout=settings.llm_timeout,
         max_passages=settings.top_k, require_finish=settings.llm == "openai",
         bounds=Bounds.for_embedding(settings.embedding),
     )

@@ -51,7 +51,7 @@ class Assistant:
         self.retriever = HybridRetriever(store, embed_model, candidates=settings.candidates)
         self.answerer: Answerer = answerer or ExtractiveAnswerer(
             embed_texts=embed_model.get_text_embedding_batch,
-            idf=lambda term: self.store.lexical().idf(term),
+            idf=lambda term: self.store.lexical_snapshot().idf(term),
         )
         self.indexer = Indexer(
             store, embed_model, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,

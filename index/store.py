@@ -401,6 +401,11 @@ class ChunkStore:
                     self.save_lexical_locked()
             return self._lexical
 
+    def lexical_snapshot(self) -> LexicalIndex:
+        """The BM25 index as last synced (by `lexical()`, which retrieval calls once per question), without
+        another round trip to Chroma: for statistics such as idf while answering that same question."""
+        return self._lexical if self._lexical is not None else self.lexical()
+
     def _sync_lexical(self, lexical: LexicalIndex) -> None:
         stored = set(self.all_chunk_ids())
         lexical.remove([cid for cid in list(lexical.slot_of) if cid not in stored])
