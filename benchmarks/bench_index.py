@@ -23,6 +23,7 @@ our `Indexer`, back to back, and reports the time ratio.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pipeline-batch", type=int, default=32,
                    help="chunks the Indexer embeds and writes per step (the assistant uses 32)")
     p.add_argument("--torch-threads", type=int, help="torch.set_num_threads (default: torch's choice)")
+    p.add_argument("--keep-data", action="store_true", help="keep the temporary Chroma stores")
     p.add_argument("--json", help="also write the results to this file")
     return p
 
@@ -103,6 +105,15 @@ def fresh_store(root: Path, name: str):
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     offline_env()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-index-"))
+    try:
+        return run(args, tmp)
+    finally:
+        if not args.keep_data:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, tmp: Path) -> int:
     import torch
 
     if args.torch_threads:
@@ -124,7 +135,6 @@ def main(argv=None) -> int:
     st_model.encode(["warm up the model"] * 8, batch_size=args.batch_size)
     embed = make_timed_embedding(model)
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-index-"))
     store, _ = fresh_store(tmp, "ours")
     indexer = Indexer(store, embed, chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap,
                       batch_size=args.pipeline_batch)

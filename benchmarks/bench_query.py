@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--torch-threads", type=int, help="torch.set_num_threads (default: torch's choice)")
     p.add_argument("--no-incremental", action="store_true", help="skip the 10-new-articles measurement")
+    p.add_argument("--keep-data", action="store_true", help="keep the temporary index")
     p.add_argument("--json", help="also write the results to this file")
     return p
 
@@ -168,6 +170,15 @@ def summary(ms: list[float]) -> dict:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     offline_env()
+    data = Path(tempfile.mkdtemp(prefix="bench-query-"))
+    try:
+        return run(args, data)
+    finally:
+        if not args.keep_data:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def run(args, data: Path) -> int:
     import torch
 
     if args.torch_threads:
@@ -199,7 +210,6 @@ def main(argv=None) -> int:
     print(f"dev corpus: {len(articles)} articles, {len(dev)} chunks; embedded {len(base_idx)} base chunks in "
           f"{vectors.seconds:.1f} s")
 
-    data = Path(tempfile.mkdtemp(prefix="bench-query-"))
     settings = Settings(data_dir=data, embedding="minilm", index_samples_on_start=False, top_k=args.top_k)
     client = build_chroma_client(settings)
     store = ChunkStore(client, settings.collection_name, embedding_model="minilm-l6-v2",

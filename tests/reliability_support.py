@@ -324,8 +324,12 @@ def assert_exact(data_dir: Path, paths: list[Path], *, context: str = "", allow_
     assert set(snap.vectors) == got, f"vector segment disagrees with the records{where}"
     embed = HashingEmbedding()
     texts = [f"{snap.meta[cid].get('title')}\n{snap.texts[cid]}" for cid in snap.ids]
-    for cid, vector in zip(snap.ids, embed.get_text_embedding_batch(texts)):
-        assert np.allclose(snap.vectors[cid], vector, atol=1e-5), f"vector of {cid} is not its text's{where}"
+    expected = dict(zip(snap.ids, embed.get_text_embedding_batch(texts)))
+    for cid, vector in expected.items():
+        if not np.allclose(snap.vectors[cid], vector, atol=1e-5):
+            owner = [o for o, v in expected.items() if np.allclose(snap.vectors[cid], v, atol=1e-5)]
+            raise AssertionError(f"vector of {cid} ({snap.meta[cid].get('article_id')}) is not its text's{where}; "
+                                 f"it is the vector of {owner or 'no stored chunk'}")
     # HNSW is approximate: with these near-duplicate texts even a clean build can leave a node or two that
     # no query reaches (and re-upserting existing ids makes more, chroma-core/chroma#7758). Allow 1 %,
     # not counting chunks whose vector a reachable chunk has too (an article repeating one word).

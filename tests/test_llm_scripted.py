@@ -20,7 +20,8 @@ from tests.conftest import SEEDS, free_port, run_cli
 from tests.llm_stub import Reply, StubServer, passage_count, passage_number, system_prompt, user_prompt
 
 QUESTION = "What did Venezuela ask Iran for?"
-TIMEOUT = 2.0
+TIMEOUT = 30.0  # generous: a busy machine must not turn a scripted answer into a timeout
+SHORT = 2.0  # for the tests that make the server late on purpose
 
 pytestmark = pytest.mark.slow
 
@@ -89,6 +90,7 @@ def test_wrong_citation_is_moved_to_the_passage_that_supports_the_sentence(assis
 
     stub.then(Reply(reply))
     final = assistant.ask(QUESTION)
+    assert final.backend == "openai:scripted", final.notice
     assert final.sentences[0].verified and final.sentences[0].citations == (1,)
     (citation,) = final.citations
     text = citation.text.lower()
@@ -107,6 +109,7 @@ def test_unsupported_sentence_is_flagged_and_first_use_renumbering(assistant, st
 
     stub.then(Reply(reply))
     final = assistant.ask(QUESTION)
+    assert final.backend == "openai:scripted", final.notice
     flags = [s.verified for s in final.sentences]
     assert flags[1] is True and flags[2] is False, final.sentences
     assert final.sentences[2].citations == ()
@@ -151,8 +154,8 @@ def test_article_with_injected_instructions_stays_fenced_as_data(hashing_assista
 @pytest.mark.parametrize("reply", [
     pytest.param(Reply(mode="status", status=500), id="http-500"),
     pytest.param(Reply(mode="status", status=401), id="http-401"),
-    pytest.param(Reply(mode="delay", seconds=TIMEOUT + 3), id="timeout-before-answer"),
-    pytest.param(Reply("Venezuela asked Iran for drones [1]. More.", mode="stall", seconds=TIMEOUT + 3),
+    pytest.param(Reply(mode="delay", seconds=SHORT + 3), id="timeout-before-answer"),
+    pytest.param(Reply("Venezuela asked Iran for drones [1]. More.", mode="stall", seconds=SHORT + 3),
                  id="stall-mid-stream"),
     pytest.param(Reply("Venezuela asked Iran for drones able to fly 1,000 km [1]. It also wanted scramblers.",
                        mode="cut"), id="cut-off-stream"),
@@ -166,13 +169,16 @@ def test_endpoint_failures_fall_back_to_the_extractive_answer(seeded_minilm_assi
     url = stub.url if reply is not None else f"http://127.0.0.1:{free_port()}/v1"
     if reply is not None:
         stub.then(reply)
-    assistant = llm_assistant(seeded_minilm_assistant, url)
+    timeout = SHORT if reply is not None and reply.mode in ("delay", "stall") else TIMEOUT
+    assistant = llm_assistant(seeded_minilm_assistant, url, llm_timeout=timeout)
     expected = seeded_minilm_assistant.ask(QUESTION)
     started = time.monotonic()
     partials = list(assistant.ask_stream(QUESTION))
     elapsed = time.monotonic() - started
     final = partials[-1]
-    assert elapsed < TIMEOUT + 10, f"took {elapsed:.1f} s with a {TIMEOUT} s timeout"
+    if timeout == SHORT:
+        assert "did not answer within 2 s" in final.notice, final.notice
+    assert elapsed < timeout + 15, f"took {elapsed:.1f} s with a {timeout} s timeout"
     assert final.backend == "extractive"
     assert final.notice and "\n" not in final.notice and len(final.notice) < 300, final.notice
     assert final.notice.endswith("showing the extractive answer instead")
@@ -182,7 +188,7 @@ def test_endpoint_failures_fall_back_to_the_extractive_answer(seeded_minilm_assi
 
 @pytest.mark.parametrize("reply,needle", [
     (Reply(mode="status", status=500), "HTTP 500"),
-    (Reply(mode="delay", seconds=TIMEOUT + 3), "did not answer within"),
+    (Reply(mode="delay", seconds=SHORT + 3), "did not answer within"),
     (Reply("Venezuela asked Iran for drones [1]. And", mode="cut"), "cut off"),
     (None, "cannot reach"),
 ])
@@ -190,7 +196,8 @@ def test_notice_says_what_went_wrong(seeded_minilm_assistant, stub, reply, needl
     url = stub.url if reply is not None else f"http://127.0.0.1:{free_port()}/v1"
     if reply is not None:
         stub.then(reply)
-    final = llm_assistant(seeded_minilm_assistant, url).ask(QUESTION)
+    timeout = SHORT if reply is not None and reply.mode == "delay" else TIMEOUT
+    final = llm_assistant(seeded_minilm_assistant, url, llm_timeout=timeout).ask(QUESTION)
     assert needle in final.notice, final.notice
 
 
@@ -257,7 +264,7 @@ def indexed_seeds():
 def test_cli_ask_streams_the_llm_answer_with_sources(stub, indexed_seeds):
     sentence = "Venezuela told an Iranian official it needed GPS scramblers and drones with 1,000 km range"
     stub.default = Reply(lambda body: f"{sentence} [{passage_number(body, 'GPS scramblers')}].")
-    env = {"ASSISTANT_LLM_URL": stub.url, "ASSISTANT_LLM_MODEL": "scripted", "ASSISTANT_LLM_TIMEOUT": "5"}
+    env = {"ASSISTANT_LLM_URL": stub.url, "ASSISTANT_LLM_MODEL": "scripted", "ASSISTANT_LLM_TIMEOUT": "30"}
     done = run_cli("ask", QUESTION, "--embedding", "hashing", "--llm", "openai", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"{sentence}. [1]"), done.stdout

@@ -156,7 +156,7 @@ def test_killed_remove_recovers(tmp_path):
     run_ok(["index", *map(str, paths)], data)
     expected = 6.0
     for trial in range(trials(2, 10)):
-        victims = rng.sample(sorted(corpus.articles), rng.randint(20, 80))
+        victims = rng.sample(sorted(corpus.articles), min(rng.randint(20, 80), len(corpus.articles) // 4))
         _kill(rng, ["remove", *victims], data, expected_seconds=expected)
         started = time.monotonic()
         rerun = run(["remove", *victims], data)
