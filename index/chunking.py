@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.sentences import Span, split_sentences
+
+# Bump when the chunker's output changes for the same input: stored articles then get re-chunked.
+CHUNKER_VERSION = 2
 from index.tokens import get_encoding
 
 

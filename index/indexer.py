@@ -98,7 +98,7 @@ class Indexer:
         self.lock_wait = lock_wait
 
     def fingerprint(self, article: Article) -> str:
-        key = f"{article.content_hash}|{self.chunk_size}|{self.chunk_overlap}"
+        key = f"{article.content_hash}|{self.chunk_size}|{self.chunk_overlap}|{CHUNKER_VERSION}"
         return hashlib.sha256(key.encode()).hexdigest()
 
     def _locked(self, on_wait: Callable[[str], None] | None):
