@@ -21,7 +21,7 @@ from pathlib import Path
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from index.articles import Article, LoadFailure, read_articles
-from index.chunking import ChunkSpan, chunk_text
+from index.chunking import CHUNKER_VERSION, ChunkSpan, chunk_text
 from index.lock import write_lock
 from index.store import ChunkStore, StoredChunk, chunk_id_for, make_node
 
