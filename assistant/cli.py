@@ -86,10 +86,10 @@ def _assistant(args: argparse.Namespace):
     return build_assistant(settings_from_args(args))
 
 
-def cmd_index(args: argparse.Namespace) -> int:
+def index_with_progress(assistant, paths: Sequence[str], *, prune: bool = False):
+    """Run a reindex with a terminal progress bar on stderr; returns the IndexSummary."""
     from tqdm import tqdm
 
-    assistant = _assistant(args)
     bar: dict[str, tqdm] = {}
 
     def progress(done: int, total: int, desc: str) -> None:
@@ -98,10 +98,15 @@ def cmd_index(args: argparse.Namespace) -> int:
         bar["bar"].n = done
         bar["bar"].refresh()
 
-    summary = assistant.index(args.paths, prune=args.prune, progress=progress,
+    summary = assistant.index(paths, prune=prune, progress=progress,
                               on_wait=lambda msg: print(msg, file=sys.stderr))
     if "bar" in bar:
         bar["bar"].close()
+    return summary
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    summary = index_with_progress(_assistant(args), args.paths, prune=args.prune)
     for failure in summary.failures:
         print(f"warning: skipped {failure}", file=sys.stderr)
     for note in summary.notes:

@@ -76,19 +76,9 @@ def _answerer_model(answerer: object) -> str:
 
 
 def _index(assistant, paths: list[str], warnings: list[str]) -> None:
-    from tqdm import tqdm
+    from assistant.cli import index_with_progress
 
-    bar: dict[str, tqdm] = {}
-
-    def progress(done: int, total: int, desc: str) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, disable=total == 0)
-        bar["bar"].n = done
-        bar["bar"].refresh()
-
-    summary = assistant.index(paths, progress=progress, on_wait=lambda msg: print(msg, file=sys.stderr))
-    if "bar" in bar:
-        bar["bar"].close()
+    summary = index_with_progress(assistant, paths)
     print(f"index: {summary.line()}", file=sys.stderr)
     warnings.extend(f"skipped {failure}" for failure in summary.failures)
 
