@@ -3,6 +3,7 @@ model (loaded once per session) and a real `chroma run` server on a free loopbac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -98,6 +99,36 @@ def wait_for_port(port: int, timeout: float = 60.0, proc: subprocess.Popen | Non
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
 
 
+def stop_process(proc: subprocess.Popen, grace: float = 15) -> None:
+    """Terminate a server we started; kill it if it does not exit within `grace` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@contextlib.contextmanager
+def running_app(data: Path, *, embedding: str, timeout: float):
+    """`python app.py` on a free loopback port with its own data directory; yields (url, env, log path).
+    Fails the test with the end of the app's log when it does not start."""
+    port = free_port()
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_EMBEDDING": embedding,
+           "ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(port)}
+    env.pop("ASSISTANT_CHROMA_URL", None)
+    log_path = data.parent / "app.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            try:
+                wait_for_port(port, timeout=timeout, proc=proc)
+            except (RuntimeError, TimeoutError) as exc:
+                pytest.fail(f"app did not start: {exc}\n{log_path.read_text()[-3000:]}")
+            yield f"http://127.0.0.1:{port}/", env, log_path
+        finally:
+            stop_process(proc)
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A real `chroma run` on a free 127.0.0.1 port; yields its URL."""
@@ -111,11 +142,7 @@ def chroma_server(tmp_path_factory):
         wait_for_port(port, proc=proc)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 

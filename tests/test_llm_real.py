@@ -21,7 +21,7 @@ import pytest
 
 from assistant.factory import build_assistant
 from index.articles import Article, read_articles
-from tests.conftest import SAMPLES, SEEDS, free_port, run_cli, wait_for_port
+from tests.conftest import SAMPLES, SEEDS, free_port, run_cli, stop_process, wait_for_port
 
 pytestmark = pytest.mark.slow
 MODEL_ALIAS = "gemma3-270m"
@@ -78,11 +78,7 @@ def llama_server(gguf, tmp_path_factory):
                 pytest.fail(f"llama_cpp.server did not come up: {exc}\n{log_path.read_text()[-2000:]}")
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
 
 
 def _wait_for_model(url: str, deadline: float) -> None:

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.conftest import ROOT, free_port, run_cli, wait_for_port
+from tests.conftest import ROOT, free_port, run_cli, running_app
 
 pytestmark = pytest.mark.slow
 QUESTION = "What did Venezuela ask Iran for?"
@@ -23,22 +20,8 @@ QUESTION = "What did Venezuela ask Iran for?"
 def app(tmp_path_factory):
     """`python app.py` with its own data directory; yields (url, env, log path)."""
     data = tmp_path_factory.mktemp("ui-api") / "data"
-    port = free_port()
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_EMBEDDING": "hashing",
-           "ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(port)}
-    env.pop("ASSISTANT_CHROMA_URL", None)
-    log_path = data.parent / "app.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for_port(port, timeout=180, proc=proc)
-            yield f"http://127.0.0.1:{port}/", env, log_path
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with running_app(data, embedding="hashing", timeout=180) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,13 @@ payloads that executes nothing; and no request leaving the machine. Screenshots:
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, TEST_OUTPUT, free_port, wait_for_port
+from tests.conftest import TEST_OUTPUT, running_app
 
 pytestmark = pytest.mark.slow
 
@@ -58,25 +55,8 @@ Organisers said the Zorblat harbour gala drew 12,000 visitors <img src=x onerror
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     data = tmp_path_factory.mktemp("ui-e2e") / "data"
-    port = free_port()
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_HOST": "127.0.0.1",
-           "ASSISTANT_PORT": str(port), "ASSISTANT_EMBEDDING": "minilm"}
-    env.pop("ASSISTANT_CHROMA_URL", None)
-    log_path = data.parent / "app.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            try:
-                wait_for_port(port, timeout=300, proc=proc)
-            except (RuntimeError, TimeoutError) as exc:
-                pytest.fail(f"app did not start: {exc}\n{log_path.read_text()[-3000:]}")
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with running_app(data, embedding="minilm", timeout=300) as (url, _env, _log):
+        yield url.rstrip("/")
 
 
 @pytest.fixture(scope="module")
