@@ -4,7 +4,10 @@
 `ExtractiveAnswerer` is the default and needs no LLM: it scores the sentences of the retrieved passages
 against the question (idf-weighted term coverage plus embedding similarity), keeps the best few, and
 writes them as the answer, each followed by the marker of the passage it was quoted from. When no sentence
-is relevant enough it abstains and cites nothing.
+is relevant enough it abstains and cites nothing. Embedding sentences is the costly step at question time,
+so a fast static model (`shortlist_embed`) can rank all of them first and a model of its own
+(`sentence_embed`, an int8 copy of MiniLM) then embeds the question with only the best few (6 instead of
+16 float-MiniLM embeddings: ask p50 several times lower, see benchmarks/README.md).
 It does not retrieve (see `assistant.retrieval`) and does not render anything.
 """
 
@@ -76,6 +79,8 @@ class ExtractiveAnswerer:
         embed_texts: Callable[[list[str]], list[list[float]]] | None,
         idf: Callable[[str], float],
         *,
+        shortlist_embed: Callable[[list[str]], np.ndarray] | None = None,
+        sentence_embed: Callable[[list[str]], np.ndarray] | None = None,
         max_sentences: int = 3,
         passages_considered: int = 5,
         sentences_embedded: int = 16,
@@ -86,6 +91,11 @@ class ExtractiveAnswerer:
     ) -> None:
         self.embed_texts = embed_texts
         self.idf = idf
+        # Both take texts and return unit rows, and embed the question together with the sentences (their
+        # vectors are only compared with each other); without `sentence_embed`, `embed_texts` embeds the
+        # sentences and they are compared with the retrieval's query embedding.
+        self.shortlist_embed = shortlist_embed
+        self.sentence_embed = sentence_embed
         self.max_sentences = max_sentences
         self.passages_considered = passages_considered
         self.sentences_embedded = sentences_embedded
@@ -127,10 +137,32 @@ class ExtractiveAnswerer:
                 sentence.coverage += 0.2 if sentence.has_answer_type else 0.0
             if sentence.text.strip().rstrip(".") == chunk.title.strip().rstrip("."):
                 sentence.coverage *= 0.7  # a headline restates the topic; it rarely answers
-        # Embed only the most promising sentences (by coverage and passage rank) to keep latency low.
-        shortlist = sorted(sentences, key=lambda s: (-(s.coverage + 0.1 / s.passage.rank), s.start))
+        # Embed only the most promising sentences, to keep latency low. Without a fast model: the best by
+        # coverage and passage rank. With one: half by coverage, then the best sentence (by coverage) of
+        # each other article among the passages (another outlet may corroborate), then the best by the fast
+        # model's similarity and coverage; either ranking alone lost answers the other found (measured in
+        # benchmarks/README.md).
+        by_coverage = sorted(sentences, key=lambda s: (-(s.coverage + 0.1 / s.passage.rank), s.start))
+        shortlist = by_coverage
+        if self.shortlist_embed is not None:
+            fast = np.asarray(self.shortlist_embed([question] + [s.text for s in sentences]), dtype=np.float32)
+            keys = {id(s): 0.6 * float(sim) + 0.4 * s.coverage + 0.05 / math.sqrt(s.passage.rank)
+                    for s, sim in zip(sentences, fast[1:] @ fast[0])}
+            by_fast = sorted(sentences, key=lambda s: (-keys[id(s)], s.passage.rank, s.start))
+            picked = by_coverage[: self.sentences_embedded // 2]
+            articles = {s.passage.chunk.article_id for s in picked}
+            for sentence in by_coverage:
+                if sentence.passage.chunk.article_id not in articles and sentence.coverage > 0:
+                    articles.add(sentence.passage.chunk.article_id)
+                    picked.append(sentence)
+            shortlist = picked[: self.sentences_embedded - 2] + by_fast
+            shortlist = list({id(s): s for s in shortlist}.values())
         shortlist = shortlist[: self.sentences_embedded]
-        if self.embed_texts is not None and query_embedding is not None:
+        if self.sentence_embed is not None:
+            vectors = np.asarray(self.sentence_embed([question] + [s.text for s in shortlist]), dtype=np.float32)
+            for sentence, sim in zip(shortlist, vectors[1:] @ vectors[0]):
+                sentence.similarity = float(sim)
+        elif self.embed_texts is not None and query_embedding is not None:
             vectors = np.asarray(self.embed_texts([s.text for s in shortlist]), dtype=np.float32)
             q = np.asarray(query_embedding, dtype=np.float32)
             norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(q) or 1.0)
@@ -164,7 +196,8 @@ class ExtractiveAnswerer:
         """
         if not ranked or ranked[0].score < self.min_score:
             return []
-        if self.embed_texts is not None and ranked[0].similarity < self.min_similarity:
+        embedded = self.embed_texts is not None or self.sentence_embed is not None
+        if embedded and ranked[0].similarity < self.min_similarity:
             return []
         if ranked[0].has_answer_type is False:
             typed = [s for s in ranked if s.has_answer_type and s.score >= self.keep_ratio * ranked[0].score]

@@ -20,7 +20,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="data directory (env ASSISTANT_DATA_DIR)")
     parser.add_argument("--chroma-url", help="Chroma server http://host:port (env ASSISTANT_CHROMA_URL)")
     parser.add_argument("--collection", help="collection base name (env ASSISTANT_COLLECTION)")
-    parser.add_argument("--embedding", choices=["minilm", "hashing"], help="embedding model")
+    parser.add_argument("--embedding", choices=["minilm", "static", "hashing"],
+                        help="embedding model (static: distilled from MiniLM, for fast bulk imports)")
     parser.add_argument("--llm", choices=["extractive", "openai", "llamacpp"],
                         help="who writes answers (env ASSISTANT_LLM; see ASSISTANT_LLM_URL, ASSISTANT_LLM_MODEL)")
 

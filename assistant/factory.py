@@ -6,6 +6,9 @@ Everything else receives built objects. Each backend is imported lazily inside i
 from __future__ import annotations
 
 import os
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +44,11 @@ def build_embedding(settings: Settings) -> "BaseEmbedding":
             from index.embedding import load_minilm
 
             return load_minilm(batch_size=settings.embed_batch_size)
+        case "static":
+            from index.static_embedding import load_static
+
+            return load_static(settings.models_path, batch_size=max(settings.embed_batch_size, 256),
+                               log=lambda line: print(line, file=sys.stderr, flush=True))
         case "hashing":
             from index.embedding import HashingEmbedding
 
@@ -101,12 +109,62 @@ def build_store(settings: Settings, client: Any | None = None) -> "ChunkStore":
     )
 
 
+class LazyModel:
+    """Builds a model on first use (thread-safe), so commands that never answer (index, stats) never pay
+    for it; `Assistant.warm_up` builds it ahead of the first question in the app."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._build()
+        return self._model
+
+    def embed(self, texts: list[str]) -> Any:
+        return self.get().embed(texts)
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def build_answer_models(settings: Settings, embed_model: "BaseEmbedding") -> tuple[Any, Any]:
+    """(shortlist model, sentence model) for the extractive answerer, both lazy, or (None, None).
+
+    The static model distilled from MiniLM ranks every candidate sentence; an int8 copy of MiniLM embeds
+    the question with the best `sentences_embedded` (the float model when this PyTorch cannot quantize).
+    With the static embedding the index's own model shortlists and MiniLM is loaded on the first question.
+    Hashing (tests) and `sentence_shortlist=False` keep the plain path: the main model embeds 16 sentences.
+    """
+    if settings.embedding == "hashing" or not settings.sentence_shortlist:
+        return None, None
+    from index.embedding import QuantizedSentenceModel, SentenceModel, load_minilm
+    from index.static_embedding import load_static
+
+    def sentence_model() -> Any:
+        minilm = embed_model if settings.embedding == "minilm" else load_minilm()
+        return QuantizedSentenceModel.from_embedding(minilm) or SentenceModel(minilm)
+
+    if settings.embedding == "static":
+        shortlist: Any = embed_model
+    else:
+        shortlist = LazyModel(lambda: load_static(settings.models_path, log=_log))
+    return shortlist, LazyModel(sentence_model)
+
+
 def build_assistant(settings: Settings, *, store: "ChunkStore | None" = None,
                     embed_model: "BaseEmbedding | None" = None) -> "Assistant":
     from assistant.service import Assistant
 
-    assistant = Assistant(settings, store=store or build_store(settings),
-                          embed_model=embed_model or build_embedding(settings))
+    embed_model = embed_model or build_embedding(settings)
+    shortlist, sentence_model = build_answer_models(settings, embed_model)
+    assistant = Assistant(settings, store=store or build_store(settings), embed_model=embed_model,
+                          shortlist_model=shortlist, sentence_model=sentence_model)
     if settings.llm != "extractive":  # the extractive answerer the Assistant built stays as the fallback
         assistant.answerer = build_answerer(settings, assistant)
     return assistant

@@ -11,7 +11,7 @@ import time
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
@@ -44,20 +44,35 @@ def clean_question(question: object) -> str:
 
 class Assistant:
     def __init__(self, settings: Settings, *, store: ChunkStore, embed_model: BaseEmbedding,
-                 answerer: Answerer | None = None) -> None:
+                 answerer: Answerer | None = None, shortlist_model: Any = None,
+                 sentence_model: Any = None) -> None:
         self.settings = settings
         self.store = store
         self.embed_model = embed_model
         self.retriever = HybridRetriever(store, embed_model, candidates=settings.candidates)
+        # shortlist_model: a fast static embedding (`index.static_embedding`) that ranks every candidate
+        # sentence so only `settings.sentences_embedded` of them are embedded by sentence_model (an int8
+        # MiniLM, `index.embedding.QuantizedSentenceModel`) or, without one, by the main model
         self.answerer: Answerer = answerer or ExtractiveAnswerer(
             embed_texts=embed_model.get_text_embedding_batch,
             idf=lambda term: self.store.lexical_snapshot().idf(term),
+            shortlist_embed=shortlist_model.embed if shortlist_model is not None else None,
+            sentence_embed=sentence_model.embed if sentence_model is not None else None,
+            sentences_embedded=settings.sentences_embedded if shortlist_model is not None else 16,
         )
         self.indexer = Indexer(
             store, embed_model, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
-            batch_size=max(settings.embed_batch_size, 32), lock_path=settings.lock_path,
+            # the static model embeds 256 texts a call; writing batches that size amortises Chroma's overhead
+            batch_size=max(getattr(embed_model, "embed_batch_size", 0), settings.embed_batch_size, 32),
+            lock_path=settings.lock_path,
             lock_wait=settings.lock_wait,
         )
+        self._answer_models = [m for m in (shortlist_model, sentence_model) if m is not None]
+
+    def warm_up(self) -> None:
+        """Build the answerer's lazy models now (the app does, so the first question does not wait)."""
+        for model in self._answer_models:
+            getattr(model, "get", lambda: None)()
 
     # ------------------------------------------------------------------ asking
 

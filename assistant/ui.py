@@ -328,6 +328,7 @@ def main() -> None:
         settings = load_settings()
         options = launch_options(settings)
         assistant = build_assistant(settings)
+        assistant.warm_up()
         summary = assistant.ensure_samples()
         if summary:
             print(f"indexed the bundled samples: {summary.line()}")

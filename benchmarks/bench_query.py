@@ -5,7 +5,9 @@
 
 The index is one embedded Chroma collection (plus our BM25 index) grown in steps; at each size the
 RealTime QA dev questions are asked through `HybridRetriever.retrieve` and `Assistant.ask` (the default
-extractive answerer, real MiniLM for the question and the answer's sentences), after a warm-up. At each
+extractive answerer: real MiniLM for the question, the static model shortlisting the answer's sentences
+and MiniLM embedding the best 6), after a warm-up; `ask_no_shortlist` is the same answerer with MiniLM
+embedding 16 sentences and no shortlist (the default before the static model). At each
 size a plain llama-index retriever over the same Chroma collection and model
 (`VectorStoreIndex.from_vector_store(...).as_retriever(similarity_top_k=5)`, what its query engine calls to
 retrieve; the query engine itself needs an LLM) is timed on the same questions, interleaved.
@@ -216,6 +218,9 @@ def run(args, data: Path) -> int:
                        lexical_path=settings.lexical_path, location="bench")
     store.lexical()  # loaded before writing, so it is kept in step incrementally as the indexer would
     assistant = build_assistant(settings, store=store, embed_model=model)
+    # the same answerer without the static shortlist (MiniLM embeds 16 sentences), to show what it saves
+    full = build_assistant(settings.model_copy(update={"sentence_shortlist": False}), store=store,
+                           embed_model=model)
     llama_retriever = VectorStoreIndex.from_vector_store(
         ChromaVectorStore(chroma_collection=store.collection), embed_model=model
     ).as_retriever(similarity_top_k=args.top_k)
@@ -242,13 +247,14 @@ def run(args, data: Path) -> int:
         count = store.count()
         assert count == written == len(store.lexical()), (count, written, len(store.lexical()))
 
-        retrieve_ms, llama_ms, ask_ms = [], [], []
+        retrieve_ms, llama_ms, ask_ms, full_ms = [], [], [], []
         parts: dict[str, list[float]] = {}
         for q in questions[: args.warmup]:
             assistant.retriever.retrieve(q, args.top_k)
             llama_retriever.retrieve(q)
             assistant.ask(q)
-        for q in questions[args.warmup :]:  # interleaved, so load spikes hit all three alike
+            full.ask(q)
+        for q in questions[args.warmup :]:  # interleaved, so load spikes hit all four alike
             t0 = time.perf_counter()
             assistant.retriever.retrieve(q, args.top_k)
             t1 = time.perf_counter()
@@ -256,6 +262,8 @@ def run(args, data: Path) -> int:
             t2 = time.perf_counter()
             answer = assistant.ask(q)
             t3 = time.perf_counter()
+            full.ask(q)
+            full_ms.append((time.perf_counter() - t3) * 1000)
             retrieve_ms.append((t1 - t0) * 1000)
             llama_ms.append((t2 - t1) * 1000)
             ask_ms.append((t3 - t2) * 1000)
@@ -263,14 +271,15 @@ def run(args, data: Path) -> int:
                 parts.setdefault(key, []).append(value)
         row = {
             "size": label, "chunks": count, "build_s": round(build.wall, 1),
-            "retrieve": summary(retrieve_ms), "ask": summary(ask_ms), "llamaindex_retrieve": summary(llama_ms),
+            "retrieve": summary(retrieve_ms), "ask": summary(ask_ms),
+            "ask_no_shortlist": summary(full_ms), "llamaindex_retrieve": summary(llama_ms),
             "retrieve_ratio_llamaindex_over_ours": round(percentile(llama_ms, 0.5) / percentile(retrieve_ms, 0.5), 2),
             "ask_parts_p50_ms": {k: round(percentile(v, 0.5), 1) for k, v in parts.items()},
             "peak_rss_mb": round(peak_rss_mb()), "load": load_line(),
         }
         results["sizes"].append(row)
         print(f"\n{label}: {count} chunks (built in {build.wall:.1f} s)  {row['load']}")
-        for name in ("retrieve", "ask", "llamaindex_retrieve"):
+        for name in ("retrieve", "ask", "ask_no_shortlist", "llamaindex_retrieve"):
             print(f"  {name:20} p50 {row[name]['p50_ms']:8.1f} ms   p95 {row[name]['p95_ms']:8.1f} ms")
         print(f"  llama-index / ours retrieve p50 ratio: {row['retrieve_ratio_llamaindex_over_ours']:.2f}")
         print(f"  ask parts p50 (ms): {row['ask_parts_p50_ms']}")

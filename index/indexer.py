@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,25 +219,42 @@ class Indexer:
         if progress:
             progress(0, total, "embedding")
         # Embed and write in batches across articles; an article's stale chunks are deleted as soon as all
-        # of its new chunks are stored (`waiting` holds articles with chunks still in flight).
+        # of its new chunks are stored (`waiting` holds articles with chunks still in flight). One writer
+        # thread stores batch k while batch k+1 is embedded (both release the GIL in native code), so the
+        # Chroma write is off the critical path; at most one write is in flight, and every write has
+        # finished before this method returns or raises (the `with`), i.e. before the lock is released.
         done = 0
         batch: list[tuple[_Pending, StoredChunk]] = []
         waiting: list[tuple[int, _Pending]] = []  # (position of the article's last chunk, article)
         queued = 0
-        for item in pending:
-            for chunk in item.to_write:
-                batch.append((item, chunk))
-                queued += 1
-                if len(batch) >= self.batch_size:
-                    done += self._write_batch(batch)
-                    batch = []
-                    if progress:
-                        progress(done, total, "embedding")
-            waiting.append((queued, item))
+        in_flight: Future[int] | None = None
+
+        def settle() -> None:
+            nonlocal done, in_flight
+            if in_flight is not None:
+                done += in_flight.result()
+                in_flight = None
+                if progress:
+                    progress(done, total, "embedding")
             while waiting and waiting[0][0] <= done:
                 self._finish_article(waiting.pop(0)[1], summary)
-        if batch:
-            done += self._write_batch(batch)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer") as writer:
+            for item in pending:
+                for chunk in item.to_write:
+                    batch.append((item, chunk))
+                    queued += 1
+                    if len(batch) >= self.batch_size:
+                        nodes = self._embed_batch(batch)
+                        settle()
+                        in_flight = writer.submit(self._store_batch, nodes)
+                        batch = []
+                waiting.append((queued, item))
+            if batch:
+                nodes = self._embed_batch(batch)
+                settle()
+                in_flight = writer.submit(self._store_batch, nodes)
+            settle()
         for _, item in waiting:
             self._finish_article(item, summary)
         if progress:
@@ -248,15 +266,17 @@ class Indexer:
             summary.removed_ids = to_prune
         self.store.finish_write()
 
-    def _write_batch(self, batch: list[tuple[_Pending, StoredChunk]]) -> int:
+    def _embed_batch(self, batch: list[tuple[_Pending, StoredChunk]]) -> list:
         texts = [f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text for _, chunk in batch]
         vectors = self.embed_model.get_text_embedding_batch(texts)
-        nodes = [
+        return [
             make_node(chunk, n_chunks=len(item.chunks), embedding=vec)
             for (item, chunk), vec in zip(batch, vectors)
         ]
+
+    def _store_batch(self, nodes: list) -> int:
         self.store.upsert(nodes)
-        return len(batch)
+        return len(nodes)
 
     def _finish_article(self, item: _Pending, summary: IndexSummary) -> None:
         if item.stale_ids:

@@ -27,6 +27,17 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_table_distilled():
+    """The default MiniLM setup shortlists answer sentences with the static model distilled from MiniLM on
+    first use (~30 s, cached under ~/.cache/news-assistant/models). Distil it once before any test starts
+    an app or a CLI with a startup timeout; tests/test_static_embedding.py distils into its own dir."""
+    from assistant.settings import Settings
+    from index.static_embedding import load_table
+
+    load_table(Settings().models_path)
+
+
 @pytest.fixture(autouse=True)
 def _user_state_in_tmp(tmp_path, monkeypatch):
     """Never touch the real data directory: every test gets its own."""

@@ -59,3 +59,15 @@ def test_index_and_ask_with_no_network(tmp_path):
     proc = _run_offline(prefix, "ask", "What did Venezuela ask Iran for?", data_dir=data)
     assert proc.returncode == 0, proc.stderr
     assert "[1]" in proc.stdout
+
+
+def test_the_static_embedding_is_distilled_with_no_network(tmp_path, monkeypatch):
+    """The fast bulk-import model is built on this machine from the bundled MiniLM: nothing to download."""
+    prefix = _no_network_prefix()
+    data, models = tmp_path / "data", tmp_path / "models"
+    monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(models))  # an empty cache: it must distil here
+    proc = _run_offline(prefix, "index", str(SEEDS), "--embedding", "static", "--json", data_dir=data)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["added"] == 2
+    assert "distilling the static embedding" in proc.stderr
+    assert len(list(models.glob("static-minilm-*.npy"))) == 1

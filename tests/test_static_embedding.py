@@ -1,0 +1,162 @@
+"""The static embedding distilled from MiniLM (`index/static_embedding.py`): distilled for real from the
+bundled model, cached once, never mixed with another recipe's vectors, and good enough to answer the seed
+question end to end through the CLI. Also the answerer's static shortlist (which sentences MiniLM embeds)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from assistant.answerer import ExtractiveAnswerer
+from assistant.settings import Settings
+from index import static_embedding as se
+from tests.conftest import SEEDS, run_cli
+
+
+@pytest.fixture(scope="module")
+def distilled(tmp_path_factory):
+    """A table distilled for real into a fresh cache directory (the module's other tests reuse it)."""
+    cache = tmp_path_factory.mktemp("models")
+    lines: list[str] = []
+    table = se.load_table(cache, log=lines.append)
+    return cache, table, lines
+
+
+def test_distilling_writes_one_cached_table_and_reuses_it(distilled):
+    cache, table, lines = distilled
+    files = list(cache.glob("*.npy"))
+    assert len(files) == 1 and files[0] == se.table_path(cache)
+    assert table.shape == (30522, 256) and table.dtype == np.float32
+    assert any("distilling" in line for line in lines), lines
+    assert not list(cache.glob("*.tmp")), "no temporary file left behind"
+    before = files[0].stat().st_mtime_ns
+    again: list[str] = []
+    reloaded = se.load_table(cache, log=again.append)
+    assert again == [], "a cached table is loaded, not distilled again"
+    assert files[0].stat().st_mtime_ns == before
+    np.testing.assert_array_equal(reloaded, table)
+
+
+def test_a_damaged_cache_is_rebuilt(distilled, tmp_path):
+    _, table, _ = distilled
+    path = se.table_path(tmp_path)
+    path.write_bytes(b"not a numpy file")
+    rebuilt = se.load_table(tmp_path)
+    np.testing.assert_allclose(rebuilt, table, atol=1e-4)
+    assert np.load(path).shape == table.shape
+
+
+def test_the_cache_key_and_the_model_name_follow_the_recipe(distilled, monkeypatch):
+    cache, table, _ = distilled
+    name = se.StaticEmbedding(table).model_name
+    old_path = se.table_path(cache)
+    monkeypatch.setattr(se, "RECIPE_VERSION", se.RECIPE_VERSION + 1)
+    assert se.table_path(cache) != old_path
+    assert se.StaticEmbedding(table).model_name != name
+    # The collection the settings open is named after the model the factory builds, so an index built
+    # with another recipe's vectors is never searched with this one's.
+    monkeypatch.undo()
+    assert Settings(embedding="static").collection_name == f"news-{name}"
+
+
+def test_vectors_are_unit_length_deterministic_and_batch_independent(distilled):
+    _, table, _ = distilled
+    model = se.StaticEmbedding(table)
+    texts = ["Venezuela asked Iran for drones and GPS jammers.", "", "   ", "a", "Tehran " * 3000]
+    batch = model.embed(texts)
+    assert batch.shape == (5, 256)
+    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, rtol=1e-5)
+    singles = np.array([model.get_text_embedding(t) for t in texts], dtype=np.float32)
+    np.testing.assert_allclose(batch, singles, atol=1e-5)
+    np.testing.assert_allclose(model.embed(texts * 30)[:5], batch, atol=1e-5)  # large, threaded batch
+    assert model.get_query_embedding(texts[0]) == model.get_text_embedding(texts[0])
+
+
+def test_paraphrases_are_closer_than_unrelated_news(distilled):
+    model = se.StaticEmbedding(distilled[1])
+    q, para, other_topic, same_words = model.embed([
+        "What military equipment did Venezuela request from Iran?",
+        "Caracas sought drones and radar jammers from Tehran's armed forces.",
+        "The central bank raised interest rates to curb inflation in the eurozone.",
+        "Iran request Venezuela equipment military did what",
+    ])
+    assert q @ para > q @ other_topic + 0.1
+    assert q @ same_words > q @ other_topic
+
+
+def test_index_and_ask_with_the_static_embedding_through_the_cli(distilled, tmp_path):
+    cache, _, _ = distilled
+    common = ["--data-dir", str(tmp_path / "data"), "--embedding", "static"]
+    env = {"ASSISTANT_MODELS_DIR": str(cache)}
+    proc = run_cli("index", str(SEEDS), "--json", *common, env=env)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["added"] == 2 and summary["chunks_embedded"] > 2
+    proc = run_cli("ask", "What did Venezuela ask Iran for?", "--json", *common, env=env)
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert not answer["abstained"] and "drone" in answer["answer"].lower(), answer["answer"]
+    assert {c["article_id"] for c in answer["citations"]} <= {"000_583d8edab110d701", "004_04393ed08951e6b7"}
+    # A separate collection: the MiniLM index of the same data dir is untouched (still empty).
+    stats = json.loads(run_cli("stats", "--json", "--data-dir", str(tmp_path / "data"), "--embedding",
+                               "hashing").stdout)
+    assert stats["articles"] == 0
+    stats = json.loads(run_cli("stats", "--json", *common, env=env).stdout)
+    assert stats["articles"] == 2 and stats["embedding_model"].startswith("static-minilm-256-r")
+
+
+def test_the_models_dir_defaults_to_a_user_cache_shared_by_data_dirs(tmp_path, monkeypatch):
+    monkeypatch.delenv("ASSISTANT_MODELS_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    a = Settings(data_dir=tmp_path / "a").models_path
+    b = Settings(data_dir=tmp_path / "b").models_path
+    assert a == b == tmp_path / "xdg" / "news-assistant" / "models"
+    assert Settings(models_dir=tmp_path / "m").models_path == tmp_path / "m"
+    assert os.environ["XDG_CACHE_HOME"] == str(tmp_path / "xdg")
+
+
+# ----------------------------------------------------------------------------- answerer shortlist
+
+class _Recorder:
+    """Main-model stand-in: records which sentences it was asked to embed."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        self.calls.append(list(texts))
+        return self.inner(texts)
+
+
+def _passage(text: str, article: str = "a1", rank: int = 1):
+    from assistant.types import Passage
+    from index.store import StoredChunk
+
+    chunk = StoredChunk(chunk_id=f"{article}::0", article_id=article, text=text, start=0, end=len(text),
+                        title="Talks")
+    return Passage(chunk, 1.0, None, None, rank)
+
+
+def test_the_shortlist_decides_which_sentences_the_main_model_embeds(distilled):
+    fast = se.StaticEmbedding(distilled[1])
+    filler = [f"The committee met on day {i} to discuss the weather and the harvest in the region." for i in range(12)]
+    answer = "Venezuela asked Iran to supply armed drones and satellite jammers for its air force."
+    text = " ".join(filler[:9] + [answer] + filler[9:])
+    main = _Recorder(fast.get_text_embedding_batch)
+    answerer = ExtractiveAnswerer(main, idf=lambda term: 1.0, shortlist_embed=fast.embed, sentences_embedded=3)
+    draft = answerer.answer("What did Venezuela ask Iran to supply?", [_passage(text)],
+                            fast.get_query_embedding("What did Venezuela ask Iran to supply?"))
+    assert len(main.calls) == 1 and len(main.calls[0]) == 3, main.calls
+    assert answer in main.calls[0]
+    assert not draft.abstained and "drones" in draft.text
+
+    # Without a shortlist the main model embeds up to `sentences_embedded` sentences picked by coverage.
+    main = _Recorder(fast.get_text_embedding_batch)
+    plain = ExtractiveAnswerer(main, idf=lambda term: 1.0, sentences_embedded=16)
+    plain.answer("What did Venezuela ask Iran to supply?", [_passage(text)],
+                 fast.get_query_embedding("What did Venezuela ask Iran to supply?"))
+    assert len(main.calls[0]) == 13
