@@ -176,7 +176,9 @@ def main(argv=None) -> int:
     try:
         return run(args, data)
     finally:
-        if not args.keep_data:
+        if args.keep_data:
+            print(f"index kept in {data} (e.g. python benchmarks/app_memory.py --data-dir {data})")
+        else:
             shutil.rmtree(data, ignore_errors=True)
 
 

@@ -160,3 +160,44 @@ def test_the_shortlist_decides_which_sentences_the_main_model_embeds(distilled):
     plain.answer("What did Venezuela ask Iran to supply?", [_passage(text)],
                  fast.get_query_embedding("What did Venezuela ask Iran to supply?"))
     assert len(main.calls[0]) == 13
+
+
+def test_with_a_sentence_model_the_question_and_the_shortlist_are_embedded_together(distilled):
+    fast = se.StaticEmbedding(distilled[1])
+    sentences = [f"Officials in town number {i} discussed the budget for roads and schools this year." for i in range(9)]
+    answer = "Venezuela asked Iran to supply armed drones and satellite jammers for its air force."
+    text = " ".join(sentences[:4] + [answer] + sentences[4:])
+    main = _Recorder(fast.get_text_embedding_batch)
+    calls: list[list[str]] = []
+
+    def sentence_embed(texts):
+        calls.append(list(texts))
+        return fast.embed(texts)
+
+    answerer = ExtractiveAnswerer(main, idf=lambda term: 1.0, shortlist_embed=fast.embed,
+                                  sentence_embed=sentence_embed, sentences_embedded=4)
+    question = "What did Venezuela ask Iran to supply?"
+    draft = answerer.answer(question, [_passage(text)], None)  # no query embedding needed
+    assert main.calls == [], "the main model embeds nothing when a sentence model is given"
+    assert len(calls) == 1 and calls[0][0] == question and len(calls[0]) == 1 + 4
+    assert answer in calls[0][1:]
+    assert not draft.abstained and "drones" in draft.text
+
+
+@pytest.mark.slow
+def test_the_int8_sentence_model_stays_close_to_minilm(minilm):
+    from index.embedding import QuantizedSentenceModel, SentenceModel
+
+    quantized = QuantizedSentenceModel.from_embedding(minilm)
+    assert quantized is not None, "this PyTorch build should quantize (x86-64, torch 2.13)"
+    texts = ["Venezuela asked Iran for drones, GPS scramblers and passive detection equipment.",
+             "The central bank kept interest rates unchanged for a third month.",
+             "Who won the chess championship in Astana?"]
+    a, b = SentenceModel(minilm).embed(texts), quantized.embed(texts)
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, rtol=1e-4)
+    assert (a * b).sum(axis=1).min() > 0.9
+    # It ranks sentences against a question the way the float model does.
+    question = "What did Venezuela ask Iran for?"
+    for model in (SentenceModel(minilm), quantized):
+        q, *rows = model.embed([question, *texts])
+        assert q @ rows[0] > q @ rows[1] + 0.2 and q @ rows[0] > q @ rows[2] + 0.2

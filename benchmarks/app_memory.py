@@ -1,0 +1,106 @@
+"""Peak memory (RSS) of the web app serving an existing index, after it has answered real questions.
+
+    python benchmarks/bench_query.py --sizes 100k --no-incremental --keep-data   # prints the index's dir
+    python benchmarks/app_memory.py --data-dir /tmp/bench-query-XXXX              # the app on that index
+
+Starts `python app.py` on a free 127.0.0.1 port with ASSISTANT_DATA_DIR pointing at the index (no sample
+indexing), asks `--questions` RealTime QA dev questions through its `/ask` API one after the other, then
+reads the app process's peak resident set size (VmHWM in /proc/<pid>/status) and current RSS, and stops it.
+The number of chunks served is read from `assistant stats`. Target (issue 6): under 2 GB at 100k chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, dev_questions, load_line, write_json
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _status_kb(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/{pid}/status")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data-dir", required=True, help="data directory holding the index (ASSISTANT_DATA_DIR)")
+    p.add_argument("--questions", type=int, default=30)
+    p.add_argument("--startup-timeout", type=float, default=600)
+    p.add_argument("--json", help="also write the results to this file")
+    args = p.parse_args(argv)
+    data = Path(args.data_dir)
+    if not (data / "chroma").is_dir():
+        sys.exit(f"error: no embedded Chroma index in {data}")
+
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_INDEX_SAMPLES_ON_START": "false",
+           "ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(_free_port())}
+    env.pop("ASSISTANT_CHROMA_URL", None)
+    stats = subprocess.run([sys.executable, "-m", "assistant.cli", "stats", "--json"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=600)
+    if stats.returncode != 0:
+        sys.exit(f"error: assistant stats failed: {stats.stderr.strip()[-300:]}")
+    chunks = json.loads(stats.stdout)["chunks"]
+    url = f"http://127.0.0.1:{env['ASSISTANT_PORT']}/"
+    log = tempfile.NamedTemporaryFile("w", prefix="app-memory-", suffix=".log", delete=False)
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        from gradio_client import Client
+
+        client = None
+        while client is None:
+            if proc.poll() is not None:
+                sys.exit(f"error: the app exited with code {proc.returncode}; log: {log.name}")
+            if time.monotonic() - started > args.startup_timeout:
+                sys.exit(f"error: the app did not start within {args.startup_timeout:.0f} s; log: {log.name}")
+            try:
+                client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(1)
+        startup_s = time.monotonic() - started
+        rss_ready = _status_kb(proc.pid, "VmRSS") / 1024
+        latencies = []
+        for question in dev_questions(args.questions):
+            t0 = time.perf_counter()
+            client.predict(question, api_name="/ask")
+            latencies.append((time.perf_counter() - t0) * 1000)
+        result = {
+            "chunks": chunks, "questions": len(latencies), "startup_s": round(startup_s, 1),
+            "rss_after_start_mb": round(rss_ready), "rss_mb": round(_status_kb(proc.pid, "VmRSS") / 1024),
+            "peak_rss_mb": round(_status_kb(proc.pid, "VmHWM") / 1024),
+            "ask_via_http_p50_ms": round(sorted(latencies)[len(latencies) // 2], 1), "load": load_line(),
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    print(f"app on {chunks:,} chunks: started in {result['startup_s']} s, RSS {result['rss_after_start_mb']} MB "
+          f"after start, {result['rss_mb']} MB after {result['questions']} questions, peak "
+          f"{result['peak_rss_mb']} MB (target < 2048 MB); /ask over HTTP p50 {result['ask_via_http_p50_ms']} ms")
+    print(result["load"])
+    write_json(args.json, result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
