@@ -38,7 +38,7 @@ def quiet_environment() -> None:
         os.environ.setdefault(key, value)
 
 
-def build_embedding(settings: Settings) -> "BaseEmbedding":
+def build_embedding(settings: Settings) -> BaseEmbedding:
     match settings.embedding:
         case "minilm":
             from index.embedding import load_minilm
@@ -93,7 +93,7 @@ def build_chroma_client(settings: Settings) -> Any:
         raise StoreError(f"cannot open the Chroma store at {path}: {exc}") from exc
 
 
-def build_store(settings: Settings, client: Any | None = None) -> "ChunkStore":
+def build_store(settings: Settings, client: Any | None = None) -> ChunkStore:
     from index.store import ChunkStore
 
     # An embedded client caches the vector index per process; the store reopens it after another
@@ -133,7 +133,7 @@ def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def build_answer_models(settings: Settings, embed_model: "BaseEmbedding") -> tuple[Any, Any]:
+def build_answer_models(settings: Settings, embed_model: BaseEmbedding) -> tuple[Any, Any]:
     """(shortlist model, sentence model) for the extractive answerer, both lazy, or (None, None).
 
     The static model distilled from MiniLM ranks every candidate sentence; an int8 copy of MiniLM embeds
@@ -157,8 +157,8 @@ def build_answer_models(settings: Settings, embed_model: "BaseEmbedding") -> tup
     return shortlist, LazyModel(sentence_model)
 
 
-def build_assistant(settings: Settings, *, store: "ChunkStore | None" = None,
-                    embed_model: "BaseEmbedding | None" = None) -> "Assistant":
+def build_assistant(settings: Settings, *, store: ChunkStore | None = None,
+                    embed_model: BaseEmbedding | None = None) -> Assistant:
     from assistant.service import Assistant
 
     embed_model = embed_model or build_embedding(settings)

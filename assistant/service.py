@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 

@@ -4,6 +4,7 @@
     python benchmarks/bench_index.py                  # all 1,371 RealTime QA dev articles (~12k chunks)
     python benchmarks/bench_index.py --compare 0      # skip the llama-index comparison
     python benchmarks/bench_index.py --no-static      # skip the static-embedding measurement
+    python benchmarks/bench_index.py --quick --compare 0 --scale 60000   # + a 60k-chunk static import
 
 What is measured, on the shared RealTime QA dev articles and all-MiniLM-L6-v2 (torch CPU):
   raw       the sentence-transformers model alone (`encode`, batch 32) on exactly the texts the indexer
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pipeline-batch", type=int, default=32,
                    help="chunks the Indexer embeds and writes per step (the assistant uses 32)")
     p.add_argument("--no-static", action="store_true", help="skip the static-embedding measurement")
+    p.add_argument("--scale", type=int, default=0,
+                   help="also index a generated corpus of about this many chunks (dev articles, then perturbed "
+                        "copies) with the static model, reporting throughput as the collection grows")
     p.add_argument("--torch-threads", type=int, help="torch.set_num_threads (default: torch's choice)")
     p.add_argument("--keep-data", action="store_true", help="keep the temporary Chroma stores")
     p.add_argument("--json", help="also write the results to this file")
@@ -195,6 +199,8 @@ def run(args, tmp: Path) -> int:
 
     if not args.no_static:
         result["static"] = static_embedding(articles, raw.wall / n_chunks, pipe.wall / n_chunks, tmp, args)
+    if args.scale:
+        result["scale"] = scale_run(articles if args.articles else dev_articles(), args.scale, tmp, args)
     if compare:
         result["comparison"] = compare_llamaindex(dev_articles(compare), model, embed, tmp, args)
     result["peak_rss_mb"] = round(peak_rss_mb())
@@ -236,6 +242,60 @@ def static_embedding(articles, minilm_raw_s_per_chunk: float, minilm_pipe_s_per_
     print(f"  raw:      {out['raw_chunks_per_s']:9.1f} chunks/s = {out['raw_speedup_over_minilm']}x MiniLM raw")
     print(f"  Indexer:  {out['pipeline_chunks_per_s']:9.1f} chunks/s = "
           f"{out['pipeline_speedup_over_minilm_pipeline']}x the MiniLM Indexer  (target: model >= 20x)")
+    return out
+
+
+def perturbed_articles(articles, target_chunks: int, chunks_per_article: float, seed: int = 0):
+    """The dev articles, then copies under new ids (numbers changed, 10% of the words swapped with words
+    of other articles) until about `target_chunks` chunks: a bigger corpus with a realistic vocabulary."""
+    import random
+    import re
+    from dataclasses import replace
+
+    rng = random.Random(seed)
+    vocabulary = [w for a in articles[:300] for w in a.text.split(" ") if w.isalpha()]
+    number = re.compile(r"\d+")
+    yield from articles
+    produced, variant = len(articles) * chunks_per_article, 0
+    while produced < target_chunks:
+        variant += 1
+        for a in articles:
+            if produced >= target_chunks:
+                return
+            words = number.sub(lambda m: str(rng.randint(1, 9999)), a.text).split(" ")
+            for i in range(len(words)):
+                if rng.random() < 0.10:
+                    words[i] = rng.choice(vocabulary)
+            yield replace(a, id=f"{a.id}~v{variant}", text=" ".join(words), content_hash="")
+            produced += chunks_per_article
+
+
+def scale_run(articles, target_chunks: int, tmp: Path, args, step_articles: int = 1000) -> dict:
+    """Index a generated corpus with the static model in steps of `step_articles`; chunks/s per step."""
+    from assistant.settings import Settings
+    from index.indexer import Indexer
+    from index.static_embedding import load_static
+
+    model = load_static(Settings().models_path, log=print)
+    per_article = len(embedding_texts(articles[:200], args.chunk_size, args.chunk_overlap)) / min(200, len(articles))
+    corpus = list(perturbed_articles(articles, target_chunks, per_article))
+    store, _ = fresh_store(tmp, "scale")
+    indexer = Indexer(store, model, chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap, batch_size=256)
+    print(f"\nscale run: {len(corpus)} articles (~{target_chunks} chunks) with the static model, "
+          f"steps of {step_articles} articles")
+    steps, total, chunks = [], Timing(), 0
+    for start in range(0, len(corpus), step_articles):
+        step = Timing()
+        with timed(step), timed(total):
+            summary = indexer.index_items(corpus[start : start + step_articles])
+        chunks += summary.chunks_embedded
+        steps.append({"chunks_after": chunks, "chunks": summary.chunks_embedded, "wall_s": round(step.wall, 2),
+                      "chunks_per_s": round(summary.chunks_embedded / step.wall, 1)})
+        print(f"  {chunks:7d} chunks in the collection: this step {steps[-1]['chunks_per_s']:7.1f} chunks/s")
+    out = {"articles": len(corpus), "chunks": chunks, "wall_s": round(total.wall, 1),
+           "chunks_per_s": round(chunks / total.wall, 1), "steps": steps, "peak_rss_mb": round(peak_rss_mb())}
+    print(f"  total: {chunks} chunks in {total.wall:.1f} s = {out['chunks_per_s']} chunks/s "
+          f"(peak RSS {out['peak_rss_mb']} MB)")
     return out
 
 

@@ -119,7 +119,7 @@ def piece_ranks(pieces: list[str]) -> np.ndarray:
     unknown = float(encoding.n_vocab)
     ranks = np.full(len(pieces), unknown)
     for i, piece in enumerate(pieces):
-        word = piece[2:] if piece.startswith("##") else piece
+        word = piece.removeprefix("##")
         spellings = (word,) if piece.startswith("##") else (" " + word, " " + word.capitalize(), word)
         for spelling in spellings:
             tokens = encoding.encode(spelling, disallowed_special=())
