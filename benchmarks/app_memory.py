@@ -14,20 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, dev_questions, load_line, write_json
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from common import ROOT, dev_questions, free_port, load_line, stop_process, write_json
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -50,7 +43,7 @@ def main(argv=None) -> int:
         sys.exit(f"error: no embedded Chroma index in {data}")
 
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_INDEX_SAMPLES_ON_START": "false",
-           "ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(_free_port())}
+           "ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(free_port())}
     env.pop("ASSISTANT_CHROMA_URL", None)
     stats = subprocess.run([sys.executable, "-m", "assistant.cli", "stats", "--json"], cwd=ROOT, env=env, check=False,
                            capture_output=True, text=True, timeout=600)
@@ -58,7 +51,7 @@ def main(argv=None) -> int:
         sys.exit(f"error: assistant stats failed: {stats.stderr.strip()[-300:]}")
     chunks = json.loads(stats.stdout)["chunks"]
     url = f"http://127.0.0.1:{env['ASSISTANT_PORT']}/"
-    log = tempfile.NamedTemporaryFile("w", prefix="app-memory-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile("w", prefix="app-memory-", suffix=".log", delete=False)  # noqa: SIM115 - kept for the reader
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -88,11 +81,7 @@ def main(argv=None) -> int:
             "ask_via_http_p50_ms": round(sorted(latencies)[len(latencies) // 2], 1), "load": load_line(),
         }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, grace=15)
         log.close()
     print(f"app on {chunks:,} chunks: started in {result['startup_s']} s, RSS {result['rss_after_start_mb']} MB "
           f"after start, {result['rss_mb']} MB after {result['questions']} questions, peak "

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -86,3 +88,40 @@ def write_json(path: str | None, payload: dict) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(payload, indent=2) + "\n")
         print(f"wrote {path}")
+
+
+# ------------------------------------------------------------------ servers the scripts start (loopback only)
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float, what: str) -> None:
+    """Return once something listens on 127.0.0.1:port; RuntimeError if `proc` exits, TimeoutError after
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited early with code {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{what}: nothing listening on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Terminate a process we started; kill it if it has not exited after `grace` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass

@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ROOT, load_line, percentile, write_json
+from common import ROOT, free_port, load_line, percentile, stop_process, wait_for_port, write_json
 
 SAMPLES = ROOT / "samples" / "articles"
 SAMPLE_QUESTIONS = ROOT / "samples" / "questions.jsonl"
@@ -49,25 +48,6 @@ REQUEST_TIMEOUT = 120.0  # one /ask call; past it the request is an error
 
 
 # ---------------------------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited early with code {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{what}: nothing listening on 127.0.0.1:{port} after {timeout:.0f} s")
 
 
 class Processes:
@@ -88,16 +68,7 @@ class Processes:
         return proc
 
     def stop(self, proc: subprocess.Popen, grace: float = 10.0) -> None:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    pass
+        stop_process(proc, grace)
 
     def stop_all(self, grace: float = 10.0) -> None:
         with self._lock:

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,30 +24,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.factory import quiet_environment
+from common import ROOT, free_port, stop_process, wait_for_port
 
-ROOT = Path(__file__).resolve().parent.parent
+from assistant.factory import quiet_environment
 
 EXAMPLE = "What did Venezuela ask Iran for?"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(port: int, proc: subprocess.Popen, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"error: the app exited with code {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"error: the app did not listen on port {port} within {timeout:.0f} s")
+    try:
+        wait_for_port(port, proc, timeout, "the app")
+    except (RuntimeError, TimeoutError) as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def _bubble_text(output) -> str:
@@ -126,11 +113,7 @@ def main() -> int:
                 startup = time.perf_counter() - t0
                 firsts, fulls, server = measure(port, args)
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                stop_process(proc, grace=15)
 
     figures = {
         "question": args.question, "embedding": args.embedding, "runs": args.runs,
