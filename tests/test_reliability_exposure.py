@@ -5,13 +5,11 @@ article body, title and URL cases are in test_ui_e2e.py)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.conftest import ROOT, free_port, run_cli, wait_for_port
+from tests.conftest import run_cli, running_app
 from tests.reliability_support import CLI_ENV
 
 CHROMIUM = "/usr/bin/chromium"
@@ -61,7 +59,7 @@ def test_bad_serving_settings_stop_the_app_with_one_line(monkeypatch, capsys, tm
 
 
 @pytest.mark.slow
-def test_outlet_names_and_questions_with_xss_stay_text_in_a_browser(tmp_path):
+def test_outlet_names_and_questions_with_xss_stay_text_in_a_browser(tmp_path, monkeypatch):
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium is not installed at {CHROMIUM} (./scripts/test.sh installs it)")
     from playwright.sync_api import sync_playwright
@@ -74,19 +72,15 @@ def test_outlet_names_and_questions_with_xss_stay_text_in_a_browser(tmp_path):
     env = {**os.environ, **CLI_ENV, "ASSISTANT_DATA_DIR": str(data)}
     indexed = run_cli("index", str(article), env=env)
     assert indexed.returncode == 0, indexed.stderr
-    port = free_port()
-    with open(tmp_path / "app.log", "w") as log:
-        app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**env, "ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(port)})
-    try:
-        wait_for_port(port, timeout=180, proc=app)
+    monkeypatch.setenv("ASSISTANT_INDEX_SAMPLES_ON_START", CLI_ENV["ASSISTANT_INDEX_SAMPLES_ON_START"])
+    with running_app(data, embedding=CLI_ENV["ASSISTANT_EMBEDDING"], timeout=180) as (url, _, _):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
             dialogs: list[str] = []
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(url)
             page.wait_for_selector("#chat")
 
             question = f"How many visitors did the harbour gala draw? {PAYLOAD}"
@@ -110,9 +104,3 @@ def test_outlet_names_and_questions_with_xss_stay_text_in_a_browser(tmp_path):
             browser.close()
         assert dialogs == []
         assert injected["imgs"] == injected["svgs"] == injected["handlers"] == 0, injected
-    finally:
-        app.terminate()
-        try:
-            app.wait(15)
-        except subprocess.TimeoutExpired:
-            app.kill()
