@@ -38,6 +38,11 @@ def quiet_environment() -> None:
         os.environ.setdefault(key, value)
 
 
+def _log(line: str) -> None:
+    """Progress lines of one-off work (distilling the static model) go to stderr, out of --json output."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def build_embedding(settings: Settings) -> BaseEmbedding:
     match settings.embedding:
         case "minilm":
@@ -47,8 +52,7 @@ def build_embedding(settings: Settings) -> BaseEmbedding:
         case "static":
             from index.static_embedding import load_static
 
-            return load_static(settings.models_path, batch_size=max(settings.embed_batch_size, 256),
-                               log=lambda line: print(line, file=sys.stderr, flush=True))
+            return load_static(settings.models_path, batch_size=max(settings.embed_batch_size, 256), log=_log)
         case "hashing":
             from index.embedding import HashingEmbedding
 
@@ -129,10 +133,6 @@ class LazyModel:
         return self.get().embed(texts)
 
 
-def _log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def build_answer_models(settings: Settings, embed_model: BaseEmbedding) -> tuple[Any, Any]:
     """(shortlist model, sentence model) for the extractive answerer, both lazy, or (None, None).
 
@@ -143,6 +143,8 @@ def build_answer_models(settings: Settings, embed_model: BaseEmbedding) -> tuple
     """
     if settings.embedding == "hashing" or not settings.sentence_shortlist:
         return None, None
+    if settings.embedding == "minilm" and not hasattr(embed_model, "_model"):
+        return None, None  # a caller's own model that is not sentence-transformers: the plain path
     from index.embedding import QuantizedSentenceModel, SentenceModel, load_minilm
     from index.static_embedding import load_static
 
