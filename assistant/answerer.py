@@ -138,10 +138,10 @@ class ExtractiveAnswerer:
             if sentence.text.strip().rstrip(".") == chunk.title.strip().rstrip("."):
                 sentence.coverage *= 0.7  # a headline restates the topic; it rarely answers
         # Embed only the most promising sentences, to keep latency low. Without a fast model: the best by
-        # coverage and passage rank. With one: half by coverage, then the best sentence (by coverage) of
-        # each other article among the passages (another outlet may corroborate), then the best by the fast
-        # model's similarity and coverage; either ranking alone lost answers the other found (measured in
-        # benchmarks/README.md).
+        # coverage and passage rank. With one (n = sentences_embedded): n/2 by coverage, then the best
+        # sentence by coverage of articles not yet represented (another outlet may corroborate; at most
+        # n/2 - 2 of them, one at n=6), then the rest by the fast model's similarity and coverage. Either
+        # ranking alone lost answers the other found (measured in benchmarks/README.md).
         by_coverage = sorted(sentences, key=lambda s: (-(s.coverage + 0.1 / s.passage.rank), s.start))
         shortlist = by_coverage
         if self.shortlist_embed is not None:
@@ -149,14 +149,16 @@ class ExtractiveAnswerer:
             keys = {id(s): 0.6 * float(sim) + 0.4 * s.coverage + 0.05 / math.sqrt(s.passage.rank)
                     for s, sim in zip(sentences, fast[1:] @ fast[0])}
             by_fast = sorted(sentences, key=lambda s: (-keys[id(s)], s.passage.rank, s.start))
-            picked = by_coverage[: self.sentences_embedded // 2]
+            half = self.sentences_embedded // 2
+            picked = by_coverage[:half]
             articles = {s.passage.chunk.article_id for s in picked}
-            for sentence in by_coverage:
+            for sentence in by_coverage[half:]:
+                if len(picked) >= self.sentences_embedded - 2:  # two places stay for the fast model's picks
+                    break
                 if sentence.passage.chunk.article_id not in articles and sentence.coverage > 0:
                     articles.add(sentence.passage.chunk.article_id)
                     picked.append(sentence)
-            shortlist = picked[: self.sentences_embedded - 2] + by_fast
-            shortlist = list({id(s): s for s in shortlist}.values())
+            shortlist = list({id(s): s for s in picked + by_fast}.values())
         shortlist = shortlist[: self.sentences_embedded]
         if self.sentence_embed is not None:
             vectors = np.asarray(self.sentence_embed([question] + [s.text for s in shortlist]), dtype=np.float32)
