@@ -134,11 +134,13 @@ def load_table(cache_dir: Path, dims: int = 256, *, log: Callable[[str], None] |
     path = table_path(cache_dir, dims, model_dir)
     if path.is_file():
         try:
-            return np.load(path, mmap_mode=None, allow_pickle=False)
+            table = np.load(path, allow_pickle=False)
+            if table.ndim == 2 and table.shape[1] == dims and table.dtype == np.float32:
+                return table
         except (OSError, ValueError):
             pass  # a damaged cache is rebuilt below
     if log:
-        log(f"distilling the static embedding from {model_dir.name} (once, about half a minute)")
+        log("distilling the static embedding from all-MiniLM-L6-v2 (once, about half a minute)")
     started = time.perf_counter()
     table = distill(model_dir, dims)
     try:

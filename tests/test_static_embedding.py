@@ -49,6 +49,15 @@ def test_a_damaged_cache_is_rebuilt(distilled, tmp_path):
     assert np.load(path).shape == table.shape
 
 
+def test_a_cached_table_of_the_wrong_shape_is_not_used(tmp_path, monkeypatch):
+    path = se.table_path(tmp_path)
+    np.save(path, np.zeros((10, 3), dtype=np.float32))
+    fresh = np.ones((30522, 256), dtype=np.float32)
+    monkeypatch.setattr(se, "distill", lambda model_dir, dims: fresh)  # the cache logic, not distillation
+    np.testing.assert_array_equal(se.load_table(tmp_path), fresh)
+    assert np.load(path).shape == (30522, 256)
+
+
 def test_the_cache_key_and_the_model_name_follow_the_recipe(distilled, monkeypatch):
     cache, table, _ = distilled
     name = se.StaticEmbedding(table).model_name
