@@ -130,13 +130,13 @@ def test_the_models_dir_defaults_to_a_user_cache_shared_by_data_dirs(tmp_path, m
 # ----------------------------------------------------------------------------- answerer shortlist
 
 class _Recorder:
-    """Main-model stand-in: records which sentences it was asked to embed."""
+    """Wraps an embedding function and records which texts it was asked to embed."""
 
     def __init__(self, inner):
         self.inner = inner
         self.calls: list[list[str]] = []
 
-    def __call__(self, texts: list[str]) -> list[list[float]]:
+    def __call__(self, texts: list[str]):
         self.calls.append(list(texts))
         return self.inner(texts)
 
@@ -177,12 +177,8 @@ def test_with_a_sentence_model_the_question_and_the_shortlist_are_embedded_toget
     answer = "Venezuela asked Iran to supply armed drones and satellite jammers for its air force."
     text = " ".join(sentences[:4] + [answer] + sentences[4:])
     main = _Recorder(fast.get_text_embedding_batch)
-    calls: list[list[str]] = []
-
-    def sentence_embed(texts):
-        calls.append(list(texts))
-        return fast.embed(texts)
-
+    sentence_embed = _Recorder(fast.embed)
+    calls = sentence_embed.calls
     answerer = ExtractiveAnswerer(main, idf=lambda term: 1.0, shortlist_embed=fast.embed,
                                   sentence_embed=sentence_embed, sentences_embedded=4)
     question = "What did Venezuela ask Iran to supply?"
