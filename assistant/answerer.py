@@ -2,9 +2,12 @@
 
 `Answerer` is the interface every backend implements (a generative LLM backend plugs in here).
 `ExtractiveAnswerer` is the default and needs no LLM: it scores the sentences of the retrieved passages
-against the question (idf-weighted term coverage plus embedding similarity), keeps the best few, and
-writes them as the answer, each followed by the marker of the passage it was quoted from. When no sentence
-is relevant enough it abstains and cites nothing. Embedding sentences is the costly step at question time,
+against the question (idf-weighted term coverage plus embedding similarity) and answers with the best one,
+followed by the marker of the passage it was quoted from, and a short answer (the span that answers a
+name/number/date/place/amount question, `assistant.short_answer`). Questions, captions, bylines and
+headlines are never quoted as claims; a sentence that opens with a dangling reference brings the one
+before it, a lead-in the one after it. When no sentence is relevant enough, or the question asks for a
+kind of fact that no strong sentence holds (a near miss), it abstains and cites nothing. Embedding sentences is the costly step at question time,
 so a fast static model (`shortlist_embed`) can rank all of them first and a model of its own
 (`sentence_embed`, an int8 copy of MiniLM) then embeds the question with only the best few (6 instead of
 16 float-MiniLM embeddings: ask p50 several times lower, see benchmarks/README.md).
@@ -16,11 +19,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
+from assistant.short_answer import answer_kind, short_answer
 from assistant.types import Citation, Passage, SentenceCheck
 from index.lexical import tokenize
 from index.sentences import split_sentences
@@ -36,6 +40,7 @@ class Draft:
     sentences: tuple[SentenceCheck, ...] = ()  # per-sentence verification (generative answerers)
     notice: str = ""  # one line for the user (e.g. why a fallback answer is shown)
     backend: str = ""  # who actually wrote it, when not the answerer's own name (fallbacks)
+    short_answer: str = ""  # the span of the first cited sentence that answers (see assistant.short_answer)
 
 
 class Answerer(Protocol):
@@ -67,6 +72,9 @@ class _Sentence:
     similarity: float = 0.0
     score: float = 0.0
     has_answer_type: bool | None = None  # None: the question asks for no particular kind of answer
+    prev: _Sentence | None = None  # the sentence before it in the same passage (any kind)
+    next: _Sentence | None = None
+    claim: bool = True  # False: a question, caption, byline or headline: never quoted as a claim
 
 
 class ExtractiveAnswerer:
@@ -81,13 +89,11 @@ class ExtractiveAnswerer:
         *,
         shortlist_embed: Callable[[list[str]], np.ndarray] | None = None,
         sentence_embed: Callable[[list[str]], np.ndarray] | None = None,
-        max_sentences: int = 3,
         passages_considered: int = 5,
         sentences_embedded: int = 16,
         min_score: float = 0.3,
         min_similarity: float = 0.3,
         keep_ratio: float = 0.8,
-        corroborate_ratio: float = 0.7,
     ) -> None:
         self.embed_texts = embed_texts
         self.idf = idf
@@ -96,13 +102,11 @@ class ExtractiveAnswerer:
         # sentences and they are compared with the retrieval's query embedding.
         self.shortlist_embed = shortlist_embed
         self.sentence_embed = sentence_embed
-        self.max_sentences = max_sentences
         self.passages_considered = passages_considered
         self.sentences_embedded = sentences_embedded
         self.min_score = min_score
         self.min_similarity = min_similarity
         self.keep_ratio = keep_ratio
-        self.corroborate_ratio = corroborate_ratio
 
     # ------------------------------------------------------------------ scoring
 
@@ -115,6 +119,10 @@ class ExtractiveAnswerer:
         # A question term weighs by its rarity in the corpus (idf) and among the candidate sentences:
         # "Eastbank" in every sentence of the article says little about which sentence answers.
         term_sets = [set(tokenize(s.text)) for s in sentences]
+        # A sentence that opens with a reference back ("In that letter, he ...") is about what the
+        # sentence before it names: it covers the question's terms with that sentence's words too.
+        context = [set(tokenize(s.prev.text)) if s.prev is not None and dangling(s.text) else set()
+                   for s in sentences]
         n = len(sentences)
         weights = {}
         for t in q_terms:
@@ -126,8 +134,9 @@ class ExtractiveAnswerer:
         total = sum(weights.values()) or 1.0
         wants = _answer_pattern(question)
         title_terms: dict[str, set[str]] = {}
-        for sentence, terms in zip(sentences, term_sets):
+        for sentence, terms, extra in zip(sentences, term_sets, context):
             chunk = sentence.passage.chunk
+            terms = terms | extra
             topic = title_terms.setdefault(chunk.article_id, set(tokenize(chunk.title)))
             # Terms of the article's headline say the article is on topic, not which sentence answers.
             sentence.coverage = sum(w * (0.5 if t in topic else 1.0) for t, w in weights.items() if t in terms)
@@ -174,62 +183,95 @@ class ExtractiveAnswerer:
         for sentence in shortlist:
             prior = 0.05 / math.sqrt(sentence.passage.rank)
             sentence.score = 0.6 * sentence.similarity + 0.4 * sentence.coverage + prior
+            if dangling(sentence.text):
+                sentence.score *= DEPENDENT_PENALTY  # at a near tie, the sentence that reads alone wins
         return sorted(shortlist, key=lambda s: (-s.score, s.passage.rank, s.start))
 
     def _split(self, passages: Sequence[Passage]) -> list[_Sentence]:
+        """The claim sentences of the first passages (each once, linked to its neighbours in its passage)."""
         seen: set[tuple[str, int]] = set()
         sentences: list[_Sentence] = []
         for passage in passages[: self.passages_considered]:
             chunk = passage.chunk
+            previous: _Sentence | None = None
             for span in split_sentences(chunk.text):
                 text = chunk.text[span.start : span.end]
-                key = (chunk.article_id, chunk.start + span.start)
-                if key in seen or len(_WORDS.findall(text)) < 4:
+                sentence = _Sentence(passage, chunk.start + span.start, chunk.start + span.end, text,
+                                     prev=previous, claim=is_claim(text, chunk.title))
+                if previous is not None:
+                    previous.next = sentence
+                previous = sentence
+                key = (chunk.article_id, sentence.start)
+                if key in seen or not sentence.claim or len(_WORDS.findall(text)) < 4:
                     continue
                 seen.add(key)
-                sentences.append(_Sentence(passage, chunk.start + span.start, chunk.start + span.end, text))
+                sentences.append(sentence)
         return sentences
 
-    def select(self, ranked: list[_Sentence]) -> list[_Sentence]:
-        """The sentences to answer with, best first; empty means abstain.
+    def select(self, ranked: list[_Sentence], question: str = "") -> list[_Sentence]:
+        """The sentences to answer with, in reading order; empty means abstain.
 
-        Abstain when the best sentence is weak overall, semantically unrelated to the question, or, for a
-        question asking for a number, date, amount or name, when no strong sentence contains one.
+        Abstain when the best sentence is weak overall or semantically unrelated to the question, or, for
+        a question asking for a name, number, date, place or amount, when no strong sentence holds one
+        (see `assistant.short_answer`). The answer is one sentence, with what it needs to be read alone:
+        a lead-in ("... said:") brings the sentence it introduces, a dangling opening ("In it,", "He
+        said") the sentence before it; with no such neighbour in the passage the sentence is passed over.
         """
         if not ranked or ranked[0].score < self.min_score:
             return []
         embedded = self.embed_texts is not None or self.sentence_embed is not None
         if embedded and ranked[0].similarity < self.min_similarity:
             return []
-        if ranked[0].has_answer_type is False:
-            typed = [s for s in ranked if s.has_answer_type and s.score >= self.keep_ratio * ranked[0].score]
-            if not typed:
-                return []
-            ranked = typed + [s for s in ranked if s not in typed]
         best = ranked[0].score
-        chosen: list[_Sentence] = [ranked[0]]
-        texts = {_norm(ranked[0].text)}
-        for sentence in ranked[1:]:
-            if len(chosen) >= self.max_sentences:
-                break
-            # Another outlet saying it too is worth citing at a slightly lower bar (corroboration).
-            new_article = all(c.passage.chunk.article_id != sentence.passage.chunk.article_id for c in chosen)
-            bar = (self.corroborate_ratio if new_article else self.keep_ratio) * best
-            same_article = sum(c.passage.chunk.article_id == sentence.passage.chunk.article_id for c in chosen)
-            if sentence.score < bar or _norm(sentence.text) in texts or same_article >= 2:
+        strong = [s for s in ranked if s.score >= self.keep_ratio * best]
+        if question and answer_kind(question) is not None:
+            strong = [s for s in strong if self.span_of(question, s) is not None]
+        for sentence in strong:
+            group = self._readable(sentence)
+            if group:
+                return group
+        return []
+
+    def span_of(self, question: str, sentence: _Sentence) -> tuple[_Sentence, tuple[int, int]] | None:
+        """The short answer of `sentence` (or, for a lead-in, of the sentence it introduces)."""
+        for candidate in (sentence, sentence.next if is_lead_in(sentence.text) else None):
+            if candidate is None or not candidate.claim:
                 continue
-            chosen.append(sentence)
-            texts.add(_norm(sentence.text))
-        return chosen
+            span = short_answer(question, candidate.text)
+            if span is not None:
+                return candidate, span
+        return None
+
+    @staticmethod
+    def _readable(sentence: _Sentence) -> list[_Sentence]:
+        """`sentence` with the neighbour it needs to be understood alone, or [] when that is missing."""
+        if is_lead_in(sentence.text):
+            follow = sentence.next
+            return [sentence, follow] if follow is not None and follow.claim else []
+        if dangling(sentence.text):
+            before = sentence.prev
+            if before is None or not before.claim or dangling(before.text) or is_lead_in(before.text):
+                return []
+            return [before, sentence]
+        return [sentence]
 
     # ------------------------------------------------------------------ composing
 
     def answer(self, question: str, passages: Sequence[Passage], query_embedding: list[float] | None = None
                ) -> Draft:
-        chosen = self.select(self.candidates(question, passages, query_embedding))
+        ranked = self.candidates(question, passages, query_embedding)
+        chosen = self.select(ranked, question)
         if not chosen:
             return Draft(abstention(question), True, ())
-        return compose(chosen)
+        draft = compose(chosen)
+        short = ""
+        for sentence in chosen:
+            found = self.span_of(question, sentence)
+            if found is not None:
+                target, (a, b) = found
+                short = target.text[a:b]
+                break
+        return replace(draft, short_answer=short)
 
     def stream(self, question: str, passages: Sequence[Passage], query_embedding: list[float] | None = None
                ) -> Iterator[str | Draft]:
@@ -286,6 +328,54 @@ def _focus_terms(question: str) -> set[str]:
     return set(tokenize(" ".join(words)))
 
 
+# What is not a claim: captions and credits, bylines and datelines, page furniture.
+_CAPTION = re.compile(
+    r"\((?:photo|image|picture|source|credit|file)s?\b[^)]*\)|\bgetty images\b|\bap photo\b|\breuters/|/\s*(?:afp|ap)\b"
+    r"|\b(?:photo|picture|image|handout|screenshot|screengrab)\b[^.]{0,80}\b(?:shows?|showing|pictured)\b"
+    r"|^\s*(?:photo|image|picture|caption|credit|watch|video|listen|read more|related|advertisement|sign up|"
+    r"subscribe|click|follow us|share this|copyright)\b|\u00a9",
+    re.IGNORECASE)
+_BYLINE = re.compile(r"^\s*(?:by\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}\s*(?:[,|]|$)|(?:updated|published|posted|"
+                     r"last updated|first published)\b)", re.IGNORECASE)
+_END_PUNCT = ".!?\"'\u201d\u2019)\u2026"
+# Openings that refer back to something the sentence itself does not name.
+_DANGLING = re.compile(
+    r"^\s*(?:in (?:it|them|this|that|the letter|the message|the statement|his|her|their)\b"
+    r"|(?:this|that|these|those)\b(?!\s+(?:week|month|year|morning|afternoon|evening|weekend|summer|winter|spring|"
+    r"autumn|fall|season|time)\b)"
+    r"|(?:it|they|he|she|his|her|their|its|such|the latter|the former|the same)\b)",
+    re.IGNORECASE)
+_LEAD_IN = re.compile(r"(?::\s*$)|^\s*here(?:'s|\u2019s| is| are)\b.{0,60}$", re.IGNORECASE)
+
+
+DEPENDENT_PENALTY = 0.93
+
+
+def is_claim(text: str, title: str = "") -> bool:
+    """False for what must never be presented as a claim: a question, a caption or credit, a byline or
+    dateline, a headline (the article's title, or a line with no closing punctuation)."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if stripped.rstrip(_END_PUNCT + " ").endswith("?") or stripped.rstrip().endswith("?"):
+        return False
+    if _CAPTION.search(stripped) or _BYLINE.search(stripped):
+        return False
+    if title and _norm(stripped) == _norm(title):
+        return False
+    return stripped[-1] in _END_PUNCT or stripped.endswith(":")
+
+
+def dangling(text: str) -> bool:
+    """The sentence opens with a reference to something before it ("In it,", "This", "He said")."""
+    return bool(_DANGLING.match(text))
+
+
+def is_lead_in(text: str) -> bool:
+    """The sentence only introduces the next one ("... told reporters:", "Here's what we know.")."""
+    return bool(_LEAD_IN.search(text.strip()))
+
+
 def _norm(text: str) -> str:
     return " ".join(tokenize(text))
 
@@ -322,12 +412,6 @@ def compose(chosen: list[_Sentence]) -> Draft:
         parts.append(f"{text} [{n}]")
     citations = []
     for n, group in enumerate(groups, start=1):
-        chunk = group[0].passage.chunk
         start, end = min(s.start for s in group), max(s.end for s in group)
-        citations.append(Citation(
-            n=n, article_id=chunk.article_id, title=chunk.title, source=chunk.source, url=chunk.url,
-            published_at=chunk.published_at, text=chunk.text,
-            quote=chunk.text[start - chunk.start : end - chunk.start], start=start, end=end,
-            passage_start=chunk.start, passage_end=chunk.end, chunk_id=chunk.chunk_id,
-        ))
+        citations.append(Citation.from_chunk(n, group[0].passage.chunk, start, end))
     return Draft(" ".join(parts), False, tuple(citations))

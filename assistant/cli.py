@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append", default=[], help="only this outlet (repeatable)")
     p.add_argument("--from", dest="date_from", default="", help="published on or after YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", default="", help="published on or before YYYY-MM-DD")
+    p.add_argument("--as-of", default="", help="the day the question is asked, YYYY-MM-DD (default today): "
+                                               "later articles are not used, 'this week' counts from it")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _common(p)
 
@@ -118,10 +120,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.service import clean_question
+    from assistant.timewindow import parse_as_of
     from index.articles import normalize_date
     from index.store import SearchFilters
 
     clean_question(args.question)  # fail fast, before loading models
+    as_of = parse_as_of(args.as_of)
     try:
         filters = SearchFilters(tuple(args.source), normalize_date(args.date_from, where="--from"),
                                 normalize_date(args.date_to, where="--to"))
@@ -129,13 +133,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise AssistantError(str(exc)) from exc
     assistant = _assistant(args)
     if args.json:
-        answer = assistant.ask(args.question, top_k=args.top_k, filters=filters)
+        answer = assistant.ask(args.question, top_k=args.top_k, filters=filters, as_of=as_of)
         print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return EXIT_OK
+    if assistant.answerer.name == "extractive":
+        # Written at once (no LLM to wait for): the short answer goes first, as in the chat.
+        _print_answer(assistant.ask(args.question, top_k=args.top_k, filters=filters, as_of=as_of))
         return EXIT_OK
     answer = None
     shown = ""
     warned = False
-    for answer in assistant.ask_stream(args.question, top_k=args.top_k, filters=filters):
+    for answer in assistant.ask_stream(args.question, top_k=args.top_k, filters=filters, as_of=as_of):
         if not answer.answer.startswith(shown):
             # The streamed text was replaced (an LLM failed mid-answer; its fallback follows): say why.
             sys.stdout.write("\n")
@@ -149,8 +157,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
         shown = answer.answer
     assert answer is not None
     print()
+    if answer.short_answer and not answer.abstained:
+        print(f"\nIn short: {_bold(answer.short_answer)} [1]")
     if answer.notice and not warned:
         print(f"warning: {answer.notice}", file=sys.stderr)
+    _print_sources(answer)
+    return EXIT_OK
+
+
+def _print_answer(answer) -> None:
+    if answer.notice:
+        print(f"warning: {answer.notice}", file=sys.stderr)
+    if answer.short_answer and not answer.abstained:
+        print(f"{_bold(answer.short_answer)} [1]\n")
+    print(answer.answer)
+    _print_sources(answer)
+
+
+def _print_sources(answer) -> None:
+    if answer.window is not None:
+        print(f"(articles published {answer.window.label()})")
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
@@ -159,7 +185,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if c.url:
                 print(f"    {c.url}")
             print(f"    \u201c{' '.join(c.quote.split())}\u201d")
-    return EXIT_OK
+
+
+def _bold(text: str) -> str:
+    return f"\033[1m{text}\033[0m" if sys.stdout.isatty() else text
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

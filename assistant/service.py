@@ -7,10 +7,11 @@ built objects so tests can pass their own store, embedding model and answerer.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from assistant.answerer import Answerer, Draft, ExtractiveAnswerer
 from assistant.errors import BadQuestionError
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
+from assistant.timewindow import TimeWindow, parse_as_of, resolve_window
 from assistant.types import Answer
 from assistant.verify import sentence_checks
 from index.indexer import Indexer, IndexSummary, ProgressFn
@@ -43,6 +45,32 @@ def clean_question(question: object) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class DatePlan:
+    """How a question's as-of date shapes its retrieval: the filters to search with, the window a time
+    expression implied, and the day the recency prior counts from (None: no prior)."""
+
+    filters: SearchFilters
+    as_of: dt.date | None = None
+    window: TimeWindow | None = None
+    recency_as_of: dt.date | None = None
+
+
+def plan_dates(question: str, filters: SearchFilters | None, as_of: dt.date | str | None, *,
+               use_dates: bool = True, recency: bool = True, windows: bool = True) -> DatePlan:
+    """Nothing published after the as-of day (default today); a time expression in the question ("this
+    week", "in March") narrows the window; without one the recency prior applies (when `recency`).
+    `use_dates=False` ignores dates entirely (for comparison runs)."""
+    filters = filters or SearchFilters()
+    if not use_dates:
+        return DatePlan(filters)
+    day = parse_as_of(as_of)
+    window = resolve_window(question, day) if windows else None
+    since = window.start.isoformat() if window is not None else ""
+    filters = replace(filters, as_of=day.isoformat(), since=since)
+    return DatePlan(filters, day, window, day if window is None and recency else None)
+
+
 class Assistant:
     def __init__(self, settings: Settings, *, store: ChunkStore, embed_model: BaseEmbedding,
                  answerer: Answerer | None = None, shortlist_model: Any = None,
@@ -50,7 +78,12 @@ class Assistant:
         self.settings = settings
         self.store = store
         self.embed_model = embed_model
-        self.retriever = HybridRetriever(store, embed_model, candidates=settings.candidates)
+        self.retriever = HybridRetriever(
+            store, embed_model, candidates=settings.candidates, max_per_article=settings.max_per_article,
+            fusion=settings.fusion, dense_weight=settings.dense_weight,
+            recency_weight=settings.recency_weight if settings.recency_prior else 0.0,
+            recency_days=settings.recency_days,
+        )
         # shortlist_model: a fast static embedding (`index.static_embedding`) that ranks every candidate
         # sentence so only `settings.sentences_embedded` of them are embedded by sentence_model (an int8
         # MiniLM, `index.embedding.QuantizedSentenceModel`) or, without one, by the main model
@@ -77,27 +110,40 @@ class Assistant:
 
     # ------------------------------------------------------------------ asking
 
-    def ask(self, question: str, *, top_k: int | None = None, filters: SearchFilters | None = None) -> Answer:
+    def ask(self, question: str, *, top_k: int | None = None, filters: SearchFilters | None = None,
+            as_of: dt.date | str | None = None, use_dates: bool = True) -> Answer:
         final: Answer | None = None
-        for final in self.ask_stream(question, top_k=top_k, filters=filters):
+        for final in self.ask_stream(question, top_k=top_k, filters=filters, as_of=as_of, use_dates=use_dates):
             pass
         assert final is not None
         return final
 
+    def retrieve(self, question: str, top_k: int | None = None, filters: SearchFilters | None = None, *,
+                 as_of: dt.date | str | None = None, use_dates: bool = True) -> tuple[Retrieval, DatePlan]:
+        """The passages `ask` would answer from, and how the dates shaped them (as_of: default today)."""
+        plan = plan_dates(question, filters, as_of, use_dates=use_dates, recency=self.settings.recency_prior,
+                          windows=self.settings.time_windows)
+        retrieval = self.retriever.retrieve(question, top_k or self.settings.top_k, plan.filters,
+                                            recency_as_of=plan.recency_as_of)
+        return retrieval, plan
+
     def ask_stream(self, question: str, *, top_k: int | None = None, filters: SearchFilters | None = None,
-                   standalone: str | None = None) -> Iterator[Answer]:
+                   standalone: str | None = None, as_of: dt.date | str | None = None,
+                   use_dates: bool = True) -> Iterator[Answer]:
         """Yield partial answers as text arrives (no citations yet), then the final answer with citations.
 
-        `standalone` is the question to retrieve with when a follow-up was rewritten using the chat.
+        `standalone` is the question to retrieve with when a follow-up was rewritten using the chat;
+        `as_of` the day it is asked (default today; see `plan_dates`).
         """
         question = clean_question(question)
         query = clean_question(standalone) if standalone else question
         started = time.perf_counter()
-        retrieval = self.retriever.retrieve(query, top_k or self.settings.top_k, filters)
+        retrieval, plan = self.retrieve(query, top_k, filters, as_of=as_of, use_dates=use_dates)
         timings = dict(retrieval.timings_ms)
         t_answer = time.perf_counter()
         base = Answer(question=question, answer="", abstained=False, passages=tuple(retrieval.passages),
-                      backend=self.answerer.name, standalone_question=query if standalone else "")
+                      backend=self.answerer.name, standalone_question=query if standalone else "",
+                      as_of=plan.as_of.isoformat() if plan.as_of else "", window=plan.window)
         text = ""
         draft: Draft | None = None
         for piece in self.answerer.stream(query, retrieval.passages, retrieval.query_embedding):
@@ -113,7 +159,7 @@ class Assistant:
         timings["total"] = (time.perf_counter() - started) * 1000
         yield replace(base, answer=draft.text, abstained=draft.abstained, citations=draft.citations,
                       timings_ms=timings, backend=draft.backend or base.backend, notice=draft.notice,
-                      sentences=draft.sentences or sentence_checks(draft))
+                      sentences=draft.sentences or sentence_checks(draft), short_answer=draft.short_answer)
 
     # ------------------------------------------------------------------ index management
 

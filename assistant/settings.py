@@ -44,6 +44,20 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     candidates: int = Field(40, ge=5, le=500, description="Candidates taken from each of the dense and "
                                                           "lexical rankings before fusion.")
+    max_per_article: int = Field(2, ge=1, le=50, description="Most passages of one article among the top-k.")
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex", description="How the dense and BM25 rankings are fused: `convex` (dense_weight x normalised "
+                              "cosine + the rest x normalised BM25) or `rrf` (reciprocal rank fusion). Chosen "
+                              "with benchmarks/sweep_retrieval.py.")
+    dense_weight: float = Field(0.5, ge=0, le=1, description="Weight of the dense score in convex fusion.")
+    recency_prior: bool = Field(True, description="Among comparable matches, prefer newer articles when the "
+                                                  "question names no time (see recency_weight, recency_days).")
+    recency_weight: float = Field(0.3, ge=0, le=5, description="Strength of the recency prior, added to "
+                                                               "fused scores normalised to a maximum of 1.")
+    recency_days: float = Field(7.0, gt=0, le=3650, description="Days over which the recency prior decays "
+                                                                "by a factor e.")
+    time_windows: bool = Field(True, description="Turn time expressions in questions (\"this week\", \"in "
+                                                 "March\") into a publication window.")
     sentence_shortlist: bool = Field(True, description="With the MiniLM embedding, rank the answer's candidate "
                                                        "sentences with the static model first and embed only "
                                                        "the best `sentences_embedded` with an int8 copy of "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from assistant.timewindow import TimeWindow
+from index.sentences import split_sentences
 from index.store import StoredChunk
 
 
@@ -39,6 +41,23 @@ class Citation:
     def quote_offsets_in_passage(self) -> tuple[int, int]:
         return self.start - self.passage_start, self.end - self.passage_start
 
+    @classmethod
+    def from_chunk(cls, n: int, chunk: StoredChunk, start: int, end: int, *, context: int = 1) -> Citation:
+        """Cite article offsets [start, end) of `chunk`. The passage shown is the quote with up to `context`
+        whole sentences of the chunk on each side: chunks are long (they are what retrieval ranks), a
+        citation stays short and exact."""
+        spans = split_sentences(chunk.text)
+        a, b = start - chunk.start, end - chunk.start
+        before = [s for s in spans if s.end <= a][-context:] if context else []
+        after = [s for s in spans if s.start >= b][:context] if context else []
+        lo = min([a] + [s.start for s in before])
+        hi = max([b] + [s.end for s in after])
+        return cls(
+            n=n, article_id=chunk.article_id, title=chunk.title, source=chunk.source, url=chunk.url,
+            published_at=chunk.published_at, text=chunk.text[lo:hi], quote=chunk.text[a:b], start=start, end=end,
+            passage_start=chunk.start + lo, passage_end=chunk.start + hi, chunk_id=chunk.chunk_id,
+        )
+
 
 @dataclass(frozen=True)
 class SentenceCheck:
@@ -61,6 +80,9 @@ class Answer:
     standalone_question: str = ""  # the follow-up rewritten with the conversation, when it was
     sentences: tuple[SentenceCheck, ...] = ()  # per-sentence citation check (generative backends)
     notice: str = ""  # one line for the user, e.g. "the LLM timed out; showing the extractive answer"
+    short_answer: str = ""  # the span of the first cited sentence that answers (a name, number, date...)
+    as_of: str = ""  # YYYY-MM-DD the question was asked as of ("" when dates were ignored)
+    window: TimeWindow | None = None  # publication window a time expression in the question implied
 
     def to_json(self) -> dict:
         """The `assistant ask --json` contract."""
@@ -72,6 +94,7 @@ class Answer:
             citations.append(item)
         return {
             "question": self.question,
+            "short_answer": self.short_answer,
             "answer": self.answer,
             "abstained": self.abstained,
             "citations": citations,
@@ -84,5 +107,10 @@ class Answer:
             "sentences": [{"text": s.text, "citations": list(s.citations), "verified": s.verified}
                           for s in self.sentences],
             "notice": self.notice,
+            "as_of": self.as_of or None,
+            "window": None if self.window is None else {
+                "start": self.window.start.isoformat(), "end": self.window.end.isoformat(),
+                "expression": self.window.expression,
+            },
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -322,12 +322,7 @@ class AnswerAssembler:
         for index, n in sorted(self._numbers.items(), key=lambda kv: kv[1]):
             chunk = self.verifier.passages[index].chunk
             a, b = self._quotes[index].span
-            out.append(Citation(
-                n=n, article_id=chunk.article_id, title=chunk.title, source=chunk.source, url=chunk.url,
-                published_at=chunk.published_at, text=chunk.text, quote=chunk.text[a:b],
-                start=chunk.start + a, end=chunk.start + b, passage_start=chunk.start, passage_end=chunk.end,
-                chunk_id=chunk.chunk_id,
-            ))
+            out.append(Citation.from_chunk(n, chunk, chunk.start + a, chunk.start + b))
         return tuple(out)
 
     @property

@@ -189,8 +189,13 @@ class LexicalIndex:
         sources: Iterable[str] | None = None,
         day_from: int | None = None,
         day_to: int | None = None,
+        since_day: int | None = None,
+        as_of_day: int | None = None,
     ) -> list[tuple[str, float]]:
-        """Best chunks for `query` as (chunk_id, bm25 score), highest first; only positive scores."""
+        """Best chunks for `query` as (chunk_id, bm25 score), highest first; only positive scores.
+
+        `day_from`/`day_to` bound the publication day (undated chunks fail `day_to`); `since_day`/
+        `as_of_day` bound it too but keep undated chunks."""
         n_slots = len(self.chunk_ids)
         terms = set(tokenize(query))
         if not n_slots or not terms or not self.n_alive:
@@ -205,6 +210,33 @@ class LexicalIndex:
                 alive &= days >= day_from
             if day_to:
                 alive &= (days <= day_to) & (days > 0)
+        if since_day or as_of_day:
+            days = np.frombuffer(self._days, dtype=np.uint32)
+            if since_day:
+                alive &= (days >= since_day) | (days == 0)
+            if as_of_day:
+                alive &= days <= as_of_day
+        scores = self._scores(terms)
+        scores[~alive] = 0.0
+        k = min(top_k, n_slots)
+        candidates = np.argpartition(-scores, k - 1)[:k] if k < n_slots else np.arange(n_slots)
+        ranked = sorted(candidates, key=lambda i: (-scores[i], self.chunk_ids[i]))
+        return [(self.chunk_ids[i], float(scores[i])) for i in ranked if scores[i] > 0]
+
+    @_locked
+    def score_chunks(self, query: str, chunk_ids: Iterable[str]) -> dict[str, float]:
+        """BM25 scores of `query` for the given chunks (0 for unknown chunks): fusion needs both scores of
+        a candidate that only one ranking found."""
+        wanted = list(chunk_ids)
+        terms = set(tokenize(query))
+        if not terms or not self.n_alive:
+            return dict.fromkeys(wanted, 0.0)
+        scores = self._scores(terms)
+        return {cid: float(scores[self.slot_of[cid]]) if cid in self.slot_of else 0.0 for cid in wanted}
+
+    def _scores(self, terms: set[str]) -> np.ndarray:
+        """BM25 score of every slot (dead slots included; callers mask them). Holds no lock itself."""
+        n_slots = len(self.chunk_ids)
         lengths = np.frombuffer(self._lengths, dtype=np.uint32)
         avgdl = max(self.total_length / self.n_alive, 1.0)
         scores = np.zeros(n_slots, dtype=np.float32)
@@ -221,11 +253,7 @@ class LexicalIndex:
             tf = np.frombuffer(entry[1], dtype=np.uint16).astype(np.float32)
             norm = self.k1 * (1.0 - self.b + self.b * lengths[slots] / avgdl)
             scores[slots] += idf * tf * (self.k1 + 1.0) / (tf + norm)
-        scores[~alive] = 0.0
-        k = min(top_k, n_slots)
-        candidates = np.argpartition(-scores, k - 1)[:k] if k < n_slots else np.arange(n_slots)
-        ranked = sorted(candidates, key=lambda i: (-scores[i], self.chunk_ids[i]))
-        return [(self.chunk_ids[i], float(scores[i])) for i in ranked if scores[i] > 0]
+        return scores
 
     @_locked
     def idf(self, term: str) -> float:

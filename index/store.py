@@ -113,12 +113,18 @@ class ArticleInfo:
 
 @dataclass(frozen=True)
 class SearchFilters:
+    """What a search may return. `date_from`/`date_to` are the user's publication-date filter (undated
+    articles fail `date_to`); `since`/`as_of` are the question's time awareness (the window a time
+    expression implies, and the day it is asked): both keep undated articles, which are neutral."""
+
     sources: tuple[str, ...] = ()
     date_from: str = ""  # YYYY-MM-DD inclusive
     date_to: str = ""
+    since: str = ""  # published on or after (or undated)
+    as_of: str = ""  # published on or before (or undated)
 
     def __bool__(self) -> bool:
-        return bool(self.sources or self.date_from or self.date_to)
+        return bool(self.sources or self.date_from or self.date_to or self.since or self.as_of)
 
 
 def day_number(iso_date: str) -> int:
@@ -298,6 +304,13 @@ class ChunkStore:
             )
         return out
 
+    def embeddings_of(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors of the given chunks (absent ids are not in the result)."""
+        if not chunk_ids:
+            return {}
+        got = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        return {cid: list(vec) for cid, vec in zip(got["ids"], got["embeddings"])}
+
     def article_states(self, article_ids: Iterable[str]) -> dict[str, ArticleState]:
         """The stored state of the given articles (absent ids are not in the result)."""
         wanted = list(dict.fromkeys(article_ids))
@@ -460,7 +473,7 @@ class ChunkStore:
 def _to_metadata_filters(filters: SearchFilters | None) -> MetadataFilters | None:
     if not filters:
         return None
-    items: list[MetadataFilter] = []
+    items: list[MetadataFilter | MetadataFilters] = []
     if filters.sources:
         items.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
     if filters.date_from:
@@ -470,6 +483,12 @@ def _to_metadata_filters(filters: SearchFilters | None) -> MetadataFilters | Non
         items.append(MetadataFilter(key="published_day", value=day_number(filters.date_to),
                                     operator=FilterOperator.LTE))
         items.append(MetadataFilter(key="published_day", value=0, operator=FilterOperator.GT))
+    undated = MetadataFilter(key="published_day", value=0, operator=FilterOperator.EQ)
+    for day, operator in ((filters.since, FilterOperator.GTE), (filters.as_of, FilterOperator.LTE)):
+        if day:
+            items.append(MetadataFilters(filters=[
+                MetadataFilter(key="published_day", value=day_number(day), operator=operator), undated,
+            ], condition=FilterCondition.OR))
     return MetadataFilters(filters=items, condition=FilterCondition.AND)
 
 

@@ -43,6 +43,8 @@ def register(sub: argparse._SubParsersAction, common: Callable[[argparse.Argumen
     p.add_argument("--articles", nargs="+", action="extend", default=[], metavar="PATH",
                    help="index these articles first (incrementally); default: use the current index")
     p.add_argument("--top-k", type=int, help="passages retrieved per question (default: the top_k setting)")
+    p.add_argument("--ignore-dates", action="store_true",
+                   help="ask without as-of dates: no asked_at filter, time window or recency prior (to compare)")
     p.add_argument("--out", default="eval-report", help="directory for the reports (default ./eval-report)")
     p.add_argument("--compare", metavar="OLD/report.json", help="show deltas against an earlier report")
     p.add_argument("--fail-under", action="append", type=_bound, default=[], metavar="METRIC=VALUE",
@@ -129,14 +131,16 @@ def run(args: argparse.Namespace) -> int:
 
     rows = []
     with tqdm(total=len(questions), desc="asking", unit="question", file=sys.stderr) as bar:
-        for question, observation in zip(questions, run_questions(assistant, questions, settings.top_k)):
+        for question, observation in zip(questions, run_questions(assistant, questions, settings.top_k,
+                                                                             use_dates=not args.ignore_dates)):
             rows.append(score_question(question, observation))
             bar.update()
     stats = assistant.stats()
     backend = ",".join(sorted({r["backend"] for r in rows})) or assistant.answerer.name
     label = getattr(settings, "llm_label", "") or _answerer_model(assistant.answerer)
     report = build_report(
-        rows, questions_file=args.questions, settings=report_settings(settings), backend=backend,
+        rows, questions_file=args.questions, settings={**report_settings(settings), "dates": "ignored" if args.ignore_dates else "asked_at"},
+        backend=backend,
         answerer_model=label if label != backend else "", embedding_model=stats.get("embedding_model", ""),
         index={"articles": stats.get("articles"), "chunks": stats.get("chunks"), "store": stats.get("store"),
                "collection": stats.get("collection")},

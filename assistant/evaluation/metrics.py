@@ -61,6 +61,12 @@ def best_f1(prediction: str, accepted: Iterable[str]) -> float:
     return max((token_f1(prediction, a) for a in accepted), default=0.0)
 
 
+def exact_match(prediction: str, answers: Iterable[str]) -> bool:
+    """The normalized prediction equals a normalized accepted answer (never true for an empty one)."""
+    pred = normalize_answer(prediction)
+    return bool(pred) and any(pred == normalize_answer(a) for a in answers)
+
+
 # --------------------------------------------------------------------------- retrieval
 
 

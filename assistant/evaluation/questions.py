@@ -1,7 +1,7 @@
 """The question-set file: one JSON object a line, validated in full before any work starts.
 
 Each line: `{"id", "question", "answer": [accepted strings], "evidence_ids": [article ids],
-"unanswerable": bool, "type": str}`; `choices` and unknown keys are ignored. Only `question` is required;
+"unanswerable": bool, "type": str, "asked_at": "YYYY-MM-DD"}`; `choices` and unknown keys are ignored. Only `question` is required;
 `id` defaults to `line-N`. A malformed line raises `QuestionSetError` naming `file:line` and the reason.
 This module does not index, ask or score anything.
 """
@@ -28,6 +28,7 @@ class Question:
     unanswerable: bool = False  # the corpus does not answer it: the assistant should abstain
     type: str = ""  # free label used for the breakdown (e.g. factoid, numeric)
     line: int = 0
+    asked_at: str = ""  # YYYY-MM-DD: the day it was asked (its as-of date); "" = the day of the run
 
 
 def _strings(value: object, key: str) -> tuple[str, ...]:
@@ -66,11 +67,23 @@ def parse_question(record: object, line: int) -> Question:
     qtype = record.get("type", "")
     if not isinstance(qtype, str):
         raise TypeError('"type" must be a string')
+    asked_at = record.get("asked_at", "")
+    if asked_at is None:
+        asked_at = ""
+    if not isinstance(asked_at, str):
+        raise TypeError('"asked_at" must be a YYYY-MM-DD string')
+    if asked_at.strip():
+        from assistant.timewindow import BadDateError, parse_as_of
+
+        try:
+            asked_at = parse_as_of(asked_at.strip()).isoformat()
+        except BadDateError as exc:
+            raise ValueError(f'"asked_at": {exc}') from None
     if unanswerable and (answers or evidence):
         raise ValueError('an unanswerable question cannot list "answer" or "evidence_ids"')
     if not unanswerable and not answers and not evidence:
         raise ValueError('nothing to score: give "answer" and/or "evidence_ids", or set "unanswerable": true')
-    return Question(qid.strip(), text, answers, evidence, unanswerable, qtype.strip(), line)
+    return Question(qid.strip(), text, answers, evidence, unanswerable, qtype.strip(), line, asked_at)
 
 
 def load_questions(path: str | Path) -> list[Question]:

@@ -32,19 +32,22 @@ def unknown_evidence(assistant: Assistant, questions: Sequence[Question]) -> lis
     return sorted({e for q in questions for e in q.evidence_ids} - known)
 
 
-def observe(assistant: Assistant, question: Question, top_k: int) -> Observation:
+def observe(assistant: Assistant, question: Question, top_k: int, *, use_dates: bool = True) -> Observation:
+    """One question asked as of its `asked_at` day (today when it has none), or ignoring dates."""
     started = time.perf_counter()
-    answer = assistant.ask(question.question, top_k=top_k)
+    as_of = question.asked_at or None
+    answer = assistant.ask(question.question, top_k=top_k, as_of=as_of, use_dates=use_dates)
     latency_ms = (time.perf_counter() - started) * 1000
     if top_k >= PROBE_DEPTH:
         ranking = tuple(p.chunk.article_id for p in answer.passages)
     else:
-        probe = assistant.retriever.retrieve(question.question, PROBE_DEPTH)
+        probe, _ = assistant.retrieve(question.question, PROBE_DEPTH, as_of=as_of, use_dates=use_dates)
         ranking = tuple(p.chunk.article_id for p in probe.passages)
     return Observation(answer, ranking, latency_ms)
 
 
-def run(assistant: Assistant, questions: Sequence[Question], top_k: int) -> Iterator[Observation]:
+def run(assistant: Assistant, questions: Sequence[Question], top_k: int, *, use_dates: bool = True
+        ) -> Iterator[Observation]:
     """Yield one observation per question, in order (wrap in a progress bar to show progress)."""
     for question in questions:
-        yield observe(assistant, question, top_k)
+        yield observe(assistant, question, top_k, use_dates=use_dates)
