@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.short_answer import answer_kind, short_answer
+from assistant.short_answer import answer_kind, question_focus, short_answer
 from assistant.types import Citation, Passage, SentenceCheck
 from index.lexical import tokenize
 from index.sentences import split_sentences
@@ -75,6 +75,7 @@ class _Sentence:
     prev: _Sentence | None = None  # the sentence before it in the same passage (any kind)
     next: _Sentence | None = None
     claim: bool = True  # False: a question, caption, byline or headline: never quoted as a claim
+    prescore: float = 0.0  # the cheap score every candidate gets (coverage, fast similarity, passage rank)
 
 
 class ExtractiveAnswerer:
@@ -94,6 +95,7 @@ class ExtractiveAnswerer:
         min_score: float = 0.3,
         min_similarity: float = 0.3,
         keep_ratio: float = 0.8,
+        vote_pool: int = 12,
     ) -> None:
         self.embed_texts = embed_texts
         self.idf = idf
@@ -107,12 +109,18 @@ class ExtractiveAnswerer:
         self.min_score = min_score
         self.min_similarity = min_similarity
         self.keep_ratio = keep_ratio
+        self.vote_pool = vote_pool
 
     # ------------------------------------------------------------------ scoring
 
     def candidates(self, question: str, passages: Sequence[Passage],
                    query_embedding: list[float] | None) -> list[_Sentence]:
-        sentences = self._split(passages)
+        """The shortlisted sentences, fully scored, best first."""
+        return self._score(question, self._split(passages), query_embedding)
+
+    def _score(self, question: str, sentences: list[_Sentence], query_embedding: list[float] | None
+               ) -> list[_Sentence]:
+        """Give every sentence its `prescore`; embed the shortlist and return it by full `score`."""
         if not sentences:
             return []
         q_terms = set(tokenize(question)) - _TYPE_WORDS
@@ -128,18 +136,24 @@ class ExtractiveAnswerer:
         for t in q_terms:
             local_df = sum(1 for terms in term_sets if t in terms)
             weights[t] = max(self.idf(t), 0.1) * (1.0 + math.log((n + 1) / (local_df + 1)))
-        for t in _focus_terms(question):
+        for t in _focus_terms(question) | {question_focus(question)}:
             if t in weights:
                 weights[t] *= 2.5  # "which manufacturer ...": the sentence must name the manufacturer
         total = sum(weights.values()) or 1.0
         wants = _answer_pattern(question)
         title_terms: dict[str, set[str]] = {}
+        passage_terms: dict[str, set[str]] = {}
         for sentence, terms, extra in zip(sentences, term_sets, context):
             chunk = sentence.passage.chunk
             terms = terms | extra
             topic = title_terms.setdefault(chunk.article_id, set(tokenize(chunk.title)))
-            # Terms of the article's headline say the article is on topic, not which sentence answers.
-            sentence.coverage = sum(w * (0.5 if t in topic else 1.0) for t, w in weights.items() if t in terms)
+            around = passage_terms.setdefault(chunk.chunk_id, set(tokenize(chunk.text)) | topic)
+            # Terms of the article's headline say the article is on topic, not which sentence answers: every
+            # sentence of the article gets the same half credit for them. A term said elsewhere in the
+            # passage gets a little credit too (the sentence is about that article), one it states, full.
+            sentence.coverage = sum(
+                w * (TITLE_CREDIT if t in topic else 1.0 if t in terms else AROUND_CREDIT if t in around else 0.0)
+                for t, w in weights.items())
             sentence.coverage /= total
             if wants is not None:
                 sentence.has_answer_type = bool(wants.search(sentence.text))
@@ -151,12 +165,16 @@ class ExtractiveAnswerer:
         # sentence by coverage of articles not yet represented (another outlet may corroborate; at most
         # n/2 - 2 of them, one at n=6), then the rest by the fast model's similarity and coverage. Either
         # ranking alone lost answers the other found (measured in benchmarks/README.md).
-        by_coverage = sorted(sentences, key=lambda s: (-(s.coverage + 0.1 / s.passage.rank), s.start))
+        for sentence in sentences:
+            sentence.prescore = sentence.coverage + 0.1 / sentence.passage.rank
+        by_coverage = sorted(sentences, key=lambda s: (-s.prescore, s.start))
         shortlist = by_coverage
         if self.shortlist_embed is not None:
             fast = np.asarray(self.shortlist_embed([question] + [s.text for s in sentences]), dtype=np.float32)
-            keys = {id(s): 0.6 * float(sim) + 0.4 * s.coverage + 0.05 / math.sqrt(s.passage.rank)
+            keys = {id(s): 0.6 * float(sim) + 0.4 * s.coverage + RANK_PRIOR / math.sqrt(s.passage.rank)
                     for s, sim in zip(sentences, fast[1:] @ fast[0])}
+            for sentence in sentences:
+                sentence.prescore = keys[id(sentence)]
             by_fast = sorted(sentences, key=lambda s: (-keys[id(s)], s.passage.rank, s.start))
             half = self.sentences_embedded // 2
             picked = by_coverage[:half]
@@ -181,7 +199,7 @@ class ExtractiveAnswerer:
             for sentence, sim in zip(shortlist, sims):
                 sentence.similarity = float(sim)
         for sentence in shortlist:
-            prior = 0.05 / math.sqrt(sentence.passage.rank)
+            prior = RANK_PRIOR / math.sqrt(sentence.passage.rank)
             sentence.score = 0.6 * sentence.similarity + 0.4 * sentence.coverage + prior
             if dangling(sentence.text):
                 sentence.score *= DEPENDENT_PENALTY  # at a near tie, the sentence that reads alone wins
@@ -208,7 +226,8 @@ class ExtractiveAnswerer:
                 sentences.append(sentence)
         return sentences
 
-    def select(self, ranked: list[_Sentence], question: str = "") -> list[_Sentence]:
+    def select(self, ranked: list[_Sentence], question: str = "", pool: Sequence[_Sentence] = ()
+               ) -> list[_Sentence]:
         """The sentences to answer with, in reading order; empty means abstain.
 
         Abstain when the best sentence is weak overall or semantically unrelated to the question, or, for
@@ -226,11 +245,48 @@ class ExtractiveAnswerer:
         strong = [s for s in ranked if s.score >= self.keep_ratio * best]
         if question and answer_kind(question) is not None:
             strong = [s for s in strong if self.span_of(question, s) is not None]
+            if not strong:
+                return []
+            support = self.support(question, pool or ranked)
+            if support:  # an answer other sources give too is worth a little (corroboration)
+                top = max(support.values())
+
+                def backing(sentence: _Sentence) -> float:
+                    found = self.span_of(question, sentence)
+                    key = frozenset(tokenize(found[0].text[found[1][0]:found[1][1]])) if found else frozenset()
+                    return max((v for k, v in support.items() if key and (k <= key or key <= k)), default=0.0)
+
+                strong.sort(key=lambda s: -(s.score + VOTE_WEIGHT * backing(s) / top))
         for sentence in strong:
             group = self._readable(sentence)
             if group:
                 return group
         return []
+
+    def support(self, question: str, pool: Sequence[_Sentence]) -> dict[frozenset[str], float]:
+        """How many sources give each short answer among the best `vote_pool` sentences (by prescore):
+        each article backs an answer once, with its sentence's prescore, and an answer also has the
+        backing of answers it contains or is contained in ("Bills" for "Buffalo Bills")."""
+        votes: dict[frozenset[str], dict[str, float]] = {}
+        for sentence in sorted(pool, key=lambda s: -s.prescore)[: self.vote_pool]:
+            found = self.span_of(question, sentence)
+            if found is None:
+                continue
+            target, (a, b) = found
+            key = frozenset(tokenize(target.text[a:b]))
+            if key:
+                per_article = votes.setdefault(key, {})
+                article = sentence.passage.chunk.article_id
+                per_article[article] = max(per_article.get(article, 0.0), sentence.prescore)
+        support: dict[frozenset[str], float] = {}
+        for key in votes:
+            backers: dict[str, float] = {}
+            for other, per_article in votes.items():
+                if other <= key or key <= other:
+                    for article, weight in per_article.items():
+                        backers[article] = max(backers.get(article, 0.0), weight)
+            support[key] = sum(backers.values())
+        return support
 
     def span_of(self, question: str, sentence: _Sentence) -> tuple[_Sentence, tuple[int, int]] | None:
         """The short answer of `sentence` (or, for a lead-in, of the sentence it introduces)."""
@@ -259,8 +315,9 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: Sequence[Passage], query_embedding: list[float] | None = None
                ) -> Draft:
-        ranked = self.candidates(question, passages, query_embedding)
-        chosen = self.select(ranked, question)
+        pool = self._split(passages)
+        ranked = self._score(question, pool, query_embedding)
+        chosen = self.select(ranked, question, pool)
         if not chosen:
             return Draft(abstention(question), True, ())
         draft = compose(chosen)
@@ -349,6 +406,10 @@ _LEAD_IN = re.compile(r"(?::\s*$)|^\s*here(?:'s|\u2019s| is| are)\b.{0,60}$", re
 
 
 DEPENDENT_PENALTY = 0.93
+VOTE_WEIGHT = 0.1  # score bonus of the sentence whose short answer the most sources give
+RANK_PRIOR = 0.05  # score bonus of a sentence of the top passage (divided by sqrt(rank) below it)
+TITLE_CREDIT = 0.5  # coverage credit of a headline term, for every sentence of its article
+AROUND_CREDIT = 0.3  # of a question term the passage states elsewhere than in the sentence
 
 
 def is_claim(text: str, title: str = "") -> bool:

@@ -34,6 +34,7 @@ def quiet_environment() -> None:
         "HF_HUB_DISABLE_TELEMETRY": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # transformers' "Loading weights" bar on every model load
     }.items():
         os.environ.setdefault(key, value)
 
@@ -229,7 +230,8 @@ def build_answerer(settings: Settings, assistant: Assistant, llm: Any = None) ->
         llm, name=settings.llm_label, prompt=prompt, fallback=assistant.answerer,
         embed_texts=assistant.embed_model.get_text_embedding_batch,
         idf=lambda term: store.lexical_snapshot().idf(term), where=where, timeout=settings.llm_timeout,
-        max_passages=settings.top_k, require_finish=settings.llm == "openai",
+        max_passages=settings.top_k, passage_tokens=settings.llm_passage_tokens,
+        require_finish=settings.llm == "openai",
         bounds=Bounds.for_embedding(settings.embedding),
     )
 

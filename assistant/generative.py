@@ -20,11 +20,15 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.answerer import Answerer, Draft
 from assistant.prompts import Prompt
 from assistant.types import Passage
+from index.lexical import tokenize
+from index.sentences import split_sentences
+from index.tokens import get_encoding
 from assistant.verify import (
     AnswerAssembler,
     Bounds,
@@ -86,6 +90,36 @@ def chat_messages(system: str, user: str) -> list:
     return [*messages, ChatMessage(role=MessageRole.USER, content=user)]
 
 
+def focus(passage: Passage, question: str, max_tokens: int) -> Passage:
+    """The part of a long passage an LLM is shown: the sentence sharing most terms with the question and
+    whole sentences around it, within `max_tokens` (cl100k). Chunks are long (retrieval ranks 1,024-token
+    chunks); five whole ones would not fit a small model's context. Offsets stay exact, so citations
+    into the shown part point into the article."""
+    chunk = passage.chunk
+    enc = get_encoding()
+    if len(enc.encode_ordinary(chunk.text)) <= max_tokens:
+        return passage
+    spans = split_sentences(chunk.text)
+    if not spans:
+        return passage
+    wanted = set(tokenize(question))
+    sizes = [len(enc.encode_ordinary(chunk.text[s.start:s.end])) + 1 for s in spans]
+    best = max(range(len(spans)), key=lambda i: (len(wanted & set(tokenize(chunk.text[spans[i].start:spans[i].end]))), -i))
+    lo = hi = best
+    used = sizes[best]
+    while True:
+        grown = False
+        for side in (hi + 1, lo - 1):  # after first: a sentence is usually explained by what follows
+            if 0 <= side < len(spans) and not lo <= side <= hi and used + sizes[side] <= max_tokens:
+                used += sizes[side]
+                lo, hi = min(lo, side), max(hi, side)
+                grown = True
+        if not grown:
+            break
+    a, b = spans[lo].start, spans[hi].end
+    return replace(passage, chunk=replace(chunk, text=chunk.text[a:b], start=chunk.start + a, end=chunk.start + a + (b - a)))
+
+
 class GenerativeAnswerer:
     """Answer with an LLM; verify its citations; fall back to `fallback` when the LLM fails."""
 
@@ -101,6 +135,7 @@ class GenerativeAnswerer:
         where: str = "the configured endpoint",
         timeout: float = 60.0,
         max_passages: int = 5,
+        passage_tokens: int = 300,
         max_sentences: int = 4,
         require_finish: bool = True,
         bounds: Bounds | None = None,
@@ -114,6 +149,7 @@ class GenerativeAnswerer:
         self.where = where
         self.timeout = timeout
         self.max_passages = max_passages
+        self.passage_tokens = passage_tokens
         self.max_sentences = max_sentences
         self.require_finish = require_finish
         self.bounds = bounds or Bounds()
@@ -141,7 +177,7 @@ class GenerativeAnswerer:
 
     def stream(self, question: str, passages: Sequence[Passage], query_embedding: list[float] | None = None
                ) -> Iterator[str | Draft]:
-        shown = list(passages[: self.max_passages])
+        shown = [focus(p, question, self.passage_tokens) for p in passages[: self.max_passages]]
         if not shown:  # nothing retrieved: nothing to ground an answer on, no need to ask the model
             yield self._fallback(question, passages, query_embedding, "")
             return

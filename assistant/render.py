@@ -54,7 +54,12 @@ def user_message(question: str) -> str:
 
 
 def answer_message(answer: Answer, turn: int, *, final: bool = True) -> str:
-    """The assistant's chat message: answer text with linked markers, or a plain abstention."""
+    """The assistant's chat message: answer text with linked markers, or a plain abstention.
+
+    A final answer with a short answer (a name, number, date...) leads with it in bold and its marker [1],
+    the sentence(s) follow on the next line; an answer whose question named a period ("this week") ends
+    with a muted line saying which articles it drew on. While streaming (`final=False`) there is no short
+    answer yet."""
     if not answer.answer and not final:
         return '<span class="thinking">Searching the articles&#8230;</span>'
     if answer.abstained:
@@ -72,6 +77,12 @@ def answer_message(answer: Answer, turn: int, *, final: bool = True) -> str:
         body = "".join(parts)
         if final:
             body = _mark_unverified(body, answer)
+            if answer.short_answer:  # its marker is always [1]: the first cited sentence holds it
+                marker = _marker(turn, 1) if 1 in cited else inert("[1]")
+                body = (f'<span class="short-answer"><strong>{inert(answer.short_answer)}</strong> {marker}'
+                        f"</span><br>{body}")
+    if answer.window is not None:  # the question's time expression ("this week") became this window
+        body += f'<br><span class="window-note">Articles published {inert(answer.window.label())}</span>'
     if final and answer.notice:  # e.g. the LLM failed and this is the extractive answer
         body = f'<span class="llm-notice">{inert(answer.notice)}</span><br>{body}'
     if answer.standalone_question:
@@ -167,6 +178,8 @@ CSS = """
 .cite-marker { font-weight: 600; text-decoration: none; padding: 0 1px; cursor: pointer; }
 .standalone { font-size: 0.85em; opacity: 0.7; font-style: italic; }
 .abstained { font-style: italic; }
+.short-answer strong { font-size: 1.05em; }
+.window-note { font-size: 0.85em; opacity: 0.7; }
 .chat-error { color: #b91c1c; }
 .sources-panel { max-height: 640px; overflow-y: auto; }
 .sources-panel h3.turn-q { font-size: 0.95em; margin: 0 0 0.5em 0; }

@@ -38,8 +38,10 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(None, description="Where models distilled on this machine are cached "
                                                       "(default ~/.cache/news-assistant/models).")
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding call.")
-    chunk_size: int = Field(256, ge=16, le=2048, description="Maximum tokens (cl100k_base) per chunk.")
-    chunk_overlap: int = Field(32, ge=0, le=512, description="Tokens of trailing sentences repeated in the "
+    chunk_size: int = Field(1024, ge=16, le=2048, description="Maximum tokens (cl100k_base) per chunk; the "
+                                                          "embedding reads its first 256 word pieces, BM25 all of "
+                                                          "it (chosen with benchmarks/sweep_retrieval.py).")
+    chunk_overlap: int = Field(128, ge=0, le=512, description="Tokens of trailing sentences repeated in the "
                                                              "next chunk.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     candidates: int = Field(40, ge=5, le=500, description="Candidates taken from each of the dense and "
@@ -49,7 +51,7 @@ class Settings(BaseSettings):
         "convex", description="How the dense and BM25 rankings are fused: `convex` (dense_weight x normalised "
                               "cosine + the rest x normalised BM25) or `rrf` (reciprocal rank fusion). Chosen "
                               "with benchmarks/sweep_retrieval.py.")
-    dense_weight: float = Field(0.5, ge=0, le=1, description="Weight of the dense score in convex fusion.")
+    dense_weight: float = Field(0.97, ge=0, le=1, description="Weight of the dense score in convex fusion.")
     recency_prior: bool = Field(True, description="Among comparable matches, prefer newer articles when the "
                                                   "question names no time (see recency_weight, recency_days).")
     recency_weight: float = Field(0.3, ge=0, le=5, description="Strength of the recency prior, added to "
@@ -94,6 +96,9 @@ class Settings(BaseSettings):
                                                                "past it the extractive answer is shown.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
     llm_max_tokens: int = Field(350, ge=16, le=8192, description="Most tokens an answer may have.")
+    llm_passage_tokens: int = Field(300, ge=50, le=4096, description="Tokens of each retrieved passage shown "
+                                                                    "to the LLM (the part around the sentence "
+                                                                    "closest to the question).")
     llm_model_path: Path | None = Field(None, description="GGUF model file for llm=llamacpp.")
     llm_context_window: int = Field(4096, ge=512, le=131072, description="Context size (tokens) for "
                                                                         "llm=llamacpp.")

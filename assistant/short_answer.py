@@ -91,6 +91,10 @@ _NOT_PERSON = _ORG_SUFFIX | _PLACE_SUFFIX | _LEX["not_person"]
 _INITIAL_FUNCTION = STOPWORDS | _LEX["initial_function"]  # not a name at the start of a sentence or a quote
 _MONEY_Q = re.compile(r"\b(pay|paid|cost|spen[dt]|earn|worth|value|price|charge|fined?|money|salary|fund|"
                       r"raise|bid|fee|budget|revenue|profit|wiped|sold for|bought)|[$€£]", re.IGNORECASE)
+_PRICE_Q = re.compile(r"\b(pay|paid|cost|spen[dt]|worth|price|charge|fined?|salary|fee|budget|bid|sold for|bought)",
+                      re.IGNORECASE)  # asks for a sum of money, unless it asks how much it changed:
+_CHANGE_Q = re.compile(r"\b(ris[ei]n?|rose|fall|fell|fallen|gr[eo]wn?|grow|increase|decrease|drop|jump|climb|surge|"
+                       r"declin|gain|los[te]|shr[iu]nk|soar|plung|slid|slump|up|down)", re.IGNORECASE)
 _WH = re.compile(r"\b(which|what|who|whom|whose|when|where|how|why)\b", re.IGNORECASE)
 
 
@@ -134,7 +138,9 @@ def _kind(clause: str, wh: re.Match | None) -> tuple[str | None, list[str], bool
     if word == "how":
         nxt, noun = (rest + ["", ""])[:2]
         if nxt == "much" and _MONEY_Q.search(clause):
-            return "amount", [], False
+            # "how much did it cost": a sum of money; "how much did revenue grow": mostly a change
+            sum_asked = _PRICE_Q.search(clause) and not _CHANGE_Q.search(clause)
+            return ("amount" if sum_asked else "number"), [], False
         if nxt == "much":  # "how much land": a measure; "how much did X fall": a change, mostly a percentage
             return ("measure", [noun], False) if noun and noun not in STOPWORDS else ("number", ["%"], False)
         if nxt == "many":
@@ -167,6 +173,19 @@ def _kind(clause: str, wh: re.Match | None) -> tuple[str | None, list[str], bool
     i, kind = found[end]
     money = kind == "number" and nouns[i] != "number" and _MONEY_Q.search(clause)
     return ("amount" if money else kind), nouns[:i + 1], True
+
+
+def asked_clause(question: str) -> str:
+    """The sentence of the question that asks (a quiz question may open with sentences of context)."""
+    spans = split_sentences(question)
+    return question[spans[-1].start:spans[-1].end] if spans else question
+
+
+def question_focus(question: str) -> str:
+    """The stemmed noun the question asks for ("which team" -> "team", "the name of X's mayor" -> "mayor"),
+    or '' when it names none."""
+    focus = _asked(question).focus
+    return "" if focus == "%" else focus
 
 
 def answer_kind(question: str) -> str | None:
@@ -351,7 +370,7 @@ _FIT = {  # kind -> candidate type -> how well it fits (names also by their look
     "place": {"proper": 1.0},
     "date": {"date": 1.0, "year": 1.0, "weekday": 0.7, "decade": 0.6},
     "number": {"count": 1.0, "percent": 0.9, "measure": 0.8, "money": 0.5, "year": 0.2},
-    "amount": {"money": 1.0, "percent": 0.8, "count": 0.5, "measure": 0.3},
+    "amount": {"money": 1.0, "percent": 0.2, "count": 0.2, "measure": 0.1},  # a sum of money, nothing else
     "measure": {"measure": 1.0, "percent": 0.8, "count": 0.6, "money": 0.3},
     "name": {"quoted": 1.2, "proper": 1.0, "np": 0.8},
 }

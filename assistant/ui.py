@@ -1,4 +1,6 @@
 """The browser app (Gradio): a chat with streamed, cited answers beside a sources panel, and a Library tab.
+The chat has an as-of date beside the question box (empty = today): nothing published later is used, and
+"this week" or "in March" in a question count back from it.
 
 Owns the page layout, event wiring and serving (host, port, optional login, the start-up warning for an
 open non-loopback bind, the named API endpoint `ask` that returns the same JSON as `assistant ask --json`).
@@ -26,6 +28,7 @@ from assistant.errors import AssistantError, ConfigError
 from assistant.library import ALLOWED_SUFFIXES, Library
 from assistant.service import Assistant, clean_question
 from assistant.settings import PROJECT_ROOT, Settings
+from assistant.timewindow import parse_as_of
 from assistant.types import Answer
 from index.articles import normalize_date
 from index.errors import IndexError_
@@ -90,14 +93,17 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
 
     # ------------------------------------------------------------------ chat handlers
 
-    def respond(message: str, session: ChatSession, outlets: list[str] | None, date_from: str, date_to: str
-                ) -> Iterator[tuple]:
+    def respond(message: str, session: ChatSession, outlets: list[str] | None, date_from: str, date_to: str,
+                as_of: str | None = None) -> Iterator[tuple]:  # None default: /chat callers may omit it
         session = session if isinstance(session, ChatSession) else ChatSession()
         try:
             question = clean_question(message)
             filters = parse_filters(outlets, date_from, date_to)
+            day = parse_as_of(as_of)  # "" = today, resolved now: the whole turn uses one day
         except (AssistantError, IndexError_) as exc:
             gr.Warning(str(exc))
+            # change nothing: a generator that ends without yielding would blank the question and the chat
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         turn_no = len(session.turns) + 1
         placeholder = Answer(question=question, answer="", abstained=False)
@@ -106,7 +112,7 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
         final: Answer | None = None
         try:
             standalone = condenser.condense(question, session.turns)  # may call an LLM: after the echo
-            for final in assistant.ask_stream(question, filters=filters, standalone=standalone):
+            for final in assistant.ask_stream(question, filters=filters, standalone=standalone, as_of=day):
                 if final.citations or final.abstained:
                     break  # the last item: rendered below with its sources
                 yield (gr.skip(), _messages(session, (question, render.answer_message(final, turn_no, final=False))),
@@ -176,7 +182,8 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
 
     # ------------------------------------------------------------------ API
 
-    def ask(question: str, sources: list[str] | None = None, date_from: str = "", date_to: str = "") -> dict:
+    def ask(question: str, sources: list[str] | None = None, date_from: str = "", date_to: str = "",
+            as_of: str = "") -> dict:
         """Answer a question with cited passages; the same JSON as `assistant ask --json`.
 
         Args:
@@ -184,10 +191,12 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
             sources: only passages from these outlets (empty = all).
             date_from: only articles published on or after this date (YYYY-MM-DD, optional).
             date_to: only articles published on or before this date (YYYY-MM-DD, optional).
+            as_of: the day the question is asked (YYYY-MM-DD, empty = today): later articles are not used and
+                "this week" or "in March" count back from it.
         """
         try:
             filters = parse_filters(sources, date_from, date_to)
-            return assistant.ask(question, filters=filters).to_json()
+            return assistant.ask(question, filters=filters, as_of=parse_as_of(as_of)).to_json()
         except (AssistantError, IndexError_) as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -210,6 +219,8 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
                     question = gr.Textbox(label="Question", placeholder="Ask a question about the articles",
                                           show_label=False, scale=5, elem_id="question", max_lines=4,
                                           autofocus=True)
+                    as_of = gr.Textbox(label="As of", placeholder="today (YYYY-MM-DD)", elem_id="as-of",
+                                       scale=1, min_width=150, max_lines=1)
                     send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
                 with gr.Row():
                     clear = gr.Button("New chat", elem_id="new-chat", size="sm")
@@ -245,7 +256,7 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
 
         # ------------------------------------------------------------------ events
 
-        chat_inputs = [question, session, outlets, date_from, date_to]
+        chat_inputs = [question, session, outlets, date_from, date_to, as_of]
         chat_outputs = [question, chatbot, sources, session]
         question.submit(respond, chat_inputs, chat_outputs, api_name="chat")
         send.click(respond, chat_inputs, chat_outputs, api_visibility="private")

@@ -129,7 +129,7 @@ def fuse(method: str, d: np.ndarray, b: np.ndarray, cand: np.ndarray, rd: np.nda
         s = b[cand]
     elif method == "rrf":
         s = w / (60 + rd) + (1 - w) / (60 + rb)
-    else:  # convex combination of min-max normalised scores
+    else:  # convex combination of min-max normalised scores ("convex", "dense-first")
         dc, bc = d[cand], b[cand]
         dn = (dc - dc.min()) / max(dc.max() - dc.min(), 1e-9)
         bn = bc / max(bc.max(), 1e-9)
@@ -146,6 +146,8 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=40, help="candidates per ranking before fusion")
     parser.add_argument("--quick", action="store_true", help="only the main variants")
     parser.add_argument("--embed-only", action="store_true", help="embed (fill the cache) and stop")
+    parser.add_argument("--weights", help="comma-separated dense weights for convex fusion (overrides the grid)")
+    parser.add_argument("--priors", help="comma-separated BETA:TAU recency priors (overrides the grid)")
     parser.add_argument("--json", help="write every row to this file")
     args = parser.parse_args()
     offline_env()
@@ -177,19 +179,26 @@ def main() -> int:
         methods = [("dense", 1.0), ("bm25", 0.0), ("rrf", 0.5)] + (
             [] if args.quick else [("rrf", w) for w in (0.7, 0.8, 0.9)]) + [
             ("convex", w) for w in ((0.5, 0.7) if args.quick else (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95))]
+        if args.weights:
+            methods = [("dense", 1.0), ("bm25", 0.0)] + [("convex", float(w)) for w in args.weights.split(",")] + [
+                ("dense-first", float(w)) for w in args.weights.split(",")]
         priors = [(0.0, 1.0)] + [(beta, tau) for beta in ((0.3,) if args.quick else (0.1, 0.2, 0.3, 0.5, 1.0))
                                  for tau in ((7.0,) if args.quick else (3.0, 7.0, 14.0, 30.0))]
+        if args.priors:
+            priors = [(0.0, 1.0)] + [tuple(map(float, p.split(":"))) for p in args.priors.split(",")]
         for dates in ("ignore", "as-of", "as-of+window"):
-            masks, as_ofs = [], []
+            masks, as_ofs, windowed = [], [], []
             for q in questions:
                 as_of = dt.date.fromisoformat(q["asked_at"])
                 mask = np.ones(n, dtype=bool)
                 if dates != "ignore":
                     mask &= (chunks.days <= as_of.toordinal()) | (chunks.days == 0)
+                window = None
                 if dates == "as-of+window":
                     window = resolve_window(q["question"], as_of)
                     if window is not None:
-                        mask &= chunks.days >= window.start.toordinal()
+                        mask &= (chunks.days >= window.start.toordinal()) | (chunks.days == 0)
+                windowed.append(dates == "as-of+window" and window is not None)
                 masks.append(mask)
                 as_ofs.append(as_of.toordinal())
             for method, w in methods:
@@ -212,8 +221,10 @@ def main() -> int:
                             cand, rd, rb = top_d, rd[:0], rb[:0]
                         elif method == "bm25":
                             cand = top_b
+                        elif method == "dense-first":  # BM25 re-scores the dense candidates only
+                            cand = top_d
                         s = fuse(method, d, b, cand, rd, rb, w)
-                        if beta:
+                        if beta and not windowed[qi]:  # as the assistant does: a window replaces the prior
                             s = s + beta * prior(chunks.days[cand], as_ofs[qi], tau)
                         order = cand[np.argsort(-s, kind="stable")]
                         rankings.append(article_ranking(order, chunks, args.cap))

@@ -87,8 +87,8 @@ def _distinct(text: str, spans: list[ChunkSpan]) -> list[ChunkSpan]:
 class Indexer:
     """Brings a `ChunkStore` in line with a set of articles, embedding only what changed."""
 
-    def __init__(self, store: ChunkStore, embed_model: BaseEmbedding, *, chunk_size: int = 256,
-                 chunk_overlap: int = 32, batch_size: int = 64, lock_path: Path | None = None,
+    def __init__(self, store: ChunkStore, embed_model: BaseEmbedding, *, chunk_size: int = 1024,
+                 chunk_overlap: int = 128, batch_size: int = 64, lock_path: Path | None = None,
                  lock_wait: float | None = None) -> None:
         self.store = store
         self.embed_model = embed_model

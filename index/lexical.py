@@ -40,8 +40,31 @@ def normalize(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Irregular past forms of verbs that news questions paraphrase ("Who built ..." / "was built by").
+_IRREGULAR = {
+    form: base for base, forms in {
+        "build": "built", "draw": "drew drawn", "win": "won", "run": "ran", "begin": "began begun",
+        "tell": "told", "say": "said", "pay": "paid", "sell": "sold", "make": "made", "take": "took taken",
+        "give": "gave given", "go": "went gone", "fall": "fell fallen", "rise": "rose risen", "hold": "held",
+        "meet": "met", "leave": "left", "lose": "lost", "choose": "chose chosen", "write": "wrote written",
+        "speak": "spoke spoken", "bring": "brought", "buy": "bought", "catch": "caught", "think": "thought",
+        "find": "found", "keep": "kept", "lead": "led", "grow": "grew grown", "know": "knew known",
+        "throw": "threw thrown", "fly": "flew flown", "strike": "struck", "send": "sent", "spend": "spent",
+        "stand": "stood", "steal": "stole stolen", "freeze": "froze frozen", "break": "broke broken",
+        "drive": "drove driven", "ride": "rode ridden", "sing": "sang sung", "swim": "swam swum",
+        "sink": "sank sunk", "shoot": "shot", "seek": "sought", "teach": "taught", "fight": "fought",
+        "feel": "felt", "hear": "heard", "get": "got gotten", "come": "came", "become": "became",
+        "eat": "ate eaten", "see": "saw seen", "wear": "wore worn", "hide": "hid hidden", "bear": "bore born",
+        "tear": "tore torn", "swear": "swore sworn", "forbid": "forbade forbidden", "shake": "shook shaken",
+    }.items() for form in forms.split()
+}
+
+
 def _stem(word: str) -> str:
-    """A very light suffix stripper: plurals and -ed/-ing, enough to match "asked" with "ask"."""
+    """A very light suffix stripper: plurals and -ed/-ing, enough to match "asked" with "ask"; common
+    irregular past forms map to their verb ("built" -> "build")."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 5 and word.endswith("ing"):
@@ -92,7 +115,7 @@ class LexicalDoc:
 class LexicalIndex:
     """Incremental BM25 (k1=1.2, b=0.75) with tombstones and periodic compaction."""
 
-    VERSION = 4  # bump when tokenization or layout changes: old caches are rebuilt
+    VERSION = 5  # bump when tokenization or layout changes: old caches are rebuilt
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1, self.b = k1, b

@@ -55,6 +55,12 @@ def test_defaults_and_normalization(tmp_path):
     ('{"question": "Q?"}', "nothing to score"),
     ('{"question": "Q?", "id": ""}', '"id" must be a non-empty string'),
     (GOOD, 'duplicate id "a" (first on line 1)'),
+    ('{"question": "Q?", "answer": ["a"], "asked_at": "2023-13-01"}',
+     '"asked_at": as-of date \'2023-13-01\' is not a valid YYYY-MM-DD date'),
+    ('{"question": "Q?", "answer": ["a"], "asked_at": "2023-02-30"}', "'2023-02-30' is not a valid YYYY-MM-DD"),
+    ('{"question": "Q?", "answer": ["a"], "asked_at": "1 May 2023"}', "is not a valid YYYY-MM-DD date"),
+    ('{"question": "Q?", "answer": ["a"], "asked_at": 5}', '"asked_at" must be a YYYY-MM-DD string'),
+    ('{"question": "Q?", "answer": ["a"], "asked_at": ["2023-05-01"]}', '"asked_at" must be a YYYY-MM-DD string'),
 ])
 def test_malformed_line_names_file_and_line(tmp_path, line, reason):
     path = write(tmp_path, GOOD, line)
@@ -63,6 +69,13 @@ def test_malformed_line_names_file_and_line(tmp_path, line, reason):
     message = str(err.value)
     assert message.startswith(f"{path}:2: ") and reason in message
     assert "\n" not in message
+
+
+def test_asked_at_is_read_and_optional(tmp_path):
+    base = {"question": "Q?", "answer": ["a"]}
+    path = write(tmp_path, *(json.dumps({**base, "id": str(i), **extra}) for i, extra in enumerate([
+        {"asked_at": "2023-05-01"}, {"asked_at": " 2023-05-01 "}, {"asked_at": None}, {"asked_at": ""}, {}])))
+    assert [q.asked_at for q in load_questions(path)] == ["2023-05-01", "2023-05-01", "", "", ""]
 
 
 def test_not_utf8(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from html.parser import HTMLParser
 
@@ -9,9 +10,19 @@ import pytest
 from eval_helpers import citation, five_rows, row
 
 from assistant.errors import AssistantError
-from assistant.evaluation.compare import compare, flip_lines, load_report
+from assistant.evaluation.compare import SCHEMA_VERSION, compare, flip_lines, load_report
 from assistant.evaluation.questions import Question
-from assistant.evaluation.report import build_report, summary_table, to_markdown, write_reports
+from assistant.evaluation.report import (
+    build_report,
+    fmt,
+    fmt_delta,
+    summary_table,
+    to_markdown,
+    write_reports,
+)
+from assistant.evaluation.scoring import Observation, score_question
+from assistant.timewindow import TimeWindow
+from assistant.types import Answer
 
 EVIL = "<script>alert('x')</script> & <img src=x onerror=alert(1)>"
 
@@ -43,7 +54,7 @@ def test_three_reports_written_and_parse(tmp_path):
     paths = write_reports(report, tmp_path / "out")
     assert [p.name for p in paths] == ["report.json", "report.md", "report.html"]
     data = json.loads(paths[0].read_text())
-    assert data["schema_version"] == 1 and data["backend"] == "extractive"
+    assert data["schema_version"] == SCHEMA_VERSION == 2 and data["backend"] == "extractive"
     assert data["summary"]["pass_rate"] == 0.4 and len(data["questions"]) == 5
     assert set(data["by_type"]) == {"(none)", "a", "u"}
     assert data["settings"]["top_k"] == 5 and data["settings"]["support_min_overlap"] == 0.5
@@ -157,3 +168,101 @@ def test_report_settings_never_hold_credentials():
     kept = report_settings(FakeSettings())
     assert kept == {"top_k": 5, "llm": "openai", "llm_model": "m", "llm_max_tokens": 350,
                     "chroma_url": "http://127.0.0.1:8000"}
+
+
+# --------------------------------------------------------------------------- short answers and dates
+
+NEW_ROW_KEYS = ("short_answer", "short_answer_em", "short_answer_f1", "answer_words", "question_sentences",
+                "as_of", "window")
+NEW_METRICS = ("short_answer_em", "short_answer_f1", "answer_words_p50", "answers_with_question")
+
+
+def dated_rows(short: str = "Ramon Velasquez") -> list[dict]:
+    """d1: a short answer asked as of a day with a "last month" window; d2: a plain answer ending in a question."""
+    window = TimeWindow(datetime.date(2025, 10, 1), datetime.date(2025, 11, 15), "last month")
+    q1 = Question("d1", "Who was named minister last month?", ("Ramón Velásquez",), ("e1",))
+    q2 = Question("d2", "What did the minister say?", ("roads",), ("e1",))
+    a1 = Answer(question=q1.question, answer="Ramon Velasquez was named minister. [1]", abstained=False,
+                short_answer=short, as_of="2025-11-15", window=window)
+    a2 = Answer(question=q2.question, answer="He spoke about roads, and why not? [1]", abstained=False)
+    return [score_question(q1, Observation(a1, ("e1",), 10.0)), score_question(q2, Observation(a2, ("e1",), 20.0))]
+
+
+def test_new_metrics_formatted():
+    assert fmt("answer_words_p50", 12.5) == "12.5" and fmt_delta("answer_words_p50", -3.0) == "-3.0"
+    assert fmt("answers_with_question", 0.5) == "50.0%" and fmt_delta("short_answer_em", 0.25) == "+25.0 pt"
+    assert fmt("short_answer_f1", None) == "n/a"
+
+
+def test_reports_show_short_answers_and_dates(tmp_path):
+    report = report_for(dated_rows(), tmp_path)
+    # d1 exact (EM 1, F1 1); d2 has accepted answers but no short answer (EM 0, F1 0)
+    assert report["summary"]["short_answer_em"] == 0.5 and report["summary"]["short_answer_f1"] == 0.5
+    assert report["summary"]["answer_words_p50"] == 6.0  # 5 and 7 words
+    assert report["summary"]["answers_with_question"] == 0.5 and report["counts"]["windowed_questions"] == 1
+    assert report["metrics"]["answer_words_p50"]["higher_is_better"] is False
+    paths = write_reports(report, tmp_path / "out")
+    data = json.loads(paths[0].read_text())
+    d1 = data["questions"][0]
+    assert {k: d1[k] for k in NEW_ROW_KEYS} == {
+        "short_answer": "Ramon Velasquez", "short_answer_em": True, "short_answer_f1": 1.0, "answer_words": 5,
+        "question_sentences": 0, "as_of": "2025-11-15",
+        "window": {"start": "2025-10-01", "end": "2025-11-15", "expression": "last month"}}
+    md = paths[1].read_text()
+    assert "| answer_words_p50 | 6.0 |" in md and "| answers_with_question | 50.0% |" in md
+    assert "| as of 2025-11-15; window 2025-10-01..2025-11-15 (last month) |" in md
+    assert "| Ramon Velasquez | Ramon Velasquez was named minister. [1] |" in md
+    html = paths[2].read_text()
+    assert "<b>Ramon Velasquez</b></div>Ramon Velasquez was named minister. [1]" in html
+    assert "as of 2025-11-15; window 2025-10-01..2025-11-15 (last month)" in html
+    table = summary_table(report)
+    assert "as of asked_at" in table and "time windows: 1 of 2 questions" in table
+    assert "answer_words_p50" in table and "short_answer_f1" in table
+
+
+def test_ignored_dates_are_shown(tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("{}\n")
+    report = build_report(five_rows(), questions_file=questions, settings={"top_k": 5, "dates": "ignored"},
+                          backend="extractive")
+    assert "dates ignored" in summary_table(report) and "- dates: dates ignored" in to_markdown(report)
+
+
+def test_compare_lists_short_answer_flips(tmp_path):
+    old = report_for(dated_rows(short="Minister Velasquez"), tmp_path)
+    new = report_for(dated_rows(), tmp_path)
+    result = compare(old, new, against="old")
+    assert result["metrics"]["short_answer_em"] == {"old": 0.0, "new": 0.5, "delta": 0.5, "verdict": "better"}
+    # d1's F1 0.5 -> 1 ({minister, velasquez} vs {ramon, velasquez}: P = R = 1/2), d2 0 in both
+    assert result["metrics"]["short_answer_f1"] == {"old": 0.25, "new": 0.5, "delta": 0.25, "verdict": "better"}
+    assert result["flips"] == [{"id": "d1", "question": "Who was named minister last month?",
+                                "kind": "short_answer_em", "old": False, "new": True, "fixed": True,
+                                "old_short_answer": "Minister Velasquez", "new_short_answer": "Ramon Velasquez"}]
+    line = 'd1: short answer "Minister Velasquez" -> "Ramon Velasquez" (now an exact match): Who was named minister'
+    assert flip_lines(result) == [f"{line} last month?"]
+    back = compare(new, old)
+    assert back["flips"][0]["fixed"] is False and "(no longer an exact match)" in flip_lines(back)[0]
+    assert back["metrics"]["answers_with_question"]["verdict"] == "same"
+
+
+def test_compare_with_a_version_1_report_lacking_the_new_fields(tmp_path):
+    """A report written before short answers and dates: it loads, its missing metrics are n/a, no flips."""
+    old = report_for(dated_rows(short="Minister Velasquez"), tmp_path)
+    old["schema_version"] = 1
+    for name in NEW_METRICS:
+        del old["summary"][name]
+    for r in old["questions"]:
+        for key in NEW_ROW_KEYS:
+            del r[key]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    loaded = load_report(tmp_path / "old.json")
+    new = report_for(dated_rows(), tmp_path)
+    result = compare(loaded, new, against="old.json")
+    assert result["old_schema_version"] == 1
+    for name in NEW_METRICS:
+        assert result["metrics"][name] == {"old": None, "new": new["summary"][name], "delta": None,
+                                           "verdict": "n/a"}
+    assert result["metrics"]["pass_rate"]["verdict"] == "same" and result["flips"] == []
+    new["compare"] = result
+    assert "n/a" in summary_table(new) and "## Flipped against `old.json`" in to_markdown(new)
+    write_reports(new, tmp_path / "out")  # renders with the comparison

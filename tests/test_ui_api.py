@@ -4,8 +4,10 @@ contracts (same JSON as the CLI, streaming, errors, filters, auth), not answer q
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import json
+import re
 import time
 
 import pytest
@@ -52,6 +54,26 @@ def test_ask_endpoint_returns_the_cli_json(app, client):
     assert not got["abstained"] and got["citations"]
     assert got["citations"][0]["article_id"] == "venezuela-seeks-military-aid"
     assert "total" in got["timings_ms"]
+    assert {"short_answer", "as_of", "window"} <= set(got) and isinstance(got["short_answer"], str)
+    assert datetime.date.fromisoformat(got["as_of"]) and got["window"] is None  # today; no time expression
+
+
+def test_ask_endpoint_as_of_uses_nothing_published_later(client):
+    got = client.predict(QUESTION, [], "", "", "2025-01-01", api_name="/ask")  # before every sample article
+    assert got["abstained"] and got["citations"] == [] and got["short_answer"] == ""
+    assert got["as_of"] == "2025-01-01" and got["window"] is None
+
+
+def test_ask_endpoint_time_expression_counts_from_as_of_like_the_cli(app, client):
+    question = "What did Venezuela ask Iran for this week?"
+    got = client.predict(question, [], "", "", "2025-11-05", api_name="/ask")
+    assert got["as_of"] == "2025-11-05"
+    assert got["window"] == {"start": "2025-10-30", "end": "2025-11-05", "expression": "this week"}
+    assert got["citations"] and all("2025-10-30" <= c["published_at"] <= "2025-11-05" for c in got["citations"])
+    cli = run_cli("ask", question, "--as-of", "2025-11-05", "--json",
+                  env={k: app[1][k] for k in ("ASSISTANT_DATA_DIR", "ASSISTANT_EMBEDDING")})
+    assert cli.returncode == 0, cli.stderr
+    assert _without_timings(got) == _without_timings(json.loads(cli.stdout))
 
 
 def test_ask_endpoint_applies_filters(client):
@@ -65,6 +87,8 @@ def test_ask_endpoint_applies_filters(client):
     (("",), "the question is empty"),
     ((QUESTION, [], "not a date"), "YYYY-MM-DD"),
     ((QUESTION, [], "2025-12-31", "2025-01-01"), "is after"),
+    ((QUESTION, [], "", "", "2025-13-01"), "as-of date '2025-13-01' is not a valid YYYY-MM-DD date"),
+    ((QUESTION, [], "", "", "next week"), "as-of date 'next week' is not a valid YYYY-MM-DD date"),
 ])
 def test_ask_endpoint_errors_are_one_line_messages(client, args, message):
     from gradio_client.exceptions import AppError
@@ -87,6 +111,15 @@ def test_chat_endpoint_streams_then_shows_cited_answer(client):
     assert 'class="cite-marker"' in words[-1] and "Venezuela" in words[-1]
     sources_html = job.outputs()[-1][2]
     assert "<mark>" in sources_html and "source-card" in sources_html
+
+
+def test_chat_endpoint_passes_the_as_of_date(client):
+    final = list(client.submit(QUESTION, [], "", "", "2025-01-01", api_name="/chat"))[-1]
+    content = final[1][-1]["content"]
+    text = content[0]["text"] if isinstance(content, list) else str(content)
+    assert 'class="abstained"' in text and "cite-marker" not in text
+    latest = re.search(r'<section class="turn-sources".*?</section>', final[2], re.DOTALL)[0]  # earlier turns fold
+    assert "source-card" not in latest and "No sources" in latest
 
 
 def test_login_is_required_when_configured(tmp_path, hashing_assistant):

@@ -2,7 +2,9 @@
 loopback port with its own data directory and the real MiniLM embedding, as a user would run it.
 
 Covers: example question -> streamed answer with markers -> the marker brings its source card into view
-with the quote highlighted; a follow-up understood in context; New chat; uploading an article through the
+with the quote highlighted; a follow-up understood in context; New chat; the as-of date beside the question
+box (nothing published later is used, "this week" counts from it, a bad date is refused) and the bold short
+answer leading an answer with its marker [1]; uploading an article through the
 Library tab and getting it cited, deleting it and no longer getting it cited; an article full of XSS
 payloads that executes nothing; and no request leaving the machine. Screenshots: test-output/ui/.
 """
@@ -24,6 +26,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-component-update", "--disable-sync"]
 SHOTS = TEST_OUTPUT / "ui"
 EXAMPLE = "What did Venezuela ask Iran for?"
+WHO_EXAMPLE = "Who won the Lakeport Marathon women's race and in what time?"  # a name: has a short answer
 TIMEOUT_MS = 60_000
 
 QUOKKA = """---
@@ -157,6 +160,38 @@ def card_titles(panel_html: str) -> list[str]:
     return re.findall(r'class="card-title"[^>]*>(.*?)</', panel_html)
 
 
+def short_answer_layout(page) -> dict | None:
+    """How the latest answer bubble leads: None without a short answer, else its bold text, the bubble's
+    first bold element and first marker (both must be the short answer's), the marker's target and text,
+    and the text that follows the short answer's line (the sentence)."""
+    return page.locator("#chat [data-testid=bot]").last.evaluate("""el => {
+        const lead = el.querySelector('.short-answer');
+        if (!lead) return null;
+        const strong = lead.querySelector('strong, b');
+        const marker = lead.querySelector('a.cite-marker');
+        const markers = [...el.querySelectorAll('a.cite-marker')];
+        const text = el.innerText.trim();
+        return {short: strong ? strong.innerText : null,
+                firstBoldIsShort: !!strong && el.querySelector('strong, b') === strong,
+                firstMarkerIsShorts: !!marker && markers[0] === marker,
+                markerHref: marker ? marker.getAttribute('href') : null,
+                markerText: marker ? marker.innerText : null,
+                firstLine: text.split('\\n')[0],
+                rest: text.slice(text.indexOf('\\n') + 1).trim(),
+                sentenceMarkers: markers.length - 1,
+                sentenceAfterLead: markers.length > 1
+                    && !!(lead.compareDocumentPosition(markers[1]) & Node.DOCUMENT_POSITION_FOLLOWING)};
+    }""")
+
+
+def assert_short_answer_leads(layout: dict) -> None:
+    assert layout["short"] and layout["firstBoldIsShort"] and layout["firstMarkerIsShorts"], layout
+    assert layout["markerHref"] == "#src-1-1" and layout["markerText"] == "[1]", layout
+    assert layout["firstLine"] == f"{layout['short']} [1]", layout
+    assert layout["sentenceMarkers"] >= 1 and layout["sentenceAfterLead"], layout
+    assert layout["short"] in layout["rest"] and re.search(r"\[\d\]", layout["rest"]), layout
+
+
 # ---------------------------------------------------------------------------------------------- tests
 
 
@@ -167,10 +202,20 @@ def test_chat_streams_cites_opens_sources_and_follows_up(page, browser, app_url)
             if (b.length) window.__states.push(b[b.length - 1].innerText); })
           .observe(document.querySelector('#chat'), {subtree: true, childList: true, characterData: true}); }""")
     shot(page, "01-empty-chat-with-examples")
+    as_of, box = page.get_by_label("As of"), page.locator("#question").bounding_box()
+    assert as_of.is_visible() and as_of.input_value() == "" and as_of.get_attribute("placeholder") == \
+        "today (YYYY-MM-DD)"
+    beside = page.locator("#as-of").bounding_box()  # on the question's row, right of it
+    assert beside["x"] >= box["x"] + box["width"] - 1 and beside["y"] < box["y"] + box["height"] and \
+        box["y"] < beside["y"] + beside["height"], (box, beside)
     page.locator("#chat").get_by_text(EXAMPLE).first.click()
     answer, panel = wait_answer(page, EXAMPLE)
+    layout = short_answer_layout(page)
+    if layout is not None:  # the answerer found a short answer: it leads, the sentence follows
+        assert_short_answer_leads(layout)
+    sentence = answer.strip() if layout is None else layout["rest"]  # what streamed (the short answer comes last)
     states = [s.strip() for s in dict.fromkeys(page.evaluate("window.__states")) if s.strip()]
-    partial = [s for s in states if s != answer.strip() and answer.startswith(s)]
+    partial = [s for s in states if s != answer.strip() and sentence.startswith(s)]
     assert len(partial) >= 3 and states[-1] == answer.strip(), states  # words appeared before the end
     assert re.search(r"\[\d\]", answer) and "drone" in answer.lower()
     assert "venezuela" in " ".join(card_titles(panel)).lower()
@@ -206,6 +251,42 @@ def test_chat_streams_cites_opens_sources_and_follows_up(page, browser, app_url)
     new_chat(page)
     assert page.locator("#chat").get_by_text(EXAMPLE).first.is_visible()
     assert "source-card" not in page.inner_html("#sources")
+    assert page.dialogs == []
+
+
+def test_short_answer_leads_and_as_of_date_limits_articles(page):
+    page.locator("#chat").get_by_text(WHO_EXAMPLE).first.click()
+    answer, panel = wait_answer(page, WHO_EXAMPLE)
+    layout = short_answer_layout(page)
+    assert layout is not None, answer  # a "who" question: the name goes first, in bold
+    assert_short_answer_leads(layout)
+    assert "window-note" not in page.locator("#chat [data-testid=bot]").last.inner_html()
+    page.locator("#chat [data-testid=bot] .short-answer a.cite-marker").click()
+    assert page.locator("#src-1-1").is_visible() and "marathon" in " ".join(card_titles(panel)).lower()
+    shot(page, "14-short-answer-first")
+
+    page.get_by_label("As of").fill("2025-01-01")  # before every bundled article
+    answer, panel = ask(page, WHO_EXAMPLE)
+    last = page.locator("#chat [data-testid=bot]").last
+    assert last.locator(".abstained").count() == 1 and last.locator(".short-answer, a.cite-marker").count() == 0
+    assert "source-card" not in panel and "No sources" in panel
+
+    page.get_by_label("As of").fill("2025-10-31")  # the marathon article is from 2025-10-26
+    question = "Who won the Lakeport Marathon women's race this week?"
+    answer, panel = ask(page, question)
+    assert answer.strip().endswith("Articles published since 2025-10-25 (this week)"), answer
+    assert re.search(r"\[\d\]", answer) and "marathon" in " ".join(card_titles(panel)).lower()
+    assert page.locator("#chat [data-testid=bot]").last.locator(".window-note").count() == 1
+    shot(page, "15-as-of-date-and-window")
+
+    turns = page.locator("#chat [data-testid=user]").count()
+    page.get_by_label("As of").fill("2025-13-01")
+    page.fill("#question textarea", EXAMPLE)
+    page.press("#question textarea", "Enter")
+    page.wait_for_selector(".toast-body:has-text(\"as-of date '2025-13-01' is not a valid YYYY-MM-DD date\")")
+    assert page.locator("#chat [data-testid=user]").count() == turns  # nothing was asked
+    assert page.input_value("#question textarea") == EXAMPLE
+    shot(page, "16-bad-as-of-date")
     assert page.dialogs == []
 
 

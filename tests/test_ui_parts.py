@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import html
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from assistant.chat import ChatSession, RuleCondenser, Turn
 from assistant.errors import AssistantError, ConfigError, UploadError
 from assistant.library import Library, safe_name
 from assistant.settings import Settings
+from assistant.timewindow import TimeWindow
 from assistant.types import Answer, Citation
 
 XSS = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '[x](javascript:alert(1))',
@@ -74,6 +76,73 @@ def test_answer_markers_link_to_cards_of_the_same_turn_only_when_cited():
     out = render.answer_message(answer, 3)
     assert out.count('class="cite-marker"') == 2
     assert 'href="#src-3-1"' in out and 'href="#src-3-2"' in out and "src-3-9" not in out
+
+
+def _strip_tags(html_text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def test_short_answer_comes_first_in_bold_with_its_marker_then_the_sentence():
+    answer = Answer("Who won the women's race?", "Amara Chelimo won the women's race in 2:18:41 [1]. Tail [2].",
+                    False, citations=(_citation(1), _citation(2)), short_answer="Amara Chelimo")
+    out = render.answer_message(answer, 2)
+    marker = '<a class="cite-marker" href="#src-2-1" title="Show source 1">&#91;1&#93;</a>'
+    assert out.startswith(f'<span class="short-answer"><strong>Amara Chelimo</strong> {marker}</span><br>')
+    sentence = out[out.index("<br>") + len("<br>"):]
+    assert _strip_tags(sentence) == "Amara Chelimo won the women's race in 2:18:41 [1]. Tail [2]."
+    assert sentence.count('class="cite-marker"') == 2 and 'href="#src-2-2"' in sentence
+    assert _strip_tags(out).startswith("Amara Chelimo [1]Amara Chelimo won")
+    assert "window-note" not in out
+
+
+@pytest.mark.parametrize("short", ["<b>42</b> * 2", "**7** _x_", "[1](javascript:alert(1))", "$5 million"])
+def test_short_answer_shows_as_characters(short):
+    answer = Answer("How many?", f"It was {short} in total [1].", False, citations=(_citation(1),),
+                    short_answer=short)
+    out = render.answer_message(answer, 1)
+    strong = re.search(r'<span class="short-answer"><strong>(.*?)</strong>', out)
+    assert strong and strong[1] == render.inert(short) and html.unescape(strong[1]) == short
+    assert "<b>" not in out and "**" not in out and "javascript:" not in out and "$" not in out
+    assert out.count("<strong>") == 1
+
+
+def test_window_line_under_the_answer_is_escaped():
+    window = TimeWindow(datetime.date(2025, 11, 14), datetime.date(2025, 11, 20), "this week")
+    answer = Answer("What happened this week?", "Something happened [1].", False, citations=(_citation(1),),
+                    window=window)
+    out = render.answer_message(answer, 1)
+    assert "short-answer" not in out and "<strong>" not in out
+    body, note = out.split("<br>")
+    assert _strip_tags(body) == "Something happened [1]."
+    assert note == f'<span class="window-note">{render.inert("Articles published since 2025-11-14 (this week)")}</span>'
+    odd = TimeWindow(window.start, window.start, "<script>alert(1)</script> *x*")
+    out = render.answer_message(Answer("q", "x [1].", False, citations=(_citation(1),), window=odd), 1)
+    assert "<script" not in out and "*" not in out
+    assert _strip_tags(out).endswith("Articles published on 2025-11-14 (<script>alert(1)</script> *x*)")
+
+
+def test_no_short_answer_or_window_adds_nothing():
+    answer = Answer("What did they ask for?", "Drones and scramblers [1].", False, citations=(_citation(1),))
+    out = render.answer_message(answer, 1)
+    marker = '<a class="cite-marker" href="#src-1-1" title="Show source 1">&#91;1&#93;</a>'
+    assert out == f"Drones and scramblers {marker}&#46;"
+    assert "<strong>" not in out and "<br>" not in out
+
+
+def test_abstention_shows_no_short_answer_but_its_window():
+    window = TimeWindow(datetime.date(2025, 11, 14), datetime.date(2025, 11, 20), "this week")
+    answer = Answer("Who won this week?", "The indexed articles don't say anything that answers it.", True,
+                    short_answer="Amara Chelimo", window=window)
+    out = render.answer_message(answer, 1)
+    assert "Amara" not in out and "<strong>" not in out and "cite-marker" not in out
+    assert out.startswith('<span class="abstained">')
+    assert _strip_tags(out).endswith("answers it.Articles published since 2025-11-14 (this week)")
+
+
+def test_streaming_answer_has_no_short_answer_yet():
+    answer = Answer("Who won?", "Amara Chelimo won", False, short_answer="Amara Chelimo")
+    out = render.answer_message(answer, 1, final=False)
+    assert "<strong>" not in out and _strip_tags(out) == "Amara Chelimo won"
 
 
 def test_abstention_shows_no_sources():

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import AssistantError
-from assistant.evaluation.scoring import METRICS
+from assistant.evaluation.scoring import METRICS, NOT_FRACTIONS
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -30,8 +30,10 @@ def _bound(spec: str) -> tuple[str, float]:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{name}: {value!r} is not a number") from None
-    if not (name.startswith(("latency", "citations_per")) or 0.0 <= number <= 1.0):
+    if name not in NOT_FRACTIONS and not 0.0 <= number <= 1.0:
         raise argparse.ArgumentTypeError(f"{name}: give a fraction between 0 and 1 (got {value})")
+    if name in NOT_FRACTIONS and not 0.0 <= number < float("inf"):  # ms, words, citations; NaN fails too
+        raise argparse.ArgumentTypeError(f"{name}: give a number of at least 0 (got {value})")
     return name, number
 
 
@@ -50,7 +52,7 @@ def register(sub: argparse._SubParsersAction, common: Callable[[argparse.Argumen
     p.add_argument("--fail-under", action="append", type=_bound, default=[], metavar="METRIC=VALUE",
                    help="exit 1 when METRIC is below VALUE (repeatable; e.g. hit@5=0.8)")
     p.add_argument("--fail-over", action="append", type=_bound, default=[], metavar="METRIC=VALUE",
-                   help="exit 1 when METRIC is above VALUE (e.g. latency_p95_ms=2000)")
+                   help="exit 1 when METRIC is above VALUE (e.g. latency_p95_ms=2000, answer_words_p50=40)")
     common(p)
 
 
@@ -131,16 +133,16 @@ def run(args: argparse.Namespace) -> int:
 
     rows = []
     with tqdm(total=len(questions), desc="asking", unit="question", file=sys.stderr) as bar:
-        for question, observation in zip(questions, run_questions(assistant, questions, settings.top_k,
-                                                                             use_dates=not args.ignore_dates)):
+        observations = run_questions(assistant, questions, settings.top_k, use_dates=not args.ignore_dates)
+        for question, observation in zip(questions, observations):
             rows.append(score_question(question, observation))
             bar.update()
     stats = assistant.stats()
     backend = ",".join(sorted({r["backend"] for r in rows})) or assistant.answerer.name
     label = getattr(settings, "llm_label", "") or _answerer_model(assistant.answerer)
     report = build_report(
-        rows, questions_file=args.questions, settings={**report_settings(settings), "dates": "ignored" if args.ignore_dates else "asked_at"},
-        backend=backend,
+        rows, questions_file=args.questions, backend=backend,
+        settings={**report_settings(settings), "dates": "ignored" if args.ignore_dates else "asked_at"},
         answerer_model=label if label != backend else "", embedding_model=stats.get("embedding_model", ""),
         index={"articles": stats.get("articles"), "chunks": stats.get("chunks"), "store": stats.get("store"),
                "collection": stats.get("collection")},

@@ -1,7 +1,8 @@
 """report.html: one self-contained page (inline CSS and SVG, no scripts, fonts or external links).
 
 Shows the summary, a chart (hit@k curve and answer/citation bars), the breakdown by type, flips against an
-earlier report, and a per-question table a person can scan. Every piece of question or answer text is
+earlier report, and a per-question table a person can scan (the as-of date and time window under the
+question, the short answer in bold above the answer). Every piece of question or answer text is
 HTML-escaped. It does not compute anything beyond formatting.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from assistant.evaluation.compare import flip_lines
-from assistant.evaluation.report import fmt, fmt_delta
+from assistant.evaluation.report import dates_label, fmt, fmt_delta, when_asked
 from assistant.evaluation.scoring import KS
 
 CSS = """
@@ -22,7 +23,7 @@ text-align:left;vertical-align:top}th{background:#f3f5f8}td.num{text-align:right
 .fail{color:#b3261e;font-weight:600}tr.failrow{background:#fff6f5}.muted{color:#677086}
 .warn{background:#fff4d6;padding:6px 10px;border-radius:4px}details summary{cursor:pointer;color:#3457a6}
 .quote{font-size:12px;color:#39404f;margin:2px 0 6px 12px}svg text{font:12px system-ui,sans-serif}
-.better{color:#17663a}.worse{color:#b3261e}
+.better{color:#17663a}.worse{color:#b3261e}.small{font-size:12px}
 """
 
 
@@ -102,6 +103,8 @@ def _question_rows(report: dict) -> str:
     for r in report["questions"]:
         verdict = '<span class="pass">pass</span>' if r["passed"] else '<span class="fail">FAIL</span>'
         answer = "<span class=muted>(abstained)</span> " if r["abstained"] else ""
+        if r.get("short_answer"):
+            answer += f"<div><b>{escape(r['short_answer'])}</b></div>"
         answer += escape(r["answer"])
         if r["citations"]:
             quotes = "".join(
@@ -113,8 +116,9 @@ def _question_rows(report: dict) -> str:
         accepted = "<span class=muted>(should abstain)</span>" if r["unanswerable"] else \
             "<br>".join(escape(a) for a in r["accepted_answers"])
         rank = r["first_hit_rank"] or ("&ndash;" if r["evidence_ids"] else "")
+        asked = f'<div class="muted small">{escape(when_asked(r))}</div>' if when_asked(r) else ""
         rows.append(f'<tr class="{"" if r["passed"] else "failrow"}"><td>{escape(r["id"])}<div class=muted>'
-                    f'{escape(r["type"])}</div></td><td>{escape(r["question"])}</td><td>{accepted}</td>'
+                    f'{escape(r["type"])}</div></td><td>{escape(r["question"])}{asked}</td><td>{accepted}</td>'
                     f'<td>{answer}</td><td class=num>{rank}</td><td>{verdict}</td>'
                     f'<td class=num>{r["latency_ms"]:.0f}</td></tr>')
     return ("<table><tr><th>id</th><th>question</th><th>accepted answers</th><th>answer</th>"
@@ -128,7 +132,8 @@ def to_html(report: dict) -> str:
             f"<b>{escape(report['backend'])}</b>"
             + (f" ({escape(report['answerer_model'])})" if report["answerer_model"] else "")
             + f"; embedding {escape(report['embedding_model'])}; top-k "
-            f"{escape(str(report['settings'].get('top_k', '')))}; {escape(report['created_at'])}")
+            f"{escape(str(report['settings'].get('top_k', '')))}; {escape(dates_label(report))}; "
+            f"{escape(report['created_at'])}")
     warnings = "".join(f'<p class="warn">{escape(w)}</p>' for w in report["warnings"])
     flips = ""
     if comparison:

@@ -4,7 +4,8 @@ Retrieval is judged at article level: a ranking of passages becomes a ranking of
 article at the rank of its best passage), and an article is relevant when it is one of the evidence ids.
 Answer matching normalizes both sides: lower case, accents stripped, possessive 's and punctuation
 removed (hyphens and slashes become spaces), the articles a/an/the dropped, whitespace collapsed.
-See docs/eval-report.md for the definitions in words.
+Answer shape: `word_count` counts the words of an answer and `question_sentences` its sentences that are
+questions (both with the citation markers removed). See docs/eval-report.md for the definitions in words.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from index.lexical import tokenize
+from index.sentences import split_sentences
 
 # --------------------------------------------------------------------------- answer text
 
@@ -24,11 +26,26 @@ _POSSESSIVE = re.compile(r"['\u2019]s\b")
 _SPACE_PUNCT = re.compile(r"[-\u2010-\u2015/\\_]+")
 _PUNCT = re.compile(r"[^\w\s]")
 _ARTICLES = {"a", "an", "the"}
+_WORD = re.compile(r"\w")
+_QUESTION_END = re.compile(r"\?[\"'\u2019\u201d\u00bb)\]]*$")  # "?" then closing quotes/brackets
 
 
 def strip_markers(text: str) -> str:
     """Answer text without its citation markers `[n]`."""
     return " ".join(_MARKER.sub(" ", text).split())
+
+
+def word_count(text: str) -> int:
+    """Words of the answer text without its markers: whitespace-separated tokens holding a letter or digit
+    (a lone dash or quote mark is no word)."""
+    return sum(1 for token in strip_markers(text).split() if _WORD.search(token))
+
+
+def question_sentences(text: str) -> int:
+    """Sentences of the answer text (markers removed, `index.sentences` rules) that end with "?", possibly
+    followed by closing quotes or brackets: "Is it? [1]", "Is it [1]?" and 'He asked "why?"' count."""
+    text = _MARKER.sub("", text)
+    return sum(1 for s in split_sentences(text) if _QUESTION_END.search(text[s.start : s.end].rstrip()))
 
 
 def normalize_answer(text: str) -> str:

@@ -2,7 +2,8 @@
 
 Also renders the summary table printed in the terminal. The schema (version `SCHEMA_VERSION`) is
 documented in docs/eval-report.md; add fields rather than rename them, and bump the version when a field
-changes meaning. It does not compute metrics (see scoring.py) or draw HTML (see html.py).
+changes meaning (compare.py lists the versions `--compare` still reads). It does not compute metrics (see
+scoring.py) or draw HTML (see html_report.py).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from pathlib import Path
 
 from assistant.evaluation import metrics as m
 from assistant.evaluation.compare import SCHEMA_VERSION, flip_lines
-from assistant.evaluation.scoring import METRICS, RANKING_DEPTH, by_type, summarize
+from assistant.evaluation.scoring import METRICS, NOT_FRACTIONS, RANKING_DEPTH, by_type, summarize
 
-PERCENT = {name for name in METRICS if not name.startswith(("latency", "citations_per", "mrr"))}
+PERCENT = {name for name in METRICS if name not in NOT_FRACTIONS and not name.startswith("mrr")}
+ONE_DECIMAL = {name for name in NOT_FRACTIONS if name.startswith(("latency", "answer_words"))}
 
 
 def build_report(rows: Sequence[dict], *, questions_file: str | Path, settings: dict, backend: str,
@@ -48,7 +50,7 @@ def fmt(name: str, value: float | None) -> str:
         return "n/a"
     if name in PERCENT:
         return f"{value * 100:.1f}%"
-    return f"{value:.1f}" if name.startswith("latency") else f"{value:.2f}"
+    return f"{value:.1f}" if name in ONE_DECIMAL else f"{value:.2f}"
 
 
 def fmt_delta(name: str, delta: float | None) -> str:
@@ -56,20 +58,23 @@ def fmt_delta(name: str, delta: float | None) -> str:
         return ""
     if name in PERCENT:
         return f"{delta * 100:+.1f} pt"
-    return f"{delta:+.1f}" if name.startswith("latency") else f"{delta:+.2f}"
+    return f"{delta:+.1f}" if name in ONE_DECIMAL else f"{delta:+.2f}"
 
 
 def summary_table(report: dict) -> str:
     """The plain-text table printed at the end of a run (with deltas when compared)."""
     comparison = report.get("compare")
-    lines = [(f"{report['counts']['questions']} questions, backend {report['backend']}, "
-              f"top-k {report['settings'].get('top_k', '?')}")]
+    counts = report["counts"]
+    lines = [(f"{counts['questions']} questions, backend {report['backend']}, "
+              f"top-k {report['settings'].get('top_k', '?')}, {dates_label(report)}")]
     for name, value in report["summary"].items():
         line = f"  {name:24} {fmt(name, value):>9}"
         if comparison:
             delta = comparison["metrics"].get(name, {})
             line += f"  {fmt_delta(name, delta.get('delta')):>10}  {delta.get('verdict', '')}"
         lines.append(line.rstrip())
+    if "windowed_questions" in counts:
+        lines.append(f"  time windows: {counts['windowed_questions']} of {counts['questions']} questions")
     if report["by_type"]:
         lines.append("  by type: " + "; ".join(
             f"{t} ({g['counts']['questions']}) pass {fmt('pass_rate', g['summary']['pass_rate'])}"
@@ -78,6 +83,23 @@ def summary_table(report: dict) -> str:
         lines.append(f"  flipped vs {comparison['against']}: {len(comparison['flips'])}")
         lines.extend(f"    {line}" for line in flip_lines(comparison))
     return "\n".join(lines)
+
+
+def dates_label(report: dict) -> str:
+    """How questions were dated: "dates ignored" (--ignore-dates) or "as of asked_at (else the run day)"."""
+    if report["settings"].get("dates") == "ignored":
+        return "dates ignored"
+    return "as of asked_at (else the run day)"
+
+
+def when_asked(row: dict) -> str:
+    """"as of 2025-11-15; window since 2025-10-01 (last month)", or "" for a row without dates."""
+    parts = [f"as of {row['as_of']}"] if row.get("as_of") else []
+    window = row.get("window")
+    if window:
+        where = f"on {window['start']}" if window["start"] == window["end"] else f"{window['start']}..{window['end']}"
+        parts.append(f"window {where} ({window['expression']})")
+    return "; ".join(parts)
 
 
 def _md_cell(text: object) -> str:
@@ -91,6 +113,7 @@ def to_markdown(report: dict) -> str:
            f"- backend: {report['backend']}" + (f" ({report['answerer_model']})" if report['answerer_model']
                                                  else ""),
            f"- embedding: {report['embedding_model']}; top-k {report['settings'].get('top_k')}",
+           f"- dates: {dates_label(report)}; time windows: {report['counts'].get('windowed_questions', 0)}",
            f"- created: {report['created_at']}", ""]
     out += [f"- warning: {_md_cell(w)}" for w in report["warnings"]]
     out += ["", "## Summary", "", "| metric | value |" + (" delta |" if comparison else ""),
@@ -110,13 +133,15 @@ def to_markdown(report: dict) -> str:
     if comparison:
         out += ["", f"## Flipped against `{comparison['against']}`", ""]
         out += [f"- {_md_cell(line)}" for line in flip_lines(comparison)] or ["(none)"]
-    out += ["", "## Questions", "", "| id | type | pass | evidence rank | question | accepted | answer |",
-            "|---|---|---|---:|---|---|---|"]
+    out += ["", "## Questions", "",
+            "| id | type | pass | evidence rank | question | as of | accepted | short answer | answer |",
+            "|---|---|---|---:|---|---|---|---|---|"]
     for r in report["questions"]:
         answer = "(abstained)" if r["abstained"] else r["answer"]
         out.append(f"| {_md_cell(r['id'])} | {_md_cell(r['type'])} | {'pass' if r['passed'] else 'FAIL'} | "
-                   f"{r['first_hit_rank'] or '-'} | {_md_cell(r['question'])} | "
-                   f"{_md_cell('; '.join(r['accepted_answers']))} | {_md_cell(answer)} |")
+                   f"{r['first_hit_rank'] or '-'} | {_md_cell(r['question'])} | {_md_cell(when_asked(r))} | "
+                   f"{_md_cell('; '.join(r['accepted_answers']))} | {_md_cell(r.get('short_answer', ''))} | "
+                   f"{_md_cell(answer)} |")
     return "\n".join(out) + "\n"
 
 

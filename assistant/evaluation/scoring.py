@@ -2,7 +2,9 @@
 
 `score_question` turns one question and its `Observation` into a JSON-ready row; `summarize` computes every
 summary metric from rows alone, so a saved report.json can be re-summarized and compared. `METRICS` names
-each summary metric and whether higher is better. It does not run the assistant or write files.
+each summary metric and whether higher is better; `NOT_FRACTIONS` the ones that are not shares of 0..1
+(milliseconds, words, citations). Counts without a direction (questions that got a time window) go in the
+counts block only. It does not run the assistant or write files.
 """
 
 from __future__ import annotations
@@ -24,15 +26,21 @@ METRICS: dict[str, tuple[bool, str]] = {
     "mrr@10": (True, "mean reciprocal article rank of the first evidence article (0 beyond 10)"),
     "answer_accuracy": (True, "answer contains an accepted answer (answerable questions)"),
     "answer_f1": (True, "best token F1 against the accepted answers (answerable questions)"),
+    "short_answer_em": (True, "short answer equals an accepted answer, normalized (answerable questions)"),
+    "short_answer_f1": (True, "best token F1 of the short answer against the accepted answers"),
     "unanswerable_abstention": (True, "unanswerable questions correctly abstained"),
     "answerable_abstention": (False, "answerable questions wrongly abstained"),
     "citation_precision": (True, "citations that point into an evidence article"),
     "citation_support": (True, "citations whose quote is in the passage and overlaps the claim"),
     "citations_per_answer": (True, "citations per non-abstained answer"),
+    "answer_words_p50": (False, "median number of words of a non-abstained answer (markers removed)"),
+    "answers_with_question": (False, "non-abstained answers with a sentence that is a question"),
     "pass_rate": (True, "questions passed (see docs/eval-report.md)"),
     "latency_p50_ms": (False, "median time of one ask, ms"),
     "latency_p95_ms": (False, "95th percentile time of one ask, ms"),
 }
+# metrics that are not fractions of 0..1 (bounds on them are not checked against 0..1, nor shown as %)
+NOT_FRACTIONS = frozenset({"citations_per_answer", "answer_words_p50", "latency_p50_ms", "latency_p95_ms"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,10 @@ def score_question(q: Question, obs: Observation) -> dict:
         })
     correct = None if q.unanswerable or not q.answers else (not answer.abstained and m.contains_answer(
         text, q.answers))
+    short = "" if answer.abstained else answer.short_answer.strip()
+    short_em = None if correct is None else m.exact_match(short, q.answers)
+    short_f1 = None if correct is None else round(m.best_f1(short, q.answers), 4)
+    window = answer.window
     rank = m.first_hit_rank(obs.ranking, evidence) if evidence else None
     if q.unanswerable:
         passed = answer.abstained
@@ -69,9 +81,16 @@ def score_question(q: Question, obs: Observation) -> dict:
     return {
         "id": q.id, "line": q.line, "question": q.question, "type": q.type, "unanswerable": q.unanswerable,
         "accepted_answers": list(q.answers), "evidence_ids": list(q.evidence_ids),
+        "short_answer": short,
         "answer": answer.answer, "abstained": answer.abstained, "backend": answer.backend,
         "correct": correct,
         "f1": None if correct is None else round(m.best_f1(text, q.answers), 4),
+        "short_answer_em": short_em, "short_answer_f1": short_f1,
+        "answer_words": None if answer.abstained else m.word_count(answer.answer),
+        "question_sentences": m.question_sentences(answer.answer),
+        "as_of": answer.as_of or None,
+        "window": None if window is None else {"start": window.start.isoformat(), "end": window.end.isoformat(),
+                                               "expression": window.expression},
         "first_hit_rank": rank,
         "ranking": m.article_ranking(obs.ranking)[:RANKING_DEPTH],
         "passages": [{"rank": p.rank, "article_id": p.chunk.article_id, "chunk_id": p.chunk.chunk_id,
@@ -102,11 +121,19 @@ def summarize(rows: Sequence[dict]) -> dict:
     summary["mrr@10"] = m.mean(m.reciprocal_rank(r["ranking"], r["evidence_ids"], 10) for r in with_evidence)
     summary["answer_accuracy"] = m.share(r["correct"] for r in with_answers)
     summary["answer_f1"] = m.mean(r["f1"] for r in with_answers)
+    # rows of reports written before these fields existed have no value: not measured
+    summary["short_answer_em"] = m.share(r["short_answer_em"] for r in rows if r.get("short_answer_em") is not None)
+    summary["short_answer_f1"] = m.mean(r["short_answer_f1"] for r in rows if r.get("short_answer_f1") is not None)
     summary["unanswerable_abstention"] = m.share(r["abstained"] for r in unanswerable)
     summary["answerable_abstention"] = m.share(r["abstained"] for r in answerable)
     summary["citation_precision"] = m.share(c["in_evidence"] for r in with_evidence for c in r["citations"])
     summary["citation_support"] = m.share(c["supported"] for r in rows for c in r["citations"])
     summary["citations_per_answer"] = m.mean(len(r["citations"]) for r in answered)
+    words = [r["answer_words"] for r in answered if r.get("answer_words") is not None]
+    summary["answer_words_p50"] = m.percentile(words, 50)
+    shaped = [r for r in answered if r.get("question_sentences") is not None]
+    with_question = [r for r in shaped if r["question_sentences"] > 0]
+    summary["answers_with_question"] = len(with_question) / len(shaped) if shaped else None
     summary["pass_rate"] = m.share(r["passed"] for r in rows)
     latencies = [r["latency_ms"] for r in rows]
     summary["latency_p50_ms"] = m.percentile(latencies, 50)
@@ -116,6 +143,8 @@ def summarize(rows: Sequence[dict]) -> dict:
         "questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
         "with_evidence": len(with_evidence), "with_answers": len(with_answers),
         "citations": sum(len(r["citations"]) for r in rows), "passed": sum(r["passed"] for r in rows),
+        "answers_with_question": len(with_question),
+        "windowed_questions": sum(1 for r in rows if r.get("window")),
     }
     return {"summary": summary, "counts": counts}
 
