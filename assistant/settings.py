@@ -65,7 +65,7 @@ class Settings(BaseSettings):
                                                        "the best `sentences_embedded` with an int8 copy of "
                                                        "MiniLM (answers ~3x faster; off = embed 16 with "
                                                        "float MiniLM).")
-    sentences_embedded: int = Field(6, ge=1, le=64, description="Sentences per question the extractive "
+    sentences_embedded: int = Field(10, ge=1, le=64, description="Sentences per question the extractive "
                                                                 "answerer embeds after the shortlist.")
     answerer: Literal["extractive"] = Field("extractive", description="How answers are written.")
     samples_dir: Path = Field(PROJECT_ROOT / "samples" / "articles",

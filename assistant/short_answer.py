@@ -26,7 +26,8 @@ person: person man woman leader politician president minister singer star supers
  player artist comedian celebrity billionaire pope republican democrat figure author writer musician rapper
  chef host ceo chancellor governor senator judge official candidate coach manager footballer legend icon
  designer winner prince princess king queen journalist presenter scientist founder boss chief lawmaker mp
- royal monarch director striker
+ royal monarch director striker mayor architect spokesperson spokesman spokeswoman secretary ambassador
+ commander captain owner chairman chairwoman executive editor
 organization: team company firm airline chain network broadcaster brand group party newspaper paper band club
  giant retailer bank agency organisation organization manufacturer maker carrier channel supermarket
  restaurant university charity union studio label publisher automaker carmaker insurer operator platform store
@@ -148,8 +149,10 @@ def _kind(clause: str, wh: re.Match | None) -> tuple[str | None, list[str], bool
         return ("measure" if nxt in _HOW_MEASURE else None), [], False
     if rest[:1] in (["is"], ["was"], ["are"], ["were"]):  # "what is the name of ...", "what was X's time"
         skip = 2 if rest[1:2] in (["the"], ["their"], ["its"]) else 1
-        owner = next((i for i, w in enumerate(raw[:7]) if re.search(r"[’']s$", w)), None)
-        skip = owner + 1 if owner is not None and rest[skip:skip + 2] != ["name", "of"] else skip
+        if rest[skip:skip + 2] == ["name", "of"]:  # "what is the name of Tidewell's mayor": the mayor
+            skip += 2
+        owner = next((i for i, w in enumerate(raw[:9]) if i >= skip and re.search(r"[’']s$|s[’']$", w)), None)
+        skip = owner + 1 if owner is not None else skip
         raw, rest = raw[skip:], rest[skip:]
     if rest[:1] in (["percentage"], ["proportion"]):
         return "number", rest[:1], False
@@ -197,7 +200,7 @@ def answer_kind(question: str) -> str | None:
 
 # --------------------------------------------------------------------------- the sentence's candidates
 
-_NUM = r"(?<![\w.])-?\d+(?:[.,:]\d+)*"
+_NUM = r"(?<![\w.\-])-?\d+(?:[.,:]\d+)*"
 _SCALE = r"(?:\s?(?:tn|bn|m|k)\b|\s(?:trillion|billion|million|thousand|hundred)\b)"
 _UNIT = (r"(?:\s|-)?(?:km|kilomet(?:re|er)s?|miles?|mph|metres?|meters?|cm|mm|feet|foot|ft|inch(?:es)?|kg|"
          r"kilograms?|tonnes?|tons?|lbs?|mg|g|grams?|litres?|liters?|gallons?|"
@@ -371,7 +374,7 @@ _FIT = {  # kind -> candidate type -> how well it fits (names also by their look
     "date": {"date": 1.0, "year": 1.0, "weekday": 0.7, "decade": 0.6},
     "number": {"count": 1.0, "percent": 0.9, "measure": 0.8, "money": 0.5, "year": 0.2},
     "amount": {"money": 1.0, "percent": 0.2, "count": 0.2, "measure": 0.1},  # a sum of money, nothing else
-    "measure": {"measure": 1.0, "percent": 0.8, "count": 0.6, "money": 0.3},
+    "measure": {"measure": 1.0, "percent": 0.8, "count": 0.2, "money": 0.3},  # "how long": with its unit
     "name": {"quoted": 1.2, "proper": 1.0, "np": 0.8},
 }
 MIN_FIT = 0.3  # a candidate that fits the kind less is no answer ("Researchers" for "which city")

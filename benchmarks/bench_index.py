@@ -17,9 +17,10 @@ order, so a busy neighbour on a shared machine slows both sides alike. Wall and 
 both reported; overhead = pipeline / raw - 1.
 
 The comparison (`--compare N`, default: the same articles in --quick, 200 otherwise) indexes the first N
-articles with a plain llama-index `VectorStoreIndex.from_documents` (its default ingestion path:
-SentenceSplitter at our chunk size 256/32, same embedding model, its own fresh Chroma collection) and with
-our `Indexer`, back to back, and reports the time ratio.
+articles with a plain llama-index `VectorStoreIndex.from_documents` (its defaults: SentenceSplitter
+1024/200, same embedding model, which reads the first 256 word pieces of a node, its own fresh Chroma
+collection) and with our `Indexer` at our settings, back to back, and reports the time ratio.
+`python benchmarks/bench_index.py --articles 60 --no-static --compare 1371` compares on the whole dev set.
 
 Then the fast option for bulk imports: the static model distilled from MiniLM (`--embedding static`)
 alone on the same texts and through the `Indexer` (batch 256, fresh store), with speed-ups over MiniLM.
@@ -44,8 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=int, help="number of dev articles (default: all, or 60 with --quick)")
     p.add_argument("--groups", type=int, help="interleaved groups (default 3 quick, 8 full)")
     p.add_argument("--compare", type=int, help="articles for the llama-index comparison (0 = skip)")
-    p.add_argument("--chunk-size", type=int, default=256)
-    p.add_argument("--chunk-overlap", type=int, default=32)
+    p.add_argument("--chunk-size", type=int, default=1024)
+    p.add_argument("--chunk-overlap", type=int, default=128)
     p.add_argument("--batch-size", type=int, default=32, help="model batch size (both sides)")
     p.add_argument("--pipeline-batch", type=int, default=32,
                    help="chunks the Indexer embeds and writes per step (the assistant uses 32)")
@@ -325,7 +326,7 @@ def compare_llamaindex(articles, model, embed, tmp: Path, args) -> dict:
         with timed(theirs):
             VectorStoreIndex.from_documents(
                 docs, storage_context=StorageContext.from_defaults(vector_store=vector_store), embed_model=model,
-                transformations=[SentenceSplitter(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)],
+                transformations=[SentenceSplitter()],  # llama-index's defaults (1024/200)
             )
         counts["llamaindex"] = store.count()
 

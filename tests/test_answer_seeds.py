@@ -1,7 +1,6 @@
 """The default answerer on the two seed articles with the real MiniLM model, and the `ask --json` contract.
 
-Behaviour only (what the answer mentions, what it cites, whether it abstains), never exact wording: the
-answerer's scoring is still being tuned."""
+What the answer says, what it cites, whether it abstains; the issue's own example is checked word for word."""
 
 from __future__ import annotations
 
@@ -51,31 +50,57 @@ def seeds_only_assistant(tmp_path_factory, minilm):
     return assistant
 
 
+IRAN_SENTENCE = ("According to the US government documents, Velásquez told an unnamed Iranian official that "
+                 "Venezuela needed \"passive detection equipment\", \"GPS scramblers,\" and \"drones with 1,000 km "
+                 "range.\"")
+
+
 @pytest.mark.slow
-def test_venezuela_question_answers_from_both_seed_articles(seeds_only_assistant, article_texts):
+def test_venezuela_question_is_answered_from_the_iran_sentence_alone(seeds_only_assistant, article_texts):
+    """Exactly the issue's set-up: the answer is the sentence about Iran, with its one citation, and nothing
+    about Russia or China."""
     answer = seeds_only_assistant.ask(QUESTION)
-    text = answer.answer.lower()
     assert not answer.abstained, answer.answer
-    assert "drone" in text, answer.answer
-    assert "gps" in text and re.search(r"scrambler|jammer", text), answer.answer
-    assert "passive detection" in text, answer.answer
-    cited = {c.article_id for c in answer.citations}
-    assert SEED_IDS <= cited, f"cites {sorted(cited)}; both seed articles should be cited"
+    assert answer.answer == IRAN_SENTENCE + " [1]"
+    [citation] = answer.citations
+    assert citation.article_id == "000_583d8edab110d701" and citation.quote == IRAN_SENTENCE
     check_citations(answer.answer, answer.citations, article_texts)
 
 
 @pytest.mark.slow
 def test_venezuela_question_with_the_samples_indexed_too(seeded_minilm_assistant, article_texts):
-    """With the bundled samples as well (what a new user of the app has), the answer still names what was
-    asked of Iran, from a seed or the sample article that retells the story."""
+    """With the bundled samples as well (what a new user of the app has), the answer is one sentence that
+    names what was asked of Iran, from a seed or the sample article that retells the story."""
     answer = seeded_minilm_assistant.ask(QUESTION)
     text = answer.answer.lower()
     assert not answer.abstained, answer.answer
     assert "drone" in text and "gps" in text and "passive detection" in text, answer.answer
+    assert "russia" not in text and "china" not in text, answer.answer
     cited = {c.article_id for c in answer.citations}
-    assert cited & (SEED_IDS | {"venezuela-seeks-military-aid"}), cited
-    assert cited <= SEED_IDS | {"venezuela-seeks-military-aid"}, f"cites unrelated articles: {cited}"
+    assert len(answer.citations) == 1 and cited <= SEED_IDS | {"venezuela-seeks-military-aid"}, cited
     check_citations(answer.answer, answer.citations, article_texts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question, expected_short, in_answer", [
+    ("Who is Venezuela's transport minister?", "Ramón Celestino Velásquez", "Minister of Transport"),
+    ("When did the Russian military transport plane arrive in Caracas?", "October 26", "Il-76"),
+])
+def test_seed_questions_lead_with_a_short_answer(seeds_only_assistant, question, expected_short, in_answer):
+    answer = seeds_only_assistant.ask(question)
+    assert not answer.abstained, answer.answer
+    assert answer.short_answer == expected_short
+    assert in_answer in answer.answer and answer.answer.count("[1]") == 1
+
+
+@pytest.mark.slow
+def test_photo_captions_and_headings_are_never_claims(seeds_only_assistant):
+    """Both seeds carry a photo caption and section headings; no question may be answered with them."""
+    for question in ("What is the population of Caracas?", "Who took the photo of Maduro and Putin?",
+                     "What did the handout picture released by the Venezuelan Presidency show?"):
+        answer = seeds_only_assistant.ask(question)
+        assert "Getty" not in answer.answer and "Photo:" not in answer.answer, answer.answer
+        assert "Russia’s cooperation with Venezuela [" not in answer.answer, answer.answer
 
 
 @pytest.mark.slow
