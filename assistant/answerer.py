@@ -26,7 +26,7 @@ import numpy as np
 
 from assistant.short_answer import answer_kind, question_focus, short_answer
 from assistant.types import Citation, Passage, SentenceCheck
-from index.lexical import tokenize
+from index.lexical import STOPWORDS, tokenize
 from index.sentences import split_sentences
 
 
@@ -406,6 +406,7 @@ _LEAD_IN = re.compile(r"(?::\s*$)|^\s*here(?:'s|\u2019s| is| are)\b.{0,60}$", re
 
 
 DEPENDENT_PENALTY = 0.93
+HEADING_WORDS = 10  # a line without closing punctuation and at most this many words is a heading
 VOTE_WEIGHT = 0.1  # score bonus of the sentence whose short answer the most sources give
 RANK_PRIOR = 0.05  # score bonus of a sentence of the top passage (divided by sqrt(rank) below it)
 TITLE_CREDIT = 0.5  # coverage credit of a headline term, for every sentence of its article
@@ -418,13 +419,18 @@ def is_claim(text: str, title: str = "") -> bool:
     stripped = text.strip()
     if not stripped:
         return False
-    if stripped.rstrip(_END_PUNCT + " ").endswith("?") or stripped.rstrip().endswith("?"):
+    if stripped.rstrip("\"'\u201d\u2019)] ").endswith("?"):
         return False
     if _CAPTION.search(stripped) or _BYLINE.search(stripped):
         return False
     if title and _norm(stripped) == _norm(title):
         return False
-    return stripped[-1] in _END_PUNCT or stripped.endswith(":")
+    if stripped[-1] in _END_PUNCT or stripped.endswith(":"):
+        return True
+    # A line without closing punctuation: a section heading when short and ending on a content word; a
+    # longer one is a hard-wrapped line of a paragraph (Markdown, plain text) and may well be the answer.
+    words = _WORDS.findall(stripped)
+    return len(words) > HEADING_WORDS or words[-1].lower() in STOPWORDS if words else False
 
 
 def dangling(text: str) -> bool:

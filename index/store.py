@@ -460,14 +460,38 @@ class ChunkStore:
         try:
             result = self.vector_store.query(query)
         except Exception as exc:
-            raise StoreError(f"vector search failed at {self.location}: {exc}") from exc
+            if not filters:
+                raise StoreError(f"vector search failed at {self.location}: {exc}") from exc
+            # While another process writes, an embedded client's vector index is older than the metadata
+            # it filters with ("Error finding id"): search unfiltered, deeper, and filter here instead.
+            deeper = VectorStoreQuery(query_embedding=embedding, similarity_top_k=max(top_k * 8, 200))
+            try:
+                result = self.vector_store.query(deeper)
+            except Exception as again:
+                raise StoreError(f"vector search failed at {self.location}: {again}") from again
         out = []
         for node, sim in zip(result.nodes or [], result.similarities or []):
             if not node.metadata.get("article_id"):
                 continue  # deleted by another process after this one loaded its vector index
+            if filters and not _passes(node.metadata, filters):
+                continue
             cosine = 1.0 + math.log(max(sim, 1e-12))  # the store reports exp(-distance), distance = 1 - cos
             out.append((StoredChunk.from_record(node.node_id, node.get_content(), node.metadata), cosine))
-        return out
+        return out[:top_k]
+
+
+def _passes(meta: dict[str, Any], filters: SearchFilters) -> bool:
+    """`filters` applied to one chunk's metadata in Python (what `_to_metadata_filters` asks of Chroma)."""
+    day = int(meta.get("published_day") or 0)
+    if filters.sources and meta.get("source") not in filters.sources:
+        return False
+    if filters.date_from and day < day_number(filters.date_from):
+        return False
+    if filters.date_to and not 0 < day <= day_number(filters.date_to):
+        return False
+    if filters.since and day and day < day_number(filters.since):
+        return False
+    return not (filters.as_of and day and day > day_number(filters.as_of))
 
 
 def _to_metadata_filters(filters: SearchFilters | None) -> MetadataFilters | None:

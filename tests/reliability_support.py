@@ -221,15 +221,19 @@ def run_and_kill(args: list[str], data_dir: Path, *, at_fraction: float | None =
 # --------------------------------------------------------------------------------------------- checking
 
 
-def expected_chunks(paths: list[Path], chunk_size: int = 256, chunk_overlap: int = 32,
+def expected_chunks(paths: list[Path], chunk_size: int | None = None, chunk_overlap: int | None = None,
                     allow_failures: bool = False) -> dict[str, tuple[str, str]]:
     """What a correct index of `paths` holds: chunk id -> (article id, chunk text), computed without any
-    store from the readers and the chunker the indexer uses."""
+    store from the readers and the chunker the indexer uses (at the default settings unless given)."""
+    from assistant.settings import Settings
     from index.articles import Article, read_articles
     from index.chunking import chunk_text
     from index.indexer import Indexer
     from index.store import chunk_id_for
 
+    defaults = Settings.model_fields
+    chunk_size = chunk_size if chunk_size is not None else defaults["chunk_size"].default
+    chunk_overlap = chunk_overlap if chunk_overlap is not None else defaults["chunk_overlap"].default
     fingerprinter = Indexer(store=None, embed_model=None, chunk_size=chunk_size,  # type: ignore[arg-type]
                             chunk_overlap=chunk_overlap)
     out: dict[str, tuple[str, str]] = {}

@@ -18,7 +18,8 @@ def test_index_ask_stats_through_a_chroma_server(chroma_server, tmp_path):
     proc = run_cli("index", str(SEEDS), str(SAMPLES), "--json", *common)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
-    assert (summary["added"], summary["failed"]) == (N_ARTICLES, 0) and summary["chunks_embedded"] > N_ARTICLES
+    assert (summary["added"], summary["failed"]) == (N_ARTICLES, 0)
+    assert summary["chunks_embedded"] >= N_ARTICLES  # one 1,024-token chunk or more each
     assert not (tmp_path / "data" / "chroma").exists(), "nothing written to an embedded store"
 
     proc = run_cli("ask", "What did Venezuela ask Iran for?", "--json", *common)

@@ -51,7 +51,8 @@ def passages_of(body: dict) -> dict[int, str]:
 
 
 def without(body: dict, *words: str) -> int:
-    """A passage number whose text mentions none of `words` (a wrong citation for a claim about them)."""
+    """A passage number whose text mentions none of `words` (a wrong citation for a claim about them; with
+    whole-article passages the wildfire story, which mentions drones but neither Iran nor GPS, is one)."""
     for n, text in passages_of(body).items():
         if not any(w in text.lower() for w in words):
             return n
@@ -85,7 +86,7 @@ def test_wrong_citation_is_moved_to_the_passage_that_supports_the_sentence(assis
     chosen = {}
 
     def reply(body):
-        chosen["wrong"] = without(body, "drone", "gps")
+        chosen["wrong"] = without(body, "iran", "gps")
         return f"Venezuela asked Iran for drones that can fly 1,000 km and for GPS scramblers [{chosen['wrong']}]."
 
     stub.then(Reply(reply))
@@ -102,7 +103,7 @@ def test_wrong_citation_is_moved_to_the_passage_that_supports_the_sentence(assis
 def test_unsupported_sentence_is_flagged_and_first_use_renumbering(assistant, stub):
     def reply(body):
         drones = passage_number(body, "passive detection")
-        other = without(body, "drone", "gps")
+        other = without(body, "iran", "gps")
         return (f"Venezuela also dealt with Russia and China [{other}]. "
                 f"Venezuela asked Iran for drones able to fly 1,000 km [{drones}]. "
                 f"Iran promised to deliver forty submarines to Caracas before Christmas [{drones}].")

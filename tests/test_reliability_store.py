@@ -138,7 +138,7 @@ def test_a_writer_does_not_mark_a_stale_bm25_index_current(settings):
 def test_a_long_running_reader_sees_another_processs_writes(settings, tmp_path):
     """The web app keeps one embedded client; `assistant index`/`remove` in a terminal must show up in its
     dense search, and chunks they deleted must not come back as empty passages."""
-    corpus = Corpus.generate(40, seed=11, n_markdown=0)
+    corpus = Corpus.generate(60, seed=11, n_markdown=0)  # 60 one-chunk articles: more than the 50 searched
     paths = corpus.write(tmp_path / "input")
     app = build_assistant(settings)
     app.index(paths)

@@ -90,7 +90,9 @@ def test_bm25_rescues_an_exact_name_the_dense_ranking_misses(settings):
     lexical = store.lexical().search(question, 3)
     assert lexical and store.get_chunks([lexical[0][0]])[0].article_id == "target"
 
-    retrieval = HybridRetriever(store, embed, candidates=3).retrieve(question, top_k=3)
+    # Reciprocal rank fusion (ASSISTANT_FUSION=rrf) lifts a BM25-only hit into the top-k whatever its
+    # cosine; the default convex fusion weighs BM25 at 0.03 (chosen on the dev set) and does not.
+    retrieval = HybridRetriever(store, embed, candidates=3, fusion="rrf").retrieve(question, top_k=3)
     found = [p for p in retrieval.passages if p.chunk.article_id == "target"]
     assert found, [p.chunk.article_id for p in retrieval.passages]
     passage = found[0]
@@ -99,12 +101,12 @@ def test_bm25_rescues_an_exact_name_the_dense_ranking_misses(settings):
     assert set(retrieval.timings_ms) >= {"embed_query", "dense", "lexical", "fuse"}
 
 
-def test_fused_scores_are_rrf_of_both_rankings(settings):
+def test_fused_scores_are_rrf_of_both_rankings_with_fusion_rrf(settings):
     store = build_store(settings)
     embed = HashingEmbedding()
     _index(store, embed, [Article(id=f"a{i}", text=f"river flood warning level {i} for the valley towns "
                                                    f"and farms number {i * 7}.") for i in range(8)])
-    retriever = HybridRetriever(store, embed, candidates=8)
+    retriever = HybridRetriever(store, embed, candidates=8, fusion="rrf")
     question = "flood warning for valley farms"
     retrieval = retriever.retrieve(question, top_k=8)
     dense_ids = [c.chunk_id for c, _ in store.dense_search(retrieval.query_embedding, 8)]
@@ -112,6 +114,25 @@ def test_fused_scores_are_rrf_of_both_rankings(settings):
     expected = reciprocal_rank_fusion([dense_ids, lexical_ids])[:8]
     assert [(p.chunk.chunk_id, p.score) for p in retrieval.passages] == expected
     assert [p.rank for p in retrieval.passages] == list(range(1, len(expected) + 1))
+
+
+def test_convex_fusion_scores_every_candidate_with_both_rankings(settings):
+    """Default fusion: a candidate only one ranking found still gets both scores (its stored vector's cosine,
+    its BM25 score) before the weighted sum; the fused score of the best passage is the weighted maximum."""
+    store = build_store(settings)
+    embed = NameBlindEmbedding()
+    _index(store, embed, [Article(id=f"d{i}", text=f"the council will approve the budget number {i}.")
+                          for i in range(6)]
+           + [Article(id="target", text="the budget was approved by Oyelaran-Whitcombe on Tuesday.")])
+    question = "What did Oyelaran-Whitcombe approve?"
+    retriever = HybridRetriever(store, embed, candidates=3, fusion="convex", dense_weight=0.5)
+    retrieval = retriever.retrieve(question, top_k=7)
+    assert "target" in {p.chunk.article_id for p in retrieval.passages}
+    scores = [p.score for p in retrieval.passages]
+    assert scores == sorted(scores, reverse=True) and 0.0 <= scores[-1] and scores[0] <= 1.0
+    dense_only = HybridRetriever(store, embed, candidates=3, fusion="convex", dense_weight=1.0)
+    ranked = {p.chunk.chunk_id for p in dense_only.retrieve(question, top_k=3).passages}  # (ties: any order)
+    assert ranked == {c.chunk_id for c, _ in store.dense_search(embed.get_query_embedding(question), 3)}
 
 
 FILTER_ARTICLES = [

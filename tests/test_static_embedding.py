@@ -103,7 +103,7 @@ def test_index_and_ask_with_the_static_embedding_through_the_cli(distilled, tmp_
     proc = run_cli("index", str(SEEDS), "--json", *common, env=env)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
-    assert summary["added"] == 2 and summary["chunks_embedded"] > 2
+    assert summary["added"] == 2 and summary["chunks_embedded"] >= 2  # one 1,024-token chunk or more each
     proc = run_cli("ask", "What did Venezuela ask Iran for?", "--json", *common, env=env)
     assert proc.returncode == 0, proc.stderr
     answer = json.loads(proc.stdout)
