@@ -26,9 +26,6 @@ from typing import TYPE_CHECKING, Any
 from assistant.answerer import Answerer, Draft
 from assistant.prompts import Prompt
 from assistant.types import Passage
-from index.lexical import tokenize
-from index.sentences import split_sentences
-from index.tokens import get_encoding
 from assistant.verify import (
     AnswerAssembler,
     Bounds,
@@ -37,6 +34,9 @@ from assistant.verify import (
     sentence_checks,
     strip_markers,
 )
+from index.lexical import tokenize
+from index.sentences import split_sentences
+from index.tokens import get_encoding
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM

@@ -145,9 +145,11 @@ class HybridRetriever:
         if only_lexical:
             q = np.asarray(query_embedding, dtype=np.float32)
             q /= float(np.linalg.norm(q)) or 1.0
-            for cid, vec in self.store.embeddings_of(only_lexical).items():
-                v = np.asarray(vec, dtype=np.float32)
-                dense[cid] = float(v @ q) / (float(np.linalg.norm(v)) or 1.0)
+            vectors = self.store.embeddings_of(only_lexical)
+            floor = min(dense.values(), default=0.0)  # a vector that cannot be read now scores the lowest
+            for cid in only_lexical:
+                v = np.asarray(vectors[cid], dtype=np.float32) if cid in vectors else None
+                dense[cid] = floor if v is None else float(v @ q) / (float(np.linalg.norm(v)) or 1.0)
         only_dense = [cid for cid in dense if cid not in lexical]
         if only_dense:
             lexical.update(lexical_index.score_chunks(question, only_dense))

@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import math
 import sys
 import time
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DEV_QUESTIONS, dev_articles, offline_env  # noqa: E402
+from common import DEV_QUESTIONS, dev_articles, offline_env
 
 
 @dataclass

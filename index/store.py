@@ -305,10 +305,14 @@ class ChunkStore:
         return out
 
     def embeddings_of(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
-        """Stored vectors of the given chunks (absent ids are not in the result)."""
+        """Stored vectors of the given chunks (absent ids are not in the result; none while another process's
+        write leaves an embedded client's vector segment behind its metadata)."""
         if not chunk_ids:
             return {}
-        got = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        try:
+            got = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        except Exception:  # noqa: BLE001 - another process is writing ("Error finding id"): none this time
+            return {}
         return {cid: list(vec) for cid, vec in zip(got["ids"], got["embeddings"])}
 
     def article_states(self, article_ids: Iterable[str]) -> dict[str, ArticleState]:
