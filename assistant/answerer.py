@@ -200,7 +200,7 @@ class ExtractiveAnswerer:
                 sentence.similarity = float(sim)
         for sentence in shortlist:
             prior = RANK_PRIOR / math.sqrt(sentence.passage.rank)
-            sentence.score = 0.6 * sentence.similarity + 0.4 * sentence.coverage + prior
+            sentence.score = SIM_WEIGHT * sentence.similarity + (1 - SIM_WEIGHT) * sentence.coverage + prior
             if dangling(sentence.text):
                 sentence.score *= DEPENDENT_PENALTY  # at a near tie, the sentence that reads alone wins
         return sorted(shortlist, key=lambda s: (-s.score, s.passage.rank, s.start))
@@ -408,6 +408,7 @@ _LEAD_IN = re.compile(r"(?::\s*$)|^\s*here(?:'s|\u2019s| is| are)\b.{0,60}$", re
 DEPENDENT_PENALTY = 0.93
 HEADING_WORDS = 10  # a line without closing punctuation and at most this many words is a heading
 VOTE_WEIGHT = 0.1  # score bonus of the sentence whose short answer the most sources give
+SIM_WEIGHT = 0.6  # share of the MiniLM similarity in a sentence's score (the rest: term coverage)
 RANK_PRIOR = 0.05  # score bonus of a sentence of the top passage (divided by sqrt(rank) below it)
 TITLE_CREDIT = 0.5  # coverage credit of a headline term, for every sentence of its article
 AROUND_CREDIT = 0.3  # of a question term the passage states elsewhere than in the sentence

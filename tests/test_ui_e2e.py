@@ -47,9 +47,11 @@ published_at: 2025-10-10
 ---
 The Zorblat harbour gala featured <script>alert('xss-body')</script> fireworks and a parade of boats.
 Organisers said the Zorblat harbour gala drew 12,000 visitors <img src=x onerror="alert('xss-img')"> with
-[a link](javascript:alert('xss-md')) and <a href="javascript:alert('xss-a')">a raw link</a> and
-<svg onload="alert('xss-svg')"></svg> ${alert('xss-tpl')} {{constructor.constructor('alert(1)')()}}.
+<svg onload="alert('xss-svg')"></svg> [a link](javascript:alert('xss-md')) and <a href="javascript:alert('xss-a')">a
+raw link</a> and ${alert('xss-tpl')} {{constructor.constructor('alert(1)')()}}.
 """
+# (A citation shows the quoted line with one line on each side: every payload the card must show as
+# characters sits within those three lines.)
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
