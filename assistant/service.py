@@ -71,6 +71,19 @@ def plan_dates(question: str, filters: SearchFilters | None, as_of: dt.date | st
     return DatePlan(filters, day, window, day if window is None and recency else None)
 
 
+def _short_answer_of(question: str, draft: Draft) -> str:
+    """For a written (LLM) answer: the short answer in its first verified, cited sentence, if any."""
+    if draft.abstained:
+        return ""
+    from assistant.short_answer import short_answer
+
+    for sentence in draft.sentences:
+        if sentence.verified and sentence.citations:
+            span = short_answer(question, sentence.text)
+            return sentence.text[span[0]:span[1]] if span else ""
+    return ""
+
+
 class Assistant:
     def __init__(self, settings: Settings, *, store: ChunkStore, embed_model: BaseEmbedding,
                  answerer: Answerer | None = None, shortlist_model: Any = None,
@@ -159,7 +172,8 @@ class Assistant:
         timings["total"] = (time.perf_counter() - started) * 1000
         yield replace(base, answer=draft.text, abstained=draft.abstained, citations=draft.citations,
                       timings_ms=timings, backend=draft.backend or base.backend, notice=draft.notice,
-                      sentences=draft.sentences or sentence_checks(draft), short_answer=draft.short_answer)
+                      sentences=draft.sentences or sentence_checks(draft),
+                      short_answer=draft.short_answer or _short_answer_of(query, draft))
 
     # ------------------------------------------------------------------ index management
 

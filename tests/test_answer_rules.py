@@ -172,3 +172,17 @@ def test_plan_dates_window_replaces_the_recency_prior():
     assert ignored.filters == SearchFilters() and ignored.as_of is None and ignored.window is None
     with pytest.raises(BadDateError, match="2023-02-30"):
         plan_dates("Which team won?", None, "2023-02-30")
+
+
+def test_a_written_answer_gets_the_short_answer_of_its_first_cited_sentence():
+    from assistant.answerer import Draft
+    from assistant.service import _short_answer_of
+    from assistant.types import SentenceCheck
+
+    sentences = (SentenceCheck("The articles say a lot.", (), True),
+                 SentenceCheck("Iran sent drones in 2024 to Venezuela.", (1,), True))
+    draft = Draft("The articles say a lot. Iran sent drones in 2024 to Venezuela. [1]", False, (), sentences)
+    assert _short_answer_of("In what year did Iran send drones?", draft) == "2024"
+    assert _short_answer_of("Why did Iran send drones?", draft) == ""
+    unverified = Draft(draft.text, False, (), (SentenceCheck("Iran sent drones in 2024.", (), False),))
+    assert _short_answer_of("In what year did Iran send drones?", unverified) == ""
