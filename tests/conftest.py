@@ -46,6 +46,16 @@ def _user_state_in_tmp(tmp_path, monkeypatch):
         monkeypatch.delenv(key, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _reliability_chunks(request, monkeypatch):
+    """The reliability tests chunk at 256/32 (see CHUNK_ENV in tests/reliability_support.py)."""
+    if request.module.__name__.rsplit(".", 1)[-1].startswith("test_reliability_"):
+        from tests.reliability_support import CHUNK_ENV
+
+        for key, value in CHUNK_ENV.items():
+            monkeypatch.setenv(key, value)
+
+
 @pytest.fixture
 def settings(tmp_path):
     from assistant.settings import Settings

@@ -22,7 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FULL = os.environ.get("RELIABILITY_FULL", "") not in ("", "0")
 
 # Every subprocess uses the deterministic hashing embedding so a run takes seconds, not minutes.
-CLI_ENV = {"ASSISTANT_EMBEDDING": "hashing", "ASSISTANT_INDEX_SAMPLES_ON_START": "false"}
+# Crash safety is about articles written in several chunks: the reliability tests chunk at 256/32 tokens
+# (the default 1,024 makes most generated articles one chunk). tests/conftest.py sets the same for the
+# tests' own process.
+CHUNK_ENV = {"ASSISTANT_CHUNK_SIZE": "256", "ASSISTANT_CHUNK_OVERLAP": "32"}
+CLI_ENV = {"ASSISTANT_EMBEDDING": "hashing", "ASSISTANT_INDEX_SAMPLES_ON_START": "false", **CHUNK_ENV}
 
 _WORDS = ("council", "budget", "river", "bridge", "election", "court", "ruling", "minister", "port",
     "strike", "vaccine", "drought", "harvest", "satellite", "launch", "festival", "museum", "border",
@@ -224,16 +228,16 @@ def run_and_kill(args: list[str], data_dir: Path, *, at_fraction: float | None =
 def expected_chunks(paths: list[Path], chunk_size: int | None = None, chunk_overlap: int | None = None,
                     allow_failures: bool = False) -> dict[str, tuple[str, str]]:
     """What a correct index of `paths` holds: chunk id -> (article id, chunk text), computed without any
-    store from the readers and the chunker the indexer uses (at the default settings unless given)."""
+    store from the readers and the chunker the indexer uses (at the environment's settings unless given)."""
     from assistant.settings import Settings
     from index.articles import Article, read_articles
     from index.chunking import chunk_text
     from index.indexer import Indexer
     from index.store import chunk_id_for
 
-    defaults = Settings.model_fields
-    chunk_size = chunk_size if chunk_size is not None else defaults["chunk_size"].default
-    chunk_overlap = chunk_overlap if chunk_overlap is not None else defaults["chunk_overlap"].default
+    current = Settings()  # the environment's settings, as the CLI under test reads them
+    chunk_size = chunk_size if chunk_size is not None else current.chunk_size
+    chunk_overlap = chunk_overlap if chunk_overlap is not None else current.chunk_overlap
     fingerprinter = Indexer(store=None, embed_model=None, chunk_size=chunk_size,  # type: ignore[arg-type]
                             chunk_overlap=chunk_overlap)
     out: dict[str, tuple[str, str]] = {}
