@@ -289,6 +289,15 @@ class LexicalIndex:
         return math.log(1.0 + (self.n_alive - df + 0.5) / (df + 0.5)) if df else 0.0
 
     @_locked
+    def day_range(self) -> tuple[int, int]:
+        """(oldest, newest) publication day (YYYYMMDD) of the dated chunks, (0, 0) when none is dated."""
+        if not self.n_alive:
+            return 0, 0
+        days = np.frombuffer(self._days, dtype=np.uint32)[np.frombuffer(self._alive, dtype=np.int8).astype(bool)]
+        dated = days[days > 0]
+        return (int(dated.min()), int(dated.max())) if len(dated) else (0, 0)
+
+    @_locked
     def article_of(self, chunk_id: str) -> str | None:
         slot = self.slot_of.get(chunk_id)
         return None if slot is None else self.article_ids[slot]

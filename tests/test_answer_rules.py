@@ -186,3 +186,13 @@ def test_a_written_answer_gets_the_short_answer_of_its_first_cited_sentence():
     assert _short_answer_of("Why did Iran send drones?", draft) == ""
     unverified = Draft(draft.text, False, (), (SentenceCheck("Iran sent drones in 2024.", (), False),))
     assert _short_answer_of("In what year did Iran send drones?", unverified) == ""
+
+
+def test_date_bounds_that_exclude_nothing_are_not_sent_to_the_vector_search():
+    from assistant.retrieval import _without_idle_bounds
+
+    asked = SearchFilters(sources=("X",), as_of="2026-12-01", since="2025-01-01")
+    assert _without_idle_bounds(asked, (20250110, 20251119)) == SearchFilters(sources=("X",))
+    narrow = SearchFilters(as_of="2025-11-01", since="2025-10-20")
+    assert _without_idle_bounds(narrow, (20250110, 20251119)) == narrow
+    assert _without_idle_bounds(narrow, (0, 0)) == SearchFilters(since="2025-10-20")  # nothing dated
