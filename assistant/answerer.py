@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -76,6 +76,7 @@ class _Sentence:
     next: _Sentence | None = None
     claim: bool = True  # False: a question, caption, byline or headline: never quoted as a claim
     prescore: float = 0.0  # the cheap score every candidate gets (coverage, fast similarity, passage rank)
+    found: Any = None  # memo of `ExtractiveAnswerer.span_of` (a sentence object lives for one question)
 
 
 class ExtractiveAnswerer:
@@ -289,14 +290,18 @@ class ExtractiveAnswerer:
         return support
 
     def span_of(self, question: str, sentence: _Sentence) -> tuple[_Sentence, tuple[int, int]] | None:
-        """The short answer of `sentence` (or, for a lead-in, of the sentence it introduces)."""
-        for candidate in (sentence, sentence.next if is_lead_in(sentence.text) else None):
-            if candidate is None or not candidate.claim:
-                continue
-            span = short_answer(question, candidate.text)
-            if span is not None:
-                return candidate, span
-        return None
+        """The short answer of `sentence` (or, for a lead-in, of the sentence it introduces), worked out
+        once per sentence: selection, corroboration and the draft all ask for it."""
+        if sentence.found is None:
+            sentence.found = (None,)
+            for candidate in (sentence, sentence.next if is_lead_in(sentence.text) else None):
+                if candidate is None or not candidate.claim:
+                    continue
+                span = short_answer(question, candidate.text)
+                if span is not None:
+                    sentence.found = (candidate, span)
+                    break
+        return None if sentence.found == (None,) else sentence.found
 
     @staticmethod
     def _readable(sentence: _Sentence) -> list[_Sentence]:
