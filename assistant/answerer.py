@@ -71,7 +71,6 @@ class _Sentence:
     coverage: float = 0.0
     similarity: float = 0.0
     score: float = 0.0
-    has_answer_type: bool | None = None  # None: the question asks for no particular kind of answer
     prev: _Sentence | None = None  # the sentence before it in the same passage (any kind)
     next: _Sentence | None = None
     claim: bool = True  # False: a question, caption, byline or headline: never quoted as a claim
@@ -156,11 +155,8 @@ class ExtractiveAnswerer:
                 w * (TITLE_CREDIT if t in topic else 1.0 if t in terms else AROUND_CREDIT if t in around else 0.0)
                 for t, w in weights.items())
             sentence.coverage /= total
-            if wants is not None:
-                sentence.has_answer_type = bool(wants.search(sentence.text))
-                sentence.coverage += 0.2 if sentence.has_answer_type else 0.0
-            if sentence.text.strip().rstrip(".") == chunk.title.strip().rstrip("."):
-                sentence.coverage *= 0.7  # a headline restates the topic; it rarely answers
+            if wants is not None and wants.search(sentence.text):
+                sentence.coverage += 0.2  # (headlines are no candidates: `is_claim` leaves them out)
         # Embed only the most promising sentences, to keep latency low. Without a fast model: the best by
         # coverage and passage rank. With one (n = sentences_embedded): n/2 by coverage, then the best
         # sentence by coverage of articles not yet represented (another outlet may corroborate; at most
@@ -253,8 +249,7 @@ class ExtractiveAnswerer:
                 top = max(support.values())
 
                 def backing(sentence: _Sentence) -> float:
-                    found = self.span_of(question, sentence)
-                    key = frozenset(tokenize(found[0].text[found[1][0]:found[1][1]])) if found else frozenset()
+                    key = frozenset(tokenize(_span_text(self.span_of(question, sentence))))
                     return max((v for k, v in support.items() if key and (k <= key or key <= k)), default=0.0)
 
                 strong.sort(key=lambda s: -(s.score + VOTE_WEIGHT * backing(s) / top))
@@ -270,11 +265,7 @@ class ExtractiveAnswerer:
         backing of answers it contains or is contained in ("Bills" for "Buffalo Bills")."""
         votes: dict[frozenset[str], dict[str, float]] = {}
         for sentence in sorted(pool, key=lambda s: -s.prescore)[: self.vote_pool]:
-            found = self.span_of(question, sentence)
-            if found is None:
-                continue
-            target, (a, b) = found
-            key = frozenset(tokenize(target.text[a:b]))
+            key = frozenset(tokenize(_span_text(self.span_of(question, sentence))))
             if key:
                 per_article = votes.setdefault(key, {})
                 article = sentence.passage.chunk.article_id
@@ -325,15 +316,8 @@ class ExtractiveAnswerer:
         chosen = self.select(ranked, question, pool)
         if not chosen:
             return Draft(abstention(question), True, ())
-        draft = compose(chosen)
-        short = ""
-        for sentence in chosen:
-            found = self.span_of(question, sentence)
-            if found is not None:
-                target, (a, b) = found
-                short = target.text[a:b]
-                break
-        return replace(draft, short_answer=short)
+        short = next((text for text in (_span_text(self.span_of(question, s)) for s in chosen) if text), "")
+        return replace(compose(chosen), short_answer=short)
 
     def stream(self, question: str, passages: Sequence[Passage], query_embedding: list[float] | None = None
                ) -> Iterator[str | Draft]:
@@ -447,6 +431,14 @@ def dangling(text: str) -> bool:
 def is_lead_in(text: str) -> bool:
     """The sentence only introduces the next one ("... told reporters:", "Here's what we know.")."""
     return bool(_LEAD_IN.search(text.strip()))
+
+
+def _span_text(found: tuple[_Sentence, tuple[int, int]] | None) -> str:
+    """The text of a short answer found by `ExtractiveAnswerer.span_of` ("" for none)."""
+    if found is None:
+        return ""
+    sentence, (a, b) = found
+    return sentence.text[a:b]
 
 
 def _norm(text: str) -> str:
