@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from assistant.errors import AssistantError
 from index.errors import IndexError_
@@ -77,7 +77,7 @@ def settings_from_args(args: argparse.Namespace):
     try:
         return Settings(**overrides)
     except Exception as exc:  # pydantic ValidationError: name the setting
-        errors = getattr(exc, "errors", lambda: [])()
+        errors = getattr(exc, "errors", list)()
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors) or str(exc)
         raise AssistantError(f"invalid setting: {detail}") from exc
 
@@ -119,8 +119,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.retrieval.timewindow import parse_as_of
     from assistant.service import clean_question
-    from assistant.timewindow import parse_as_of
     from index.articles import normalize_date
     from index.store import SearchFilters
 

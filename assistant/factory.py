@@ -19,8 +19,8 @@ from index.errors import StoreError
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
-    from assistant.answerer import Answerer
-    from assistant.chat import Condenser
+    from assistant.answering.chat import Condenser
+    from assistant.answering.extractive import Answerer
     from assistant.service import Assistant
     from index.store import ChunkStore
 
@@ -169,7 +169,7 @@ def build_assistant(settings: Settings, *, store: ChunkStore | None = None,
     assistant = Assistant(settings, store=store or build_store(settings), embed_model=embed_model,
                           shortlist_model=shortlist, sentence_model=sentence_model)
     if settings.llm != "extractive":  # the extractive answerer the Assistant built stays as the fallback
-        assistant.answerer = build_answerer(settings, assistant)
+        assistant.answering.extractive = build_answerer(settings, assistant)
     return assistant
 
 
@@ -216,9 +216,9 @@ def build_llm(settings: Settings) -> tuple[Any, str]:
 
 def build_answerer(settings: Settings, assistant: Assistant, llm: Any = None) -> Answerer:
     """A generative answerer for `settings.llm`, falling back to the assistant's extractive one."""
-    from assistant.generative import GenerativeAnswerer
-    from assistant.prompts import load_prompt
-    from assistant.verify import Bounds
+    from assistant.answering.generative import GenerativeAnswerer
+    from assistant.answering.prompts import load_prompt
+    from assistant.answering.verify import Bounds
 
     prompt = load_prompt(settings.prompts_dir, "answer")
     if llm is None:
@@ -227,7 +227,7 @@ def build_answerer(settings: Settings, assistant: Assistant, llm: Any = None) ->
         where = settings.llm_url if settings.llm == "openai" else settings.llm_label
     store = assistant.store
     return GenerativeAnswerer(
-        llm, name=settings.llm_label, prompt=prompt, fallback=assistant.answerer,
+        llm, name=settings.llm_label, prompt=prompt, fallback=assistant.answering.extractive,
         embed_texts=assistant.embed_model.get_text_embedding_batch,
         idf=lambda term: store.lexical_snapshot().idf(term), where=where, timeout=settings.llm_timeout,
         max_passages=settings.top_k, passage_tokens=settings.llm_passage_tokens,
@@ -239,12 +239,12 @@ def build_answerer(settings: Settings, assistant: Assistant, llm: Any = None) ->
 def build_condenser(settings: Settings, assistant: Assistant | None = None) -> Condenser:
     """How the chat rewrites follow-up questions before retrieval. A generative backend adds a branch here
     (an LLM condenser with prompts/condense.txt, using `assistant`'s model); the default needs no LLM."""
-    from assistant.chat import RuleCondenser
+    from assistant.answering.chat import RuleCondenser
 
     llm = getattr(getattr(assistant, "answerer", None), "llm", None)
     if settings.llm != "extractive" and llm is not None:
-        from assistant.generative import LLMCondenser
-        from assistant.prompts import load_prompt
+        from assistant.answering.generative import LLMCondenser
+        from assistant.answering.prompts import load_prompt
 
         return LLMCondenser(llm, prompt=load_prompt(settings.prompts_dir, "condense"), name=settings.llm_label,
                             timeout=settings.llm_timeout)

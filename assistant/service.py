@@ -11,19 +11,19 @@ import datetime as dt
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from assistant.answerer import Answerer, Draft, ExtractiveAnswerer
+from assistant.answering.extractive import Answerer, Draft, ExtractiveAnswerer
+from assistant.answering.verify import sentence_checks
 from assistant.errors import BadQuestionError
-from assistant.retrieval import HybridRetriever, Retrieval
+from assistant.retrieval.dates import DatePlan, plan_dates
+from assistant.retrieval.hybrid import HybridRetriever, Retrieval
 from assistant.settings import Settings
-from assistant.timewindow import TimeWindow, parse_as_of, resolve_window
 from assistant.types import Answer
-from assistant.verify import sentence_checks
 from index.indexer import Indexer, IndexSummary, ProgressFn
 from index.store import ChunkStore, SearchFilters
 
@@ -45,37 +45,11 @@ def clean_question(question: object) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class DatePlan:
-    """How a question's as-of date shapes its retrieval: the filters to search with, the window a time
-    expression implied, and the day the recency prior counts from (None: no prior)."""
-
-    filters: SearchFilters
-    as_of: dt.date | None = None
-    window: TimeWindow | None = None
-    recency_as_of: dt.date | None = None
-
-
-def plan_dates(question: str, filters: SearchFilters | None, as_of: dt.date | str | None, *,
-               use_dates: bool = True, recency: bool = True, windows: bool = True) -> DatePlan:
-    """Nothing published after the as-of day (default today); a time expression in the question ("this
-    week", "in March") narrows the window; without one the recency prior applies (when `recency`).
-    `use_dates=False` ignores dates entirely (for comparison runs)."""
-    filters = filters or SearchFilters()
-    if not use_dates:
-        return DatePlan(filters)
-    day = parse_as_of(as_of)
-    window = resolve_window(question, day) if windows else None
-    since = window.start.isoformat() if window is not None else ""
-    filters = replace(filters, as_of=day.isoformat(), since=since)
-    return DatePlan(filters, day, window, day if window is None and recency else None)
-
-
 def _short_answer_of(question: str, draft: Draft) -> str:
     """For a written (LLM) answer: the short answer in its first verified, cited sentence, if any."""
     if draft.abstained:
         return ""
-    from assistant.short_answer import short_answer
+    from assistant.answering.short_answer import short_answer
 
     for sentence in draft.sentences:
         if sentence.verified and sentence.citations:

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     upload_max_files: int = Field(20, ge=1, le=1000, description="Most files accepted in one web upload.")
     lock_wait: float | None = Field(None, description="Seconds a reindex waits for another one to finish "
                                                       "(None = wait as long as it takes).")
-    # --- generative answers (assistant/generative.py); `extractive` needs no LLM
+    # --- generative answers (assistant/answering/generative.py); `extractive` needs no LLM
     llm: Literal["extractive", "openai", "llamacpp"] = Field(
         "extractive", description="Who writes answers: `extractive` quotes sentences (no LLM); `openai` calls "
                                   "any OpenAI-compatible chat-completions endpoint (llm_url); `llamacpp` runs "

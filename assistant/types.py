@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from assistant.timewindow import TimeWindow
+from assistant.retrieval.timewindow import TimeWindow
 from index.sentences import split_sentences
 from index.store import StoredChunk
 
@@ -61,7 +61,7 @@ class Citation:
 
 @dataclass(frozen=True)
 class SentenceCheck:
-    """One sentence of a generated answer after citation verification (see `assistant.verify`)."""
+    """One sentence of a generated answer after citation verification (see `assistant.answering.verify`)."""
 
     text: str  # the sentence without its markers
     citations: tuple[int, ...] = ()  # markers kept, as numbered in the answer

@@ -1,4 +1,4 @@
-"""How well `assistant.short_answer` picks the answering span of a sentence, on the RealTime QA dev set.
+"""How well `assistant.answering.short_answer` picks the answering span of a sentence, on the RealTime QA dev set.
 
 For each of the 190 dev questions the evidence passage is split into sentences and two sentences are tried:
 the "oracle" sentence (the first one that contains an accepted answer; none when the passage has no answer
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from assistant.answering.short_answer import answer_kind, short_answer
 from assistant.evaluation.metrics import best_f1, contains_answer, exact_match
-from assistant.short_answer import answer_kind, short_answer
 from index.articles import parse_front_matter
 from index.lexical import tokenize
 from index.sentences import split_sentences

@@ -166,7 +166,7 @@ def main() -> int:
         chunks.vectors = embed(chunks, Path(args.cache), model)
         if args.embed_only:
             continue
-        from assistant.timewindow import resolve_window
+        from assistant.retrieval.timewindow import resolve_window
 
         lex = lexical_index(chunks)
         n = len(chunks.texts)

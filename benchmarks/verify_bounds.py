@@ -1,4 +1,4 @@
-"""Measure the citation-verification signals and pick `assistant.verify.Bounds`.
+"""Measure the citation-verification signals and pick `assistant.answering.verify.Bounds`.
 
     python benchmarks/verify_bounds.py [--embedding minilm|hashing]
 
@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.answering.verify import Bounds, CitationVerifier
 from assistant.types import Passage
-from assistant.verify import Bounds, CitationVerifier
 from index.articles import Article, read_articles
 from index.chunking import chunk_text
 from index.lexical import LexicalDoc, LexicalIndex

@@ -8,11 +8,11 @@ import datetime as dt
 
 import pytest
 
-from assistant.answerer import ExtractiveAnswerer, dangling, is_claim, is_lead_in
-from assistant.generative import focus
-from assistant.retrieval import convex_fusion, recency_prior
-from assistant.service import plan_dates
-from assistant.timewindow import BadDateError
+from assistant.answering.extractive import ExtractiveAnswerer, dangling, is_claim, is_lead_in
+from assistant.answering.generative import focus
+from assistant.retrieval.dates import plan_dates
+from assistant.retrieval.hybrid import convex_fusion, recency_prior
+from assistant.retrieval.timewindow import BadDateError
 from assistant.types import Citation, Passage
 from index.store import SearchFilters, StoredChunk
 
@@ -175,7 +175,7 @@ def test_plan_dates_window_replaces_the_recency_prior():
 
 
 def test_a_written_answer_gets_the_short_answer_of_its_first_cited_sentence():
-    from assistant.answerer import Draft
+    from assistant.answering.extractive import Draft
     from assistant.service import _short_answer_of
     from assistant.types import SentenceCheck
 
@@ -189,7 +189,7 @@ def test_a_written_answer_gets_the_short_answer_of_its_first_cited_sentence():
 
 
 def test_date_bounds_that_exclude_nothing_are_not_sent_to_the_vector_search():
-    from assistant.retrieval import _without_idle_bounds
+    from assistant.retrieval.hybrid import _without_idle_bounds
 
     asked = SearchFilters(sources=("X",), as_of="2026-12-01", since="2025-01-01")
     assert _without_idle_bounds(asked, (20250110, 20251119)) == SearchFilters(sources=("X",))

@@ -20,7 +20,7 @@ from assistant.evaluation.scoring import (
     score_question,
     summarize,
 )
-from assistant.timewindow import TimeWindow
+from assistant.retrieval.timewindow import TimeWindow
 from assistant.types import Answer
 
 # --------------------------------------------------------------------------- answer matching

@@ -21,7 +21,7 @@ from assistant.evaluation.report import (
     write_reports,
 )
 from assistant.evaluation.scoring import Observation, score_question
-from assistant.timewindow import TimeWindow
+from assistant.retrieval.timewindow import TimeWindow
 from assistant.types import Answer
 
 EVIL = "<script>alert('x')</script> & <img src=x onerror=alert(1)>"

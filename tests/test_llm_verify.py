@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.prompts import PromptError, load_prompt, render
+from assistant.answering.prompts import PromptError, load_prompt, render
+from assistant.answering.verify import AnswerAssembler, CitationVerifier, marker_numbers, strip_markers
 from assistant.types import Passage
-from assistant.verify import AnswerAssembler, CitationVerifier, marker_numbers, strip_markers
 from index.embedding import HashingEmbedding
 from index.store import StoredChunk
 
@@ -166,8 +166,8 @@ def test_bundled_prompts_parse_and_render(tmp_path):
 
 
 def test_ui_marks_unverified_sentences_and_shows_the_notice():
-    from assistant.render import answer_message
     from assistant.types import Answer, SentenceCheck
+    from assistant.web.render import answer_message
 
     answer = Answer(question="q", answer="Drones were requested. [1] The moon is cheese.", abstained=False,
                     sentences=(SentenceCheck("Drones were requested.", (1,), True),

@@ -21,7 +21,7 @@ EVIL_OUTLET = "<img src=x onerror=alert('outlet')>Evil Outlet<script>alert('outl
 
 def test_default_bind_is_loopback(monkeypatch, tmp_path):
     from assistant.settings import Settings
-    from assistant.ui import is_loopback, launch_options, serving_warnings
+    from assistant.web.ui import is_loopback, launch_options, serving_warnings
 
     for key in list(os.environ):
         if key.startswith("ASSISTANT_"):
@@ -46,7 +46,7 @@ def test_default_bind_is_loopback(monkeypatch, tmp_path):
 ])
 def test_bad_serving_settings_stop_the_app_with_one_line(monkeypatch, capsys, tmp_path, env, message):
     """What `python app.py` does with them (its main), before anything is built or bound."""
-    from assistant import ui
+    from assistant.web import ui
 
     for key, value in {**CLI_ENV, "ASSISTANT_DATA_DIR": str(tmp_path / "d"), **env}.items():
         monkeypatch.setenv(key, value)

@@ -308,7 +308,7 @@ names = st.text(st.characters(codec="utf-8", exclude_characters="\x00/", exclude
 @FUZZ
 @given(name=names)
 def test_upload_names_stay_inside_the_uploads_folder(tmp_path_factory, name):
-    from assistant.library import safe_name
+    from assistant.web.library import safe_name
 
     uploads = tmp_path_factory.mktemp("uploads")
     safe = safe_name(name)
@@ -320,7 +320,7 @@ def test_upload_names_stay_inside_the_uploads_folder(tmp_path_factory, name):
 
 @pytest.fixture
 def library(settings, tmp_path):
-    from assistant.library import Library
+    from assistant.web.library import Library
 
     app = build_assistant(settings)
     return Library(app, uploads_dir=tmp_path / "uploads", max_file_mb=0.05, max_files=5)

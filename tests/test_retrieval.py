@@ -8,7 +8,7 @@ import re
 import pytest
 
 from assistant.factory import build_store
-from assistant.retrieval import HybridRetriever, reciprocal_rank_fusion
+from assistant.retrieval.hybrid import HybridRetriever, reciprocal_rank_fusion
 from index.articles import Article
 from index.embedding import HashingEmbedding
 from index.indexer import Indexer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.short_answer import answer_kind, short_answer
+from assistant.answering.short_answer import answer_kind, short_answer
 
 
 def span_text(question: str, sentence: str) -> str | None:

@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from assistant.answerer import ExtractiveAnswerer
+from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.settings import Settings
 from index import static_embedding as se
 from tests.conftest import SEEDS, run_cli

@@ -1,4 +1,4 @@
-"""Time expressions in a question -> publication window [period start, as-of date] (assistant/timewindow)."""
+"""Time expressions in a question -> publication window [period start, as-of date] (assistant/retrieval/timewindow.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 import pytest
 
 from assistant.errors import AssistantError
-from assistant.timewindow import _RULES, BadDateError, TimeWindow, parse_as_of, resolve_window
+from assistant.retrieval.timewindow import _RULES, BadDateError, TimeWindow, parse_as_of, resolve_window
 
 D = datetime.date
 WED = D(2024, 5, 15)  # a Wednesday

@@ -126,7 +126,7 @@ def test_login_is_required_when_configured(tmp_path, hashing_assistant):
     from gradio_client import Client
 
     from assistant.settings import Settings
-    from assistant.ui import build_ui, launch_options
+    from assistant.web.ui import build_ui, launch_options
 
     hashing_assistant.index([ROOT / "samples" / "articles"])
     port = free_port()

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant import render
-from assistant.chat import ChatSession, RuleCondenser, Turn
+from assistant.answering.chat import ChatSession, RuleCondenser, Turn
 from assistant.errors import AssistantError, ConfigError, UploadError
-from assistant.library import Library, safe_name
+from assistant.retrieval.timewindow import TimeWindow
 from assistant.settings import Settings
-from assistant.timewindow import TimeWindow
 from assistant.types import Answer, Citation
+from assistant.web import render
+from assistant.web.library import Library, safe_name
 
 XSS = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '[x](javascript:alert(1))',
        '**bold** _em_ `code` # head', '$$x^2$$', 'https://evil.example/x www.evil.example', '1. list\n- item',
@@ -289,7 +289,7 @@ def test_list_articles_counts_chunks_per_article(hashing_assistant):
 
 
 def test_warns_only_for_open_non_loopback_binds(tmp_path):
-    from assistant.ui import serving_warnings
+    from assistant.web.ui import serving_warnings
 
     base = {"data_dir": tmp_path}
     assert serving_warnings(Settings(**base)) == []
@@ -299,7 +299,7 @@ def test_warns_only_for_open_non_loopback_binds(tmp_path):
 
 
 def test_launch_options(tmp_path):
-    from assistant.ui import launch_options
+    from assistant.web.ui import launch_options
 
     opts = launch_options(Settings(data_dir=tmp_path, auth_username="u", auth_password="p", upload_max_mb=2))
     assert opts["auth"] == ("u", "p") and opts["max_file_size"] == 2_000_000
@@ -310,7 +310,7 @@ def test_launch_options(tmp_path):
 
 
 def test_bad_filters_are_one_line_errors():
-    from assistant.ui import parse_filters
+    from assistant.web.ui import parse_filters
 
     assert parse_filters(["A"], "2025-01-01", "2025-12-31").sources == ("A",)
     with pytest.raises(AssistantError, match="YYYY-MM-DD"):

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
             bar.update()
     stats = assistant.stats()
     backend = ",".join(sorted({r["backend"] for r in rows})) or assistant.answerer.name
-    label = getattr(settings, "llm_label", "") or _answerer_model(assistant.answerer)
+    label = getattr(settings, "llm_label", "") or _answerer_model(assistant.answering.extractive)
     report = build_report(
         rows, questions_file=args.questions, backend=backend,
         settings={**report_settings(settings), "dates": "ignored" if args.ignore_dates else "asked_at"},

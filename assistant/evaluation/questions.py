@@ -73,7 +73,7 @@ def parse_question(record: object, line: int) -> Question:
     if not isinstance(asked_at, str):
         raise TypeError('"asked_at" must be a YYYY-MM-DD string')
     if asked_at.strip():
-        from assistant.timewindow import BadDateError, parse_as_of
+        from assistant.retrieval.timewindow import BadDateError, parse_as_of
 
         try:
             asked_at = parse_as_of(asked_at.strip()).isoformat()

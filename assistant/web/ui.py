@@ -4,8 +4,8 @@ The chat has an as-of date beside the question box (empty = today): nothing publ
 
 Owns the page layout, event wiring and serving (host, port, optional login, the start-up warning for an
 open non-loopback bind, the named API endpoint `ask` that returns the same JSON as `assistant ask --json`).
-Answers come from `Assistant.ask_stream`, follow-ups are rewritten by a `Condenser` (`assistant.chat`), all
-HTML comes from `assistant.render`, and article management from `assistant.library`. Each browser session
+Answers come from `Assistant.ask_stream`, follow-ups are rewritten by a `Condenser` (`assistant.answering.chat`), all
+HTML comes from `assistant.web.render`, and article management from `assistant.web.library`. Each browser session
 keeps its own conversation in `gr.State`.
 """
 
@@ -22,14 +22,14 @@ from assistant.factory import quiet_environment
 quiet_environment()  # before gradio and huggingface_hub read their environment at import: no telemetry
 import gradio as gr
 
-from assistant import render
-from assistant.chat import ChatSession, Condenser, RuleCondenser
+from assistant.answering.chat import ChatSession, Condenser, RuleCondenser
 from assistant.errors import AssistantError, ConfigError
-from assistant.library import ALLOWED_SUFFIXES, Library
+from assistant.retrieval.timewindow import parse_as_of
 from assistant.service import Assistant, clean_question
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.timewindow import parse_as_of
 from assistant.types import Answer
+from assistant.web import render
+from assistant.web.library import ALLOWED_SUFFIXES, Library
 from index.articles import normalize_date
 from index.errors import IndexError_
 from index.indexer import IndexSummary

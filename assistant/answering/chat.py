@@ -6,7 +6,7 @@ be retrieved on its own ("What did Venezuela ask China for?"); it returns None w
 stands alone. `RuleCondenser` needs no LLM: it handles "what about X" / "and X?" by swapping X for the last
 named entity of the previous question, and pronoun or very short follow-ups by adding the previous topic.
 An LLM-based condenser plugs in through the same interface (picked in `assistant.factory`).
-It does not retrieve or answer (see `assistant.service`) nor render (see `assistant.render`).
+It does not retrieve or answer (see `assistant.service`) nor render (see `assistant.web.render`).
 """
 
 from __future__ import annotations

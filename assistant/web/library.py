@@ -4,7 +4,7 @@ Owns upload safety (file names reduced to a safe base name inside `settings.uplo
 count, size and type, each broken limit reported with a clear message) and remembering what the user
 deleted, so "reindex" (which re-reads the uploads folder and, when enabled, the bundled samples) does not
 bring deleted articles back. Indexing itself is the indexer's job; this module only decides what to feed it.
-It does not import Gradio (see `assistant.ui`).
+It does not import Gradio (see `assistant.web.ui`).
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def answer_message(answer: Answer, turn: int, *, final: bool = True) -> str:
 
 
 def _mark_unverified(body: str, answer: Answer) -> str:
-    """Flag the sentences of a generated answer that no retrieved passage supports (assistant.verify)."""
+    """Flag the sentences of a generated answer that no retrieved passage supports (assistant.answering.verify)."""
     for sentence in answer.sentences:
         if sentence.verified:
             continue

@@ -4,14 +4,14 @@
 `ExtractiveAnswerer` is the default and needs no LLM: it scores the sentences of the retrieved passages
 against the question (idf-weighted term coverage plus embedding similarity) and answers with the best one,
 followed by the marker of the passage it was quoted from, and a short answer (the span that answers a
-name/number/date/place/amount question, `assistant.short_answer`). Questions, captions, bylines and
+name/number/date/place/amount question, `assistant.answering.short_answer`). Questions, captions, bylines and
 headlines are never quoted as claims; a sentence that opens with a dangling reference brings the one
 before it, a lead-in the one after it. When no sentence is relevant enough, or the question asks for a
 kind of fact that no strong sentence holds (a near miss), it abstains and cites nothing. Embedding sentences is the costly step at question time,
 so a fast static model (`shortlist_embed`) can rank all of them first and a model of its own
 (`sentence_embed`, an int8 copy of MiniLM) then embeds the question with only the best few (6 instead of
 16 float-MiniLM embeddings: ask p50 several times lower, see benchmarks/README.md).
-It does not retrieve (see `assistant.retrieval`) and does not render anything.
+It does not retrieve (see `assistant.retrieval.hybrid`) and does not render anything.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.short_answer import answer_kind, question_focus, short_answer
+from assistant.answering.short_answer import answer_kind, question_focus, short_answer
 from assistant.types import Citation, Passage, SentenceCheck
 from index.lexical import STOPWORDS, tokenize
 from index.sentences import split_sentences
@@ -40,7 +40,7 @@ class Draft:
     sentences: tuple[SentenceCheck, ...] = ()  # per-sentence verification (generative answerers)
     notice: str = ""  # one line for the user (e.g. why a fallback answer is shown)
     backend: str = ""  # who actually wrote it, when not the answerer's own name (fallbacks)
-    short_answer: str = ""  # the span of the first cited sentence that answers (see assistant.short_answer)
+    short_answer: str = ""  # the span of the first cited sentence that answers (see assistant.answering.short_answer)
 
 
 class Answerer(Protocol):
@@ -229,7 +229,7 @@ class ExtractiveAnswerer:
 
         Abstain when the best sentence is weak overall or semantically unrelated to the question, or, for
         a question asking for a name, number, date, place or amount, when no strong sentence holds one
-        (see `assistant.short_answer`). The answer is one sentence, with what it needs to be read alone:
+        (see `assistant.answering.short_answer`). The answer is one sentence, with what it needs to be read alone:
         a lead-in ("... said:") brings the sentence it introduces, a dangling opening ("In it,", "He
         said") the sentence before it; with no such neighbour in the passage the sentence is passed over.
         """

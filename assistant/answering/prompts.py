@@ -4,7 +4,7 @@ A template file holds named sections, each after a header line `### <name>` (`sy
 the chat messages; other sections, such as `passage`, are pieces the code fills and splices in). Placeholders are `{name}`; literal braces are written `{{` and `}}`. Rendering fails with a
 `PromptError` when a placeholder has no value or a value has no placeholder, so a typo in a template or
 in the code never sends a half-filled prompt. Values are inserted verbatim (braces inside article text
-are not interpreted). It does not know what the prompts say; `assistant.generative` fills them.
+are not interpreted). It does not know what the prompts say; `assistant.answering.generative` fills them.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ saying why; it never raises for those.
 
 `LLMCondenser` rewrites a chat follow-up into a standalone question with `prompts/condense.txt`
 (interface: `assistant.chat.Condenser`), falling back to the rule-based condenser on any failure.
-It does not pick or build backends (`assistant.factory`) and does not retrieve (`assistant.retrieval`).
+It does not pick or build backends (`assistant.factory`) and does not retrieve (`assistant.retrieval.hybrid`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from assistant.answerer import Answerer, Draft
-from assistant.prompts import Prompt
-from assistant.types import Passage
-from assistant.verify import (
+from assistant.answering.extractive import Answerer, Draft
+from assistant.answering.prompts import Prompt
+from assistant.answering.verify import (
     AnswerAssembler,
     Bounds,
     CitationVerifier,
@@ -34,6 +33,7 @@ from assistant.verify import (
     sentence_checks,
     strip_markers,
 )
+from assistant.types import Passage
 from index.lexical import tokenize
 from index.sentences import split_sentences
 from index.tokens import get_encoding
@@ -41,7 +41,7 @@ from index.tokens import get_encoding
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
 
-    from assistant.chat import Turn
+    from assistant.answering.chat import Turn
 
 NO_ANSWER = "The articles don't cover this."
 
@@ -237,7 +237,7 @@ class LLMCondenser:
 
     def __init__(self, llm: LLM, *, prompt: Prompt, name: str = "llm", timeout: float = 60.0,
                  max_turns: int = 4, fallback: Any = None) -> None:
-        from assistant.chat import RuleCondenser
+        from assistant.answering.chat import RuleCondenser
 
         self.llm = llm
         self.prompt = prompt

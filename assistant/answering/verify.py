@@ -17,7 +17,7 @@ passage sentence that best supports the sentences citing it.
 `AnswerAssembler` does this while the answer streams: text is released as it arrives, minus markers, and
 a sentence's verified markers are released as soon as the next sentence starts, so what streams is
 exactly the final answer and an unverified marker is never shown. It does not call the LLM
-(`assistant.generative`) and cannot judge entailment: a sentence that reuses a passage's words and topic
+(`assistant.answering.generative`) and cannot judge entailment: a sentence that reuses a passage's words and topic
 but changes a fact can pass (the README's LLM section lists what the bounds catch and miss).
 """
 
