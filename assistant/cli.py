@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
+from assistant.console import EXIT_ERROR, EXIT_OK, index_with_progress, quiet_broken_pipe, settings_from_args
 from assistant.errors import AssistantError
-from index.errors import IndexError_
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+from index.errors import IndexingError
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -64,48 +64,23 @@ def build_parser() -> argparse.ArgumentParser:
 _EXTRA_COMMANDS: list[Callable] = []
 
 
-def settings_from_args(args: argparse.Namespace):
-    from assistant.settings import Settings
+def _assistant(args: argparse.Namespace, **overrides: object):
+    from assistant.factory import build_assistant
+    from index.offline import offline_environment
 
-    overrides = {}
-    for name in ("data_dir", "chroma_url", "collection", "embedding", "llm"):
-        value = getattr(args, name, None)
-        if value:
-            overrides[name] = value
-    if getattr(args, "top_k", None) is not None:  # `--top-k 0` must be refused, not ignored
-        overrides["top_k"] = args.top_k
-    try:
-        return Settings(**overrides)
-    except Exception as exc:  # pydantic ValidationError: name the setting
-        errors = getattr(exc, "errors", list)()
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors) or str(exc)
-        raise AssistantError(f"invalid setting: {detail}") from exc
+    offline_environment()
+    settings = settings_from_args(args)
+    return build_assistant(settings.model_copy(update=overrides) if overrides else settings)
 
 
-def _assistant(args: argparse.Namespace):
-    from assistant.factory import build_assistant, quiet_environment
+def _store(args: argparse.Namespace):
+    """(settings, store) without any model: for the commands that only read or delete."""
+    from assistant.factory import build_store
+    from index.offline import offline_environment
 
-    quiet_environment()
-    return build_assistant(settings_from_args(args))
-
-
-def index_with_progress(assistant, paths: Sequence[str], *, prune: bool = False):
-    """Run a reindex with a terminal progress bar on stderr; returns the IndexSummary."""
-    from tqdm import tqdm
-
-    bar: dict[str, tqdm] = {}
-
-    def progress(done: int, total: int, desc: str) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, disable=total == 0)
-        bar["bar"].n = done
-        bar["bar"].refresh()
-
-    summary = assistant.index(paths, prune=prune, progress=progress,
-                              on_wait=lambda msg: print(msg, file=sys.stderr))
-    if "bar" in bar:
-        bar["bar"].close()
-    return summary
+    offline_environment()
+    settings = settings_from_args(args)
+    return settings, build_store(settings)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -129,9 +104,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     try:
         filters = SearchFilters(tuple(args.source), normalize_date(args.date_from, where="--from"),
                                 normalize_date(args.date_to, where="--to"))
-    except IndexError_ as exc:
+    except IndexingError as exc:
         raise AssistantError(str(exc)) from exc
-    assistant = _assistant(args)
+    # One question: no PyTorch to load (the NumPy MiniLM embeds it and the answer's sentences).
+    assistant = _assistant(args, fast_start=True)
     if args.json:
         answer = assistant.ask(args.question, top_k=args.top_k, filters=filters, as_of=as_of)
         print(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -192,7 +168,9 @@ def _bold(text: str) -> str:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = _assistant(args).stats()
+    from assistant.stats import index_stats
+
+    stats = index_stats(*_store(args))
     if args.json:
         print(json.dumps(stats))
     else:
@@ -202,8 +180,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    assistant = _assistant(args)
-    removed = assistant.remove(args.article_ids, on_wait=lambda msg: print(msg, file=sys.stderr))
+    from assistant.factory import build_indexer
+
+    settings, store = _store(args)
+    indexer = build_indexer(settings, store, embed_model=None)  # removing embeds nothing
+    removed = indexer.remove(args.article_ids, on_wait=lambda msg: print(msg, file=sys.stderr))
     missing = [a for a in args.article_ids if a not in removed]
     print(f"removed {len(removed)} article(s)" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
     return EXIT_ERROR if missing else EXIT_OK
@@ -225,14 +206,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (AssistantError, IndexError_) as exc:
+    except (AssistantError, IndexingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        quiet_broken_pipe()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("error: interrupted; the index keeps every article written so far, rerun to finish",
               file=sys.stderr)
         return 130
 
 
+# Commands that write nothing: once they have printed, nothing is left to save.
+_READ_ONLY = {"ask", "stats"}
+
+
+def run() -> None:
+    """The console script. After a read-only command it leaves without Python's interpreter teardown,
+    which spent ~0.5 s freeing llama-index, Chroma and model objects after the answer was printed. Writing
+    commands exit normally, so Chroma closes its files the usual way."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if argv and argv[0] in _READ_ONLY:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:
+            quiet_broken_pipe()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

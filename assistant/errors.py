@@ -1,9 +1,9 @@
 """User-facing errors. The library raises these; the CLI and UI turn them into one line, no traceback."""
 
-from index.errors import IndexError_
+from index.errors import IndexingError
 
 
-class AssistantError(IndexError_):
+class AssistantError(IndexingError):
     """Base class: something the user can fix; `str(exc)` is the one-line message."""
 
 

@@ -1,11 +1,12 @@
-"""The one place that picks implementations: the embedding model, the Chroma client, the store, the answerer.
+"""The one place that builds: the embedding model, the Chroma client and store, the retriever, the answerers,
+the indexer, the condenser, and the `Assistant` that receives them all through its constructor.
 
-Everything else receives built objects. Each backend is imported lazily inside its branch.
+Everything else receives built objects and never replaces their parts. Each backend is imported lazily
+inside its branch, so a command pays only for what it uses (`assistant stats` loads no model).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Callable
@@ -15,28 +16,17 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import ConfigError
 from assistant.settings import Settings
 from index.errors import StoreError
+from index.offline import offline_environment
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
     from assistant.answering.chat import Condenser
     from assistant.answering.extractive import Answerer
+    from assistant.retrieval.hybrid import HybridRetriever
     from assistant.service import Assistant
+    from index.indexer import Indexer
     from index.store import ChunkStore
-
-
-def quiet_environment() -> None:
-    """No telemetry, no hub lookups: set before chromadb, gradio or transformers are imported."""
-    for key, value in {
-        "ANONYMIZED_TELEMETRY": "False",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # transformers' "Loading weights" bar on every model load
-    }.items():
-        os.environ.setdefault(key, value)
 
 
 def _log(line: str) -> None:
@@ -47,9 +37,9 @@ def _log(line: str) -> None:
 def build_embedding(settings: Settings) -> BaseEmbedding:
     match settings.embedding:
         case "minilm":
-            from index.embedding import load_minilm
+            from index.embedding import MiniLMEmbedding
 
-            return load_minilm(batch_size=settings.embed_batch_size)
+            return MiniLMEmbedding(batch_size=settings.embed_batch_size, device=settings.device)
         case "static":
             from index.static_embedding import load_static
 
@@ -62,7 +52,7 @@ def build_embedding(settings: Settings) -> BaseEmbedding:
 
 
 def build_chroma_client(settings: Settings) -> Any:
-    quiet_environment()
+    offline_environment()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -107,7 +97,7 @@ def build_store(settings: Settings, client: Any | None = None) -> ChunkStore:
     return ChunkStore(
         client if client is not None else build_chroma_client(settings),
         settings.collection_name,
-        embedding_model=settings.collection_name.split("-", 1)[1],
+        embedding_model=settings.embedding_model_name,
         lexical_path=settings.lexical_path,
         location=settings.store_label,
         reopen=(lambda: build_chroma_client(settings)) if embedded_own_client else None,
@@ -137,20 +127,28 @@ class LazyModel:
 def build_answer_models(settings: Settings, embed_model: BaseEmbedding) -> tuple[Any, Any]:
     """(shortlist model, sentence model) for the extractive answerer, both lazy, or (None, None).
 
-    The static model distilled from MiniLM ranks every candidate sentence; an int8 copy of MiniLM embeds
-    the question with the best `sentences_embedded` (the float model when this PyTorch cannot quantize).
-    With the static embedding the index's own model shortlists and MiniLM is loaded on the first question.
-    Hashing (tests) and `sentence_shortlist=False` keep the plain path: the main model embeds 16 sentences.
+    The static model distilled from MiniLM ranks every candidate sentence; MiniLM embeds the question with
+    the best `sentences_embedded`: an int8 copy of the PyTorch model (the float one when this PyTorch
+    cannot quantize), or the NumPy model with `fast_start` (no PyTorch import). With the static embedding
+    the index's own model shortlists. Hashing (tests) and `sentence_shortlist=False` keep the plain path:
+    the main model embeds 16 sentences.
     """
+    from index.embedding import MiniLMEmbedding
+
     if settings.embedding == "hashing" or not settings.sentence_shortlist:
         return None, None
-    if settings.embedding == "minilm" and not hasattr(embed_model, "_model"):
-        return None, None  # a caller's own model that is not sentence-transformers: the plain path
-    from index.embedding import QuantizedSentenceModel, SentenceModel, load_minilm
+    if settings.embedding == "minilm" and not isinstance(embed_model, MiniLMEmbedding) \
+            and not hasattr(embed_model, "_model"):
+        return None, None  # a caller's own model that is not MiniLM: the plain path
+    from index.embedding import NumpySentenceModel, QuantizedSentenceModel, SentenceModel
     from index.static_embedding import load_static
 
     def sentence_model() -> Any:
-        minilm = embed_model if settings.embedding == "minilm" else load_minilm()
+        minilm = embed_model if settings.embedding == "minilm" else MiniLMEmbedding(device=settings.device)
+        if isinstance(minilm, MiniLMEmbedding):
+            if settings.fast_start:
+                return NumpySentenceModel(minilm)
+            minilm = minilm.torch_embedding()
         return QuantizedSentenceModel.from_embedding(minilm) or SentenceModel(minilm)
 
     if settings.embedding == "static":
@@ -160,17 +158,68 @@ def build_answer_models(settings: Settings, embed_model: BaseEmbedding) -> tuple
     return shortlist, LazyModel(sentence_model)
 
 
+def build_retriever(settings: Settings, store: ChunkStore, embed_model: BaseEmbedding) -> HybridRetriever:
+    from assistant.retrieval.hybrid import HybridRetriever
+
+    return HybridRetriever(
+        store, embed_model, candidates=settings.candidates, max_per_article=settings.max_per_article,
+        fusion=settings.fusion, dense_weight=settings.dense_weight,
+        recency_weight=settings.recency_weight if settings.recency_prior else 0.0,
+        recency_days=settings.recency_days,
+    )
+
+
+def build_extractive_answerer(settings: Settings, store: ChunkStore, embed_model: BaseEmbedding,
+                              ) -> tuple[Answerer, list[Any]]:
+    """The extractive answerer and the lazy models it will need (for `Assistant.warm_up`).
+
+    The shortlist model (a fast static embedding) ranks every candidate sentence so that only
+    `settings.sentences_embedded` of them are embedded by the sentence model (an int8 MiniLM) or, without
+    one, 16 by the main model."""
+    from assistant.answering.extractive import ExtractiveAnswerer
+
+    shortlist, sentence_model = build_answer_models(settings, embed_model)
+    answerer = ExtractiveAnswerer(
+        embed_texts=embed_model.get_text_embedding_batch,
+        idf=lambda term: store.lexical_snapshot().idf(term),
+        shortlist_embed=shortlist.embed if shortlist is not None else None,
+        sentence_embed=sentence_model.embed if sentence_model is not None else None,
+        sentences_embedded=settings.sentences_embedded if shortlist is not None else 16,
+    )
+    return answerer, [m for m in (shortlist, sentence_model) if isinstance(m, LazyModel)]
+
+
+def build_indexer(settings: Settings, store: ChunkStore, embed_model: BaseEmbedding | None) -> Indexer:
+    """The indexer; `embed_model=None` gives one that can only remove articles (no model is loaded)."""
+    from index.indexer import Indexer
+
+    return Indexer(
+        store, embed_model, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
+        # the static model embeds 256 texts a call; writing batches that size amortises Chroma's overhead
+        batch_size=max(getattr(embed_model, "embed_batch_size", 0), settings.embed_batch_size, 32),
+        lock_path=settings.lock_path, lock_wait=settings.lock_wait,
+    )
+
+
 def build_assistant(settings: Settings, *, store: ChunkStore | None = None,
                     embed_model: BaseEmbedding | None = None) -> Assistant:
+    """The whole assistant for `settings`: store, embedding, retriever, answerer (a generative one falls back
+    to the extractive one), indexer and follow-up condenser. `store`/`embed_model` let tests and benchmarks
+    share already-built ones."""
     from assistant.service import Assistant
 
+    store = store or build_store(settings)
     embed_model = embed_model or build_embedding(settings)
-    shortlist, sentence_model = build_answer_models(settings, embed_model)
-    assistant = Assistant(settings, store=store or build_store(settings), embed_model=embed_model,
-                          shortlist_model=shortlist, sentence_model=sentence_model)
-    if settings.llm != "extractive":  # the extractive answerer the Assistant built stays as the fallback
-        assistant.answering.extractive = build_answerer(settings, assistant)
-    return assistant
+    answerer, lazy_models = build_extractive_answerer(settings, store, embed_model)
+    llm = None
+    if settings.llm != "extractive":
+        llm, where = build_llm(settings)
+        answerer = build_answerer(settings, store=store, embed_model=embed_model, fallback=answerer,
+                                  llm=llm, where=where)
+    return Assistant(settings, store=store, embed_model=embed_model,
+                     retriever=build_retriever(settings, store, embed_model), answerer=answerer,
+                     indexer=build_indexer(settings, store, embed_model),
+                     condenser=build_condenser(settings, llm), lazy_models=lazy_models)
 
 
 def build_llm(settings: Settings) -> tuple[Any, str]:
@@ -214,21 +263,16 @@ def build_llm(settings: Settings) -> tuple[Any, str]:
     raise ConfigError(f"unknown llm backend {settings.llm!r}")
 
 
-def build_answerer(settings: Settings, assistant: Assistant, llm: Any = None) -> Answerer:
-    """A generative answerer for `settings.llm`, falling back to the assistant's extractive one."""
+def build_answerer(settings: Settings, *, store: ChunkStore, embed_model: BaseEmbedding, fallback: Answerer,
+                   llm: Any, where: str) -> Answerer:
+    """A generative answerer writing with `llm` (from `build_llm`), falling back to `fallback`."""
     from assistant.answering.generative import GenerativeAnswerer
     from assistant.answering.prompts import load_prompt
     from assistant.answering.verify import Bounds
 
-    prompt = load_prompt(settings.prompts_dir, "answer")
-    if llm is None:
-        llm, where = build_llm(settings)
-    else:
-        where = settings.llm_url if settings.llm == "openai" else settings.llm_label
-    store = assistant.store
     return GenerativeAnswerer(
-        llm, name=settings.llm_label, prompt=prompt, fallback=assistant.answering.extractive,
-        embed_texts=assistant.embed_model.get_text_embedding_batch,
+        llm, name=settings.llm_label, prompt=load_prompt(settings.prompts_dir, "answer"), fallback=fallback,
+        embed_texts=embed_model.get_text_embedding_batch,
         idf=lambda term: store.lexical_snapshot().idf(term), where=where, timeout=settings.llm_timeout,
         max_passages=settings.top_k, passage_tokens=settings.llm_passage_tokens,
         require_finish=settings.llm == "openai",
@@ -236,12 +280,11 @@ def build_answerer(settings: Settings, assistant: Assistant, llm: Any = None) ->
     )
 
 
-def build_condenser(settings: Settings, assistant: Assistant | None = None) -> Condenser:
-    """How the chat rewrites follow-up questions before retrieval. A generative backend adds a branch here
-    (an LLM condenser with prompts/condense.txt, using `assistant`'s model); the default needs no LLM."""
+def build_condenser(settings: Settings, llm: Any = None) -> Condenser:
+    """How the chat rewrites follow-up questions before retrieval: with the answering LLM and
+    prompts/condense.txt when there is one, else by rules (no model needed)."""
     from assistant.answering.chat import RuleCondenser
 
-    llm = getattr(getattr(assistant, "answerer", None), "llm", None)
     if settings.llm != "extractive" and llm is not None:
         from assistant.answering.generative import LLMCondenser
         from assistant.answering.prompts import load_prompt

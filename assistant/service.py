@@ -1,8 +1,8 @@
 """The assistant: one object the CLI, the UI and the evaluator share, from question to cited `Answer`.
 
 Owns validation of questions, the retrieve -> answer sequence, timings, and thin delegation to the
-indexer for (re)indexing, removal and statistics. Built by `assistant.factory.build_assistant`; takes
-built objects so tests can pass their own store, embedding model and answerer.
+indexer for (re)indexing, removal and statistics. Built by `assistant.factory.build_assistant`, which
+hands it every part through the constructor (tests pass their own store or embedding model there).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
-
-from assistant.answering.extractive import Answerer, Draft, ExtractiveAnswerer
+from assistant.answering.chat import Condenser, RuleCondenser
+from assistant.answering.extractive import Answerer, Draft
 from assistant.answering.verify import sentence_checks
 from assistant.errors import BadQuestionError
 from assistant.retrieval.dates import DatePlan, plan_dates
@@ -26,6 +25,9 @@ from assistant.settings import Settings
 from assistant.types import Answer
 from index.indexer import Indexer, IndexSummary, ProgressFn
 from index.store import ChunkStore, SearchFilters
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
 
 MAX_QUESTION_CHARS = 2000
 
@@ -59,41 +61,24 @@ def _short_answer_of(question: str, draft: Draft) -> str:
 
 
 class Assistant:
+    """Receives every part built (`assistant.factory.build_assistant`); holds no construction logic."""
+
     def __init__(self, settings: Settings, *, store: ChunkStore, embed_model: BaseEmbedding,
-                 answerer: Answerer | None = None, shortlist_model: Any = None,
-                 sentence_model: Any = None) -> None:
+                 retriever: HybridRetriever, answerer: Answerer, indexer: Indexer,
+                 condenser: Condenser | None = None, lazy_models: Sequence[Any] = ()) -> None:
         self.settings = settings
         self.store = store
         self.embed_model = embed_model
-        self.retriever = HybridRetriever(
-            store, embed_model, candidates=settings.candidates, max_per_article=settings.max_per_article,
-            fusion=settings.fusion, dense_weight=settings.dense_weight,
-            recency_weight=settings.recency_weight if settings.recency_prior else 0.0,
-            recency_days=settings.recency_days,
-        )
-        # shortlist_model: a fast static embedding (`index.static_embedding`) that ranks every candidate
-        # sentence so only `settings.sentences_embedded` of them are embedded by sentence_model (an int8
-        # MiniLM, `index.embedding.QuantizedSentenceModel`) or, without one, by the main model
-        self.answerer: Answerer = answerer or ExtractiveAnswerer(
-            embed_texts=embed_model.get_text_embedding_batch,
-            idf=lambda term: self.store.lexical_snapshot().idf(term),
-            shortlist_embed=shortlist_model.embed if shortlist_model is not None else None,
-            sentence_embed=sentence_model.embed if sentence_model is not None else None,
-            sentences_embedded=settings.sentences_embedded if shortlist_model is not None else 16,
-        )
-        self.indexer = Indexer(
-            store, embed_model, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
-            # the static model embeds 256 texts a call; writing batches that size amortises Chroma's overhead
-            batch_size=max(getattr(embed_model, "embed_batch_size", 0), settings.embed_batch_size, 32),
-            lock_path=settings.lock_path,
-            lock_wait=settings.lock_wait,
-        )
-        self._answer_models = [m for m in (shortlist_model, sentence_model) if m is not None]
+        self.retriever = retriever
+        self.answerer = answerer
+        self.indexer = indexer
+        self.condenser: Condenser = condenser or RuleCondenser()
+        self._lazy_models = list(lazy_models)
 
     def warm_up(self) -> None:
         """Build the answerer's lazy models now (the app does, so the first question does not wait)."""
-        for model in self._answer_models:
-            getattr(model, "get", lambda: None)()
+        for model in self._lazy_models:
+            model.get()
 
     # ------------------------------------------------------------------ asking
 
@@ -167,16 +152,6 @@ class Assistant:
         return self.index([self.settings.samples_dir], progress=progress)
 
     def stats(self) -> dict:
-        lexical = self.store.lexical()
-        counts = lexical.article_chunk_counts()
-        return {
-            "articles": len(counts),
-            "chunks": self.store.count(),
-            "lexical_chunks": len(lexical),
-            "store": self.settings.store_label,
-            "collection": self.settings.collection_name,
-            "embedding_model": self.settings.collection_name.split("-", 1)[1],
-            "chunk_size": self.settings.chunk_size,
-            "chunk_overlap": self.settings.chunk_overlap,
-            "answerer": self.answerer.name,
-        }
+        from assistant.stats import index_stats
+
+        return index_stats(self.settings, self.store)

@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(None, description="Where models distilled on this machine are cached "
                                                       "(default ~/.cache/news-assistant/models).")
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding call.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where the PyTorch MiniLM runs (indexing batches and, in the app, answer "
+                            "sentences): `auto` = CUDA when PyTorch sees one (float16, batches of 256+), else "
+                            "the CPU; `cuda` without one is an error.")
+    fast_start: bool = Field(False, description="Load no PyTorch to answer: the question and the answer "
+                                                "sentences are embedded by the NumPy MiniLM (same vectors), "
+                                                "~7 s faster to start, ~50 ms slower per question than the "
+                                                "int8 model. `assistant ask` sets it; the app does not.")
     chunk_size: int = Field(1024, ge=16, le=2048, description="Maximum tokens (cl100k_base) per chunk; the "
                                                           "embedding reads its first 256 word pieces, BM25 all of "
                                                           "it (chosen with benchmarks/sweep_retrieval.py).")
@@ -63,11 +71,10 @@ class Settings(BaseSettings):
     sentence_shortlist: bool = Field(True, description="With the MiniLM embedding, rank the answer's candidate "
                                                        "sentences with the static model first and embed only "
                                                        "the best `sentences_embedded` with an int8 copy of "
-                                                       "MiniLM (answers ~3x faster; off = embed 16 with "
+                                                       "MiniLM (or the NumPy one with fast_start) (answers ~3x faster; off = embed 16 with "
                                                        "float MiniLM).")
     sentences_embedded: int = Field(10, ge=1, le=64, description="Sentences per question the extractive "
                                                                 "answerer embeds after the shortlist.")
-    answerer: Literal["extractive"] = Field("extractive", description="How answers are written.")
     samples_dir: Path = Field(PROJECT_ROOT / "samples" / "articles",
                               description="Articles indexed on first start when the index is empty.")
     index_samples_on_start: bool = Field(True, description="Index the bundled samples when the index is "
@@ -131,9 +138,13 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def embedding_model_name(self) -> str:
+        """The embedding model's stored name (in the collection's metadata and name; never parsed back)."""
+        return {"minilm": "minilm-l6-v2", "static": "static-minilm-256-r2", "hashing": "hashing-256"}[self.embedding]
+
+    @property
     def collection_name(self) -> str:
-        model = {"minilm": "minilm-l6-v2", "static": "static-minilm-256-r2", "hashing": "hashing-256"}[self.embedding]
-        return f"{self.collection}-{model}"
+        return f"{self.collection}-{self.embedding_model_name}"
 
     @property
     def store_label(self) -> str:

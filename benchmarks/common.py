@@ -26,9 +26,9 @@ DEV_QUESTIONS = ROOT.parent / "shared" / "datasets" / "realtimeqa-2023" / "quest
 
 
 def offline_env() -> None:
-    from assistant.factory import quiet_environment
+    from index.offline import offline_environment
 
-    quiet_environment()
+    offline_environment()
 
 
 def dev_articles(limit: int | None = None) -> list:

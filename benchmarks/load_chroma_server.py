@@ -306,9 +306,9 @@ def loadavg() -> list[float]:
 
 
 def run(args: argparse.Namespace, tmp: Path, procs: Processes, window: dict, figures: dict) -> None:
-    from assistant.factory import quiet_environment
+    from index.offline import offline_environment
 
-    quiet_environment()  # before gradio_client is imported; inherited by every child process
+    offline_environment()  # before gradio_client is imported; inherited by every child process
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     data = tmp / "data"
     data.mkdir(parents=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from common import ROOT, free_port, stop_process, wait_for_port
 
-from assistant.factory import quiet_environment
+from index.offline import offline_environment
 
 EXAMPLE = "What did Venezuela ask Iran for?"
 
@@ -98,7 +98,7 @@ def main() -> int:
     if args.quick:
         args.runs, args.warmup = 5, 1
 
-    quiet_environment()  # before gradio_client is imported: no telemetry, no hub lookups
+    offline_environment()  # before gradio_client is imported: no telemetry, no hub lookups
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="ui-latency-") as tmp:
         env = {**os.environ, "ASSISTANT_DATA_DIR": str(Path(tmp) / "data"), "ASSISTANT_HOST": "127.0.0.1",

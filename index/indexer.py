@@ -18,13 +18,15 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from llama_index.core.base.embeddings.base import BaseEmbedding
+from typing import TYPE_CHECKING
 
 from index.articles import Article, LoadFailure, read_articles
 from index.chunking import CHUNKER_VERSION, ChunkSpan, chunk_text
 from index.lock import write_lock
 from index.store import ChunkStore, StoredChunk, chunk_id_for, make_node
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, description)
 
@@ -87,7 +89,7 @@ def _distinct(text: str, spans: list[ChunkSpan]) -> list[ChunkSpan]:
 class Indexer:
     """Brings a `ChunkStore` in line with a set of articles, embedding only what changed."""
 
-    def __init__(self, store: ChunkStore, embed_model: BaseEmbedding, *, chunk_size: int = 1024,
+    def __init__(self, store: ChunkStore, embed_model: BaseEmbedding | None, *, chunk_size: int = 1024,
                  chunk_overlap: int = 128, batch_size: int = 64, lock_path: Path | None = None,
                  lock_wait: float | None = None) -> None:
         self.store = store
@@ -267,6 +269,8 @@ class Indexer:
         self.store.finish_write()
 
     def _embed_batch(self, batch: list[tuple[_Pending, StoredChunk]]) -> list:
+        if self.embed_model is None:  # built for removals only (`assistant remove` loads no model)
+            raise RuntimeError("this Indexer was built without an embedding model and cannot embed")
         texts = [f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text for _, chunk in batch]
         vectors = self.embed_model.get_text_embedding_batch(texts)
         return [

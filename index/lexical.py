@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import pickle
 import re
-import tempfile
 import threading
 import unicodedata
 from array import array
@@ -25,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from index.atomic import atomic_write
 
 STOPWORDS = frozenset(
     ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "she", "so", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "us", "was", "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would", "you", "your", "about", "after", "also", "any", "before", "being", "both", "each", "more", "most", "other", "over", "said", "some", "such", "only", "own", "same", "too", "very", "just", "says", "should", "while", "whose", "during", "until", "against", "between", "because", "through", "under", "again", "further", "once", "here", "all", "few", "nor", "s", "t", "ve", "ll", "re", "d", "m"]
@@ -311,16 +311,9 @@ class LexicalIndex:
     @_locked
     def save(self, path: Path) -> None:
         """Write atomically (temp file + rename), so a crash leaves the old or the new file, never half."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
-                pickle.dump((self.VERSION, state), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(path) as fh:
+            state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
+            pickle.dump((self.VERSION, state), fh, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex | None:

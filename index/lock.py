@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from index.errors import IndexError_, IndexLockedError
+from index.errors import IndexingError, IndexLockedError
 
 
 @contextmanager
@@ -25,7 +25,7 @@ def write_lock(
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise IndexError_(
+        raise IndexingError(
             f"cannot create the index lock {path} ({exc.strerror or exc}); the data directory must be writable"
         ) from exc
     try:

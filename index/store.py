@@ -25,22 +25,17 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.core.vector_stores.types import (
-    FilterCondition,
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-    VectorStoreQuery,
-)
-from llama_index.core.vector_stores.utils import node_to_metadata_dict
-from llama_index.vector_stores.chroma import ChromaVectorStore
+from typing import TYPE_CHECKING, Any
 
 from index.errors import StoreError
 from index.lexical import LexicalDoc, LexicalIndex
+
+if TYPE_CHECKING:  # llama-index costs ~1.7 s to import: loaded on the first write or search, not by stats
+    from llama_index.core.schema import TextNode
+    from llama_index.core.vector_stores.types import MetadataFilters
+    from llama_index.vector_stores.chroma import ChromaVectorStore
 
 _GET_BATCH = 2000
 
@@ -222,9 +217,15 @@ class ChunkStore:
                 f"collection {collection_name!r} was built with {stored_model}, not {embedding_model}; "
                 "use another --collection or reindex into a new data directory"
             )
-        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
         self._lexical: LexicalIndex | None = None
         self._lexical_lock = threading.Lock()
+
+    @cached_property
+    def vector_store(self) -> ChromaVectorStore:
+        """llama-index's Chroma vector store over the gated collection (built on the first search)."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.collection)
 
     # ------------------------------------------------------------------ generation
 
@@ -372,6 +373,8 @@ class ChunkStore:
 
     def upsert(self, nodes: Sequence[TextNode]) -> None:
         """Write embedded nodes in batches no larger than Chroma's maximum; re-writing an id replaces it."""
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
         for i in range(0, len(nodes), self.max_batch):
             batch = nodes[i : i + self.max_batch]
             metadatas = []
@@ -457,6 +460,8 @@ class ChunkStore:
         """Nearest chunks by cosine similarity, through llama-index's Chroma vector store."""
         if top_k <= 0:
             return []
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
         self.follow_other_writers()
         query = VectorStoreQuery(
             query_embedding=embedding, similarity_top_k=top_k, filters=_to_metadata_filters(filters)
@@ -501,6 +506,13 @@ def _passes(meta: dict[str, Any], filters: SearchFilters) -> bool:
 def _to_metadata_filters(filters: SearchFilters | None) -> MetadataFilters | None:
     if not filters:
         return None
+    from llama_index.core.vector_stores.types import (
+        FilterCondition,
+        FilterOperator,
+        MetadataFilter,
+        MetadataFilters,
+    )
+
     items: list[MetadataFilter | MetadataFilters] = []
     if filters.sources:
         items.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
@@ -522,6 +534,8 @@ def _to_metadata_filters(filters: SearchFilters | None) -> MetadataFilters | Non
 
 def make_node(chunk: StoredChunk, *, n_chunks: int, embedding: list[float]) -> TextNode:
     """A llama-index node carrying our chunk metadata (flat, so Chroma can filter on it)."""
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
     node = TextNode(
         id_=chunk.chunk_id,
         text=chunk.text,

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from assistant.answering.generative import GenerativeAnswerer, LLMCondenser
-from assistant.factory import build_assistant, build_condenser
+from assistant.factory import build_assistant
 from tests.conftest import SEEDS, free_port, run_cli
 from tests.llm_stub import Reply, StubServer, passage_count, passage_number, system_prompt, user_prompt
 
@@ -212,7 +212,7 @@ def test_answer_abstains_when_the_model_says_the_articles_do_not_cover_it(assist
 def test_llm_condenser_uses_the_condense_prompt_and_falls_back_to_rules(assistant, stub):
     from assistant.answering.chat import Turn
 
-    condenser = build_condenser(assistant.settings, assistant)
+    condenser = assistant.condenser
     assert isinstance(condenser, LLMCondenser)
     history = [Turn(QUESTION, _answer(QUESTION))]
     stub.then(Reply("Standalone question: What did Venezuela ask China for?"))
@@ -249,7 +249,7 @@ def test_missing_model_name_or_backend_package_is_a_config_error(seeded_minilm_a
 
 
 def test_generative_answerer_is_what_the_factory_builds(assistant):
-    assert isinstance(assistant.answering.extractive, GenerativeAnswerer)
+    assert isinstance(assistant.answerer, GenerativeAnswerer)
     assert assistant.stats()["answerer"] == "openai:scripted"
 
 

@@ -15,12 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import AssistantError
-from assistant.evaluation.scoring import METRICS, NOT_FRACTIONS
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _bound(spec: str) -> tuple[str, float]:
+    from assistant.evaluation.scoring import (  # not at import: `assistant --help` stays fast
+        METRICS,
+        NOT_FRACTIONS,
+    )
+
     name, sep, value = spec.partition("=")
     name = name.strip()
     if not sep or name not in METRICS:
@@ -80,7 +84,7 @@ def _answerer_model(answerer: object) -> str:
 
 
 def _index(assistant, paths: list[str], warnings: list[str]) -> None:
-    from assistant.cli import index_with_progress
+    from assistant.console import index_with_progress
 
     summary = index_with_progress(assistant, paths)
     print(f"index: {summary.line()}", file=sys.stderr)
@@ -93,7 +97,7 @@ def _warn(message: str, warnings: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.cli import settings_from_args
+    from assistant.console import settings_from_args
     from assistant.evaluation.compare import compare, load_report
     from assistant.evaluation.questions import load_questions
 
@@ -115,9 +119,10 @@ def run(args: argparse.Namespace) -> int:
     from assistant.evaluation.runner import run as run_questions
     from assistant.evaluation.runner import unknown_evidence
     from assistant.evaluation.scoring import check_bounds, score_question
-    from assistant.factory import build_assistant, quiet_environment
+    from assistant.factory import build_assistant
+    from index.offline import offline_environment
 
-    quiet_environment()
+    offline_environment()
     assistant = build_assistant(settings)
     warnings: list[str] = []
     if args.articles:
@@ -139,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
             bar.update()
     stats = assistant.stats()
     backend = ",".join(sorted({r["backend"] for r in rows})) or assistant.answerer.name
-    label = getattr(settings, "llm_label", "") or _answerer_model(assistant.answering.extractive)
+    label = getattr(settings, "llm_label", "") or _answerer_model(assistant.answerer)
     report = build_report(
         rows, questions_file=args.questions, backend=backend,
         settings={**report_settings(settings), "dates": "ignored" if args.ignore_dates else "asked_at"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from assistant.evaluation.compare import flip_lines
-from assistant.evaluation.report import dates_label, fmt, fmt_delta, when_asked
+from assistant.evaluation.formatting import dates_label, fmt, fmt_delta, when_asked
 from assistant.evaluation.scoring import KS
 
 CSS = """

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from assistant.evaluation import metrics as m
 from assistant.evaluation.compare import SCHEMA_VERSION, flip_lines
-from assistant.evaluation.scoring import METRICS, NOT_FRACTIONS, RANKING_DEPTH, by_type, summarize
-
-PERCENT = {name for name in METRICS if name not in NOT_FRACTIONS and not name.startswith("mrr")}
-ONE_DECIMAL = {name for name in NOT_FRACTIONS if name.startswith(("latency", "answer_words"))}
+from assistant.evaluation.formatting import dates_label, fmt, fmt_delta, when_asked
+from assistant.evaluation.html_report import to_html
+from assistant.evaluation.scoring import METRICS, RANKING_DEPTH, by_type, summarize
+from index.atomic import write_text_atomic
 
 
 def build_report(rows: Sequence[dict], *, questions_file: str | Path, settings: dict, backend: str,
@@ -45,22 +45,6 @@ def build_report(rows: Sequence[dict], *, questions_file: str | Path, settings: 
     }
 
 
-def fmt(name: str, value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if name in PERCENT:
-        return f"{value * 100:.1f}%"
-    return f"{value:.1f}" if name in ONE_DECIMAL else f"{value:.2f}"
-
-
-def fmt_delta(name: str, delta: float | None) -> str:
-    if delta is None:
-        return ""
-    if name in PERCENT:
-        return f"{delta * 100:+.1f} pt"
-    return f"{delta:+.1f}" if name in ONE_DECIMAL else f"{delta:+.2f}"
-
-
 def summary_table(report: dict) -> str:
     """The plain-text table printed at the end of a run (with deltas when compared)."""
     comparison = report.get("compare")
@@ -83,23 +67,6 @@ def summary_table(report: dict) -> str:
         lines.append(f"  flipped vs {comparison['against']}: {len(comparison['flips'])}")
         lines.extend(f"    {line}" for line in flip_lines(comparison))
     return "\n".join(lines)
-
-
-def dates_label(report: dict) -> str:
-    """How questions were dated: "dates ignored" (--ignore-dates) or "as of asked_at (else the run day)"."""
-    if report["settings"].get("dates") == "ignored":
-        return "dates ignored"
-    return "as of asked_at (else the run day)"
-
-
-def when_asked(row: dict) -> str:
-    """"as of 2025-11-15; window since 2025-10-01 (last month)", or "" for a row without dates."""
-    parts = [f"as of {row['as_of']}"] if row.get("as_of") else []
-    window = row.get("window")
-    if window:
-        where = f"on {window['start']}" if window["start"] == window["end"] else f"{window['start']}..{window['end']}"
-        parts.append(f"window {where} ({window['expression']})")
-    return "; ".join(parts)
 
 
 def _md_cell(text: object) -> str:
@@ -147,12 +114,9 @@ def to_markdown(report: dict) -> str:
 
 def write_reports(report: dict, out_dir: str | Path) -> list[Path]:
     """Write report.json, report.md and report.html into out_dir (created); returns the paths."""
-    from assistant.evaluation.html_report import to_html
-
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     paths = [out / "report.json", out / "report.md", out / "report.html"]
-    paths[0].write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    paths[1].write_text(to_markdown(report), encoding="utf-8")
-    paths[2].write_text(to_html(report), encoding="utf-8")
+    for path, text in zip(paths, (json.dumps(report, ensure_ascii=False, indent=1) + "\n",
+                                  to_markdown(report), to_html(report)), strict=True):
+        write_text_atomic(path, text)
     return paths

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from assistant.errors import UploadError
 from assistant.service import Assistant
 from index.articles import SUPPORTED_SUFFIXES, Article, LoadFailure, read_articles
+from index.atomic import atomic_write, write_text_atomic
 from index.indexer import IndexSummary, ProgressFn
 from index.store import ArticleInfo
 
@@ -82,10 +82,7 @@ class Library:
             return set()
 
     def _save_deleted(self, ids: set[str]) -> None:
-        self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.uploads_dir / f"{_DELETED_FILE}.tmp"
-        tmp.write_text(json.dumps(sorted(ids)))
-        os.replace(tmp, self.uploads_dir / _DELETED_FILE)
+        write_text_atomic(self.uploads_dir / _DELETED_FILE, json.dumps(sorted(ids)))
 
     # ------------------------------------------------------------------ writing
 
@@ -139,10 +136,8 @@ class Library:
         target = (self.uploads_dir / name).resolve()
         if target.parent != self.uploads_dir.resolve():  # pragma: no cover - safe_name prevents this
             raise UploadError(f"refusing to write outside the uploads folder: {name!r}")
-        fd, tmp = tempfile.mkstemp(dir=self.uploads_dir, prefix=".incoming-")
-        os.close(fd)
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, target)
+        with atomic_write(target) as out, open(src, "rb") as data:
+            shutil.copyfileobj(data, out)
         return target
 
     def delete(self, article_ids: Iterable[str]) -> list[str]:

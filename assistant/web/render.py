@@ -101,10 +101,6 @@ def _mark_unverified(body: str, answer: Answer) -> str:
     return body
 
 
-def error_message(message: str) -> str:
-    return f'<span class="chat-error">{inert(message)}</span>'
-
-
 def highlighted_passage(citation: Citation) -> str:
     """The cited passage, HTML-escaped, with the quoted sentence(s) inside <mark>."""
     text = citation.text

