@@ -6,6 +6,8 @@ quarter of them are dead, so adding or removing articles never rebuilds the inde
 no texts, only what ranking and filtering need (chunk id, article id, source, publication day). It does not
 know about Chroma: the store tells it what to add and remove (see `index.store`). Every method that reads
 or changes the arrays holds the index's lock: the app answers questions while it indexes uploads.
+Over 300 lines because BM25 scoring, its incremental add/remove, the day filter and atomic persistence share
+one array layout; splitting them would spread that layout over several modules.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ reopens its client (given `reopen`), with every Chroma call gated so none is cut
 deleted meanwhile are dropped.
 It does not build Chroma clients or embedding models (see `assistant.factory`), nor decide what to index
 (see `index.indexer`).
+Over 300 lines: the vector side (Chroma I/O, paging, filters, the gated reopen after another process
+wrote) and the BM25 cache it keeps in step share one generation protocol. Splitting it into a `Corpus`
+with a vector part and a lexical part behind one read API is the open step of the architecture issue.
 """
 
 from __future__ import annotations

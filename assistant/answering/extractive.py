@@ -9,9 +9,11 @@ headlines are never quoted as claims; a sentence that opens with a dangling refe
 before it, a lead-in the one after it. When no sentence is relevant enough, or the question asks for a
 kind of fact that no strong sentence holds (a near miss), it abstains and cites nothing. Embedding sentences is the costly step at question time,
 so a fast static model (`shortlist_embed`) can rank all of them first and a model of its own
-(`sentence_embed`, an int8 copy of MiniLM) then embeds the question with only the best few (6 instead of
+(`sentence_embed`, an int8 copy of MiniLM, or the NumPy MiniLM for `assistant ask`) then embeds the question with only the best few (6 instead of
 16 float-MiniLM embeddings: ask p50 several times lower, see benchmarks/README.md).
 It does not retrieve (see `assistant.retrieval.hybrid`) and does not render anything.
+Over 300 lines: sentence scoring, the readability rules (dangling references, lead-ins, claims) and the
+abstention decision use the same per-sentence features; the short-answer spans are in their own module.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ name; nearness to the question's words; the question's own words right before it
 appliance" -> "ban on gas stoves"); the asked-for noun beside it; the sentence subject for subject
 questions; earliness. It does not choose the sentence (the answerer does), nor judge that the sentence
 is relevant, nor render anything. `explain` lists the top candidates with their scores, for tuning.
+Over 300 lines because each answer kind (name, number, date, place, amount, measure) has its own
+candidate patterns and checks; they share the ranking and are tested as one table (tests/test_short_answer.py).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ open non-loopback bind, the named API endpoint `ask` that returns the same JSON 
 Answers come from `Assistant.ask_stream`, follow-ups are rewritten by a `Condenser` (`assistant.answering.chat`), all
 HTML comes from `assistant.web.render`, and article management from `assistant.web.library`. Each browser session
 keeps its own conversation in `gr.State`.
+Over 300 lines because a Gradio Blocks layout and its event handlers must be declared in one function
+(`build_ui`); the logic they call lives in the modules above.
 """
 
 from __future__ import annotations
