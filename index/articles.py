@@ -1,9 +1,17 @@
-"""Reading news articles from JSONL, text/Markdown and HTML files into `Article` records.
+"""Reading news articles from JSONL, text, Markdown and HTML files into `Article` records.
 
-Owns: file discovery (files or folders, recursive), decoding and validation, front matter, HTML text
-extraction, stable article ids and content hashes. Bad inputs never raise out of `read_articles`: each
-becomes a `LoadFailure` naming the file (and line) and the reason, and the other inputs are still read.
-It does not chunk, embed or store anything.
+Owns: file discovery (files or folders, recursive), decoding and validation, front matter, stable
+article ids and content hashes, and the readers' clean text. `.txt` bodies are kept as written;
+`.md`/`.markdown` bodies are parsed as CommonMark (markdown-it-py) and stored as plain text: no heading,
+emphasis, link, image or list markup, one line per paragraph (hard-wrapped lines joined), paragraphs
+separated by a blank line, list items one per line, and a leading heading becomes the title (when front
+matter gives none) instead of being repeated in the text. HTML pages are read by `index.html`
+(trafilatura, with the old hand-written parser as fallback). Bad inputs never raise out of
+`read_articles`: each becomes a `LoadFailure` naming the file (and line) and the reason, and the other
+inputs are still read. It does not chunk, embed or store anything.
+
+Over 300 lines because the Markdown reader (about 90 lines) sits here beside the text reader it refines;
+the larger HTML reader already lives in `index/html.py`, and Markdown would be the next to move out.
 """
 
 from __future__ import annotations
@@ -14,12 +22,14 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from index.errors import ArticleError
+from index.html import decode_html, html_to_text, legacy_html_to_text
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
@@ -132,7 +142,7 @@ def _short_hash(value: str) -> str:
 # --------------------------------------------------------------------------------------------- files
 
 
-def _read_text_file(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -144,6 +154,11 @@ def _read_text_file(path: Path) -> str:
         raise ArticleError("file is empty")
     if b"\x00" in data[:8192]:
         raise ArticleError("file looks binary (contains NUL bytes)")
+    return data
+
+
+def _read_text_file(path: Path) -> str:
+    data = _read_bytes(path)
     try:
         return data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
@@ -170,87 +185,106 @@ def parse_front_matter(raw: str) -> tuple[dict[str, str], str]:
 def _text_article(path: Path, article_id: str) -> Article:
     meta, body = parse_front_matter(_read_text_file(path))
     record = {k: meta.get(k) for k in _OPTIONAL_FIELDS if meta.get(k)}
+    if path.suffix.lower() in MARKDOWN_SUFFIXES and len(body) <= MAX_ARTICLE_CHARS:
+        # (a longer body is refused as too long below, as it was before it was ever parsed)
+        body, heading = markdown_to_text(body)
+        if heading and not record.get("title"):
+            record["title"] = heading
+        if heading and not (body.strip() and _same_words(heading, str(record["title"]))):
+            body = f"{heading}\n\n{body}" if body.strip() else heading
     record["text"] = body.strip("\n")
     return article_from_record(record, default_id=article_id, origin=str(path))
 
 
-class _HTMLText(HTMLParser):
-    """Collects readable text (block elements become line breaks), the <title> and a few meta tags."""
-
-    SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "nav", "footer", "form", "iframe"})
-    BLOCK = frozenset({"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
-             "blockquote", "header", "figcaption", "pre", "ul", "ol", "table", "hr"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title_parts: list[str] = []
-        self.h1_parts: list[str] = []
-        self.meta: dict[str, str] = {}
-        self._skip_depth = 0
-        self._in_title = False
-        self._in_h1 = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self._in_title = True
-        elif tag == "meta":
-            a = {k: (v or "") for k, v in attrs}
-            key = (a.get("property") or a.get("name") or "").lower()
-            if key and a.get("content"):
-                self.meta.setdefault(key, a["content"])
-        if tag in self.SKIP:
-            self._skip_depth += 1
-        elif tag == "h1":
-            self._in_h1 = True
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:  # a self-closed <svg/> etc. opens nothing
-            return
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        if tag in self.SKIP and self._skip_depth:
-            self._skip_depth -= 1
-        elif tag == "h1":
-            self._in_h1 = False
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title_parts.append(data)
-        if self._skip_depth:
-            return
-        if self._in_h1:
-            self.h1_parts.append(data)
-        self.parts.append(data)
+# --------------------------------------------------------------------------------------------- markdown
 
 
-def html_to_text(raw: str) -> tuple[str, dict[str, str]]:
-    """Readable text of an HTML page and its metadata (title, url, source, published_at)."""
-    parser = _HTMLText()
-    parser.feed(raw)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
-    text = "\n".join(line for line in lines if line)
-    m = parser.meta
-    meta = {
-        "title": " ".join("".join(parser.title_parts).split()) or m.get("og:title", "")
-        or " ".join("".join(parser.h1_parts).split()),
-        "url": m.get("og:url", ""),
-        "source": m.get("og:site_name", ""),
-        "published_at": m.get("article:published_time", "") or m.get("date", ""),
-    }
-    return text, meta
+def _same_words(a: str, b: str) -> bool:
+    return re.sub(r"\W+", " ", a).strip().lower() == re.sub(r"\W+", " ", b).strip().lower()
+
+
+def _inline_markdown(children: list[Any]) -> str:
+    """Plain text of one inline run: markup dropped, links as their text, images and HTML tags gone."""
+    out: list[str] = []
+    for tok in children:
+        if tok.type in {"text", "code_inline"}:
+            out.append(tok.content)
+        elif tok.type in {"softbreak", "hardbreak"}:
+            out.append(" ")  # one line per paragraph: a wrapped line (or a trailing "  ") joins the next
+        elif tok.type == "html_inline" and re.match(r"<br\b", tok.content, re.IGNORECASE):
+            out.append(" ")
+    return " ".join("".join(out).split())
+
+
+def markdown_to_text(body: str) -> tuple[str, str]:
+    """Clean text of a Markdown body, and the text of its first block when that is a heading ("" if not;
+    that heading is then left out of the text: the caller makes it the title or puts it back).
+
+    Paragraphs, headings, quotes and code blocks are paragraphs (blank line between them); a list is one
+    paragraph with each item on its own line, bullets dropped, ordered items keep their number ("2.");
+    a table row is a line of cells joined by " | "; images, rules and HTML tags are dropped.
+    """
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    tokens = parser.parse(body.replace("\x00", ""))
+    blocks: list[list[str]] = []
+    heading = ""
+    lists: list[str] = []  # open lists' types, innermost last
+    prefix = ""  # an ordered item's number, put before its first line
+    row: list[str] | None = None
+    for i, tok in enumerate(tokens):
+        kind = tok.type
+        if kind in {"bullet_list_open", "ordered_list_open"}:
+            if not lists:
+                blocks.append([])
+            lists.append(kind)
+        elif kind in {"bullet_list_close", "ordered_list_close"} and lists:
+            lists.pop()
+        elif kind == "list_item_open":
+            prefix = f"{tok.info}{tok.markup} " if lists and lists[-1] == "ordered_list_open" else ""
+        elif kind == "table_open":
+            blocks.append([])
+        elif kind == "table_close" and lists:
+            blocks.append([])  # the rest of the list it sits in
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close" and row is not None:
+            if any(row):
+                blocks[-1].append(" | ".join(cell for cell in row if cell))
+            row = None
+        elif kind == "inline":
+            text = _inline_markdown(tok.children or [])
+            if row is not None:
+                row.append(text)
+            elif not text:
+                continue
+            elif lists:
+                blocks[-1].append(prefix + text)
+                prefix = ""
+            elif i == 1 and tokens[0].type == "heading_open":
+                heading = text
+            else:
+                blocks.append([text])
+        elif kind in {"fence", "code_block"}:
+            lines = [line.rstrip() for line in tok.content.strip("\n").split("\n")]
+            if kind == "code_block":  # indented prose far more often than code in an article
+                lines = [" ".join(p.split()) for p in "\n".join(lines).split("\n\n")]
+            lines = [line for line in lines if line.strip()]
+            if lists and lines:
+                blocks[-1].extend(lines)
+            elif lines:
+                blocks.append(lines)
+        elif kind == "html_block":
+            lines = legacy_html_to_text(tok.content)[0]
+            if lines:
+                (blocks[-1].extend if lists else blocks.append)(lines)
+    text = "\n\n".join("\n".join(lines) for lines in blocks if lines)
+    return text, heading
 
 
 def _html_article(path: Path, article_id: str) -> Article:
-    text, meta = html_to_text(_read_text_file(path))
+    text, meta = html_to_text(decode_html(_read_bytes(path)).replace("\r\n", "\n"))
     record: dict[str, object] = {k: v for k, v in meta.items() if v}
     if record.get("published_at"):
         try:

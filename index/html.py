@@ -1,24 +1,30 @@
 """Reading a news page's HTML: main text, title, publication date and outlet.
 
-A separate module because `index/articles.py` grew past 300 lines with it: this is the one reader with
+A module of its own because `index/articles.py` passed 300 lines with it: this is the one reader with
 third-party extraction, charset handling and a fallback, while `articles.py` keeps file discovery,
-validation, ids and the JSONL/text/Markdown readers.
+validation, ids and the JSONL/text/Markdown readers. It is over 300 lines itself because the fallback
+parser, the charset sniffing and the rendering of trafilatura's output all serve this one reader.
 
 Main path: trafilatura (with htmldate for the date) picks the story out of the page and drops
 navigation, ads, cookie banners, share buttons, related links, comments, newsletter boxes and footers;
 it reads title (JSON-LD headline, OpenGraph, <title>, <h1>), date (JSON-LD datePublished, meta tags,
-<time>) and outlet (og:site_name, publisher meta or JSON-LD). It is only ever given a string, never a
-URL, so it fetches nothing. Its output tree is rendered here as one paragraph per block, blocks separated
-by a blank line, list items and table rows one per line (the sentence splitter ends a sentence at a line
-break, and the chunker and answerer rely on paragraphs not running into each other).
+<time>, then the URL) and outlet (og:site_name, publisher meta or JSON-LD). It is only ever given the
+page as a string (parsed here with its `load_html`), never a URL, so it fetches nothing. Around it:
+sibling <article> posts (a live blog) become <div>s first, or it would read only the first post; a few
+more clutter classes are pruned (`PRUNE_XPATH`); its output tree is rendered as one paragraph per block,
+separated by a blank line, list items and table rows one per line (the sentence splitter ends a sentence
+at a line break, and the chunker and answerer rely on paragraphs not running into each other); of a
+layout table only the cell with the most text is kept, and a paragraph made of nothing but links
+("Email this | Print this") is dropped.
 
-Fallback: the hand-written `_HTMLText` parser (all visible text, block elements as line breaks) is used
-only when trafilatura returns nothing (a page too short or too odd for it) or fails.
+Fallback: the hand-written `_HTMLText` parser (all visible text outside scripts, styles, nav, footers
+and forms; block elements as line breaks), used only when trafilatura returns nothing (a page too short
+or too odd for it) or fails.
 
 Both paths then share the same clean-up: a title that is just the outlet, or carries it as a " | Outlet"
 style prefix or suffix, is trimmed; the headline is not repeated as the first paragraph; an outlet that is
 only a host name guessed from the URL is dropped. Dates are returned as found (`articles.normalize_date`
-makes them YYYY-MM-DD).
+makes them YYYY-MM-DD). `decode_html` decodes the file by its BOM or `<meta charset>`, else as UTF-8.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -48,20 +55,23 @@ PRUNE_XPATH = [
     )
 ]
 _DATE_PARAMS = {
-    "extensive_search": False,  # only dates the page states in markup, never one guessed from its text
+    # No free-text search for date expressions ("on 3 March"): dates the markup states (JSON-LD, meta,
+    # <time>, date-classed elements), then the URL, then as a last resort a full date/timestamp in the text.
+    "extensive_search": False,
     "original_date": True,  # datePublished over dateModified
     "deferred_url_extractor": True,  # a date in the markup wins over one read from the URL
 }
 
-_BLOCK_TAGS = frozenset({"p", "head", "list", "quote", "table", "code", "pre", "div", "section", "item",
-                         "row", "cell"})
-_SEPARATORS = " |:\u2013\u2014-\u00b7\u2022/"
+# Block elements of trafilatura's output tree (everything else in it is inline: hi, ref, del, lb...).
+_BLOCK_TAGS = frozenset({"p", "head", "list", "quote", "table", "code", "pre", "div", "item", "row", "cell"})
 
 
 # ---------------------------------------------------------------------------------------- charset
 
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*>")
+_NOT_PAGE_ENCODINGS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7",
+                                 "undefined"})
 
 
 def decode_html(data: bytes) -> str:
@@ -70,18 +80,21 @@ def decode_html(data: bytes) -> str:
     As browsers do, ISO-8859-1 and ASCII labels mean windows-1252, and a UTF-16 label in the markup
     means UTF-8 (the file itself could not be read to find it otherwise).
     """
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="replace")
     encoding = "utf-8"
-    match = _META_CHARSET.search(data[:4096])
+    match = None if data.startswith(codecs.BOM_UTF8) else _META_CHARSET.search(data[:4096])
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
     if match:
         try:
-            encoding = codecs.lookup(match[1].decode("ascii")).name
+            info = codecs.lookup(match[1].decode("ascii"))
+            # Not transforms (rot13, base64, zlib...) nor codecs no page is written in (idna, escapes).
+            ok = getattr(info, "_is_text_encoding", True) and info.name not in _NOT_PAGE_ENCODINGS
+            encoding = info.name if ok else "utf-8"
         except LookupError:
             encoding = "utf-8"
         if encoding in {"latin-1", "iso8859-1", "ascii"}:
             encoding = "cp1252"
-        elif encoding.startswith("utf-16") or encoding.startswith("utf-32"):
+        elif encoding.startswith(("utf-16", "utf-32")):
             encoding = "utf-8"
     try:
         return data.decode(encoding)
@@ -109,6 +122,7 @@ class _HTMLText(HTMLParser):
         self.h1_parts: list[str] = []
         self.meta: dict[str, str] = {}
         self._skip_depth = 0
+        self._pre_depth = 0
         self._in_title = False
         self._in_h1 = False
 
@@ -124,6 +138,8 @@ class _HTMLText(HTMLParser):
             self._skip_depth += 1
         elif tag == "h1":
             self._in_h1 = True
+        elif tag == "pre":
+            self._pre_depth += 1
         if tag in self.BLOCK:
             self.parts.append("\n")
 
@@ -139,6 +155,8 @@ class _HTMLText(HTMLParser):
             self._skip_depth -= 1
         elif tag == "h1":
             self._in_h1 = False
+        elif tag == "pre" and self._pre_depth:
+            self._pre_depth -= 1
         if tag in self.BLOCK:
             self.parts.append("\n")
 
@@ -149,15 +167,19 @@ class _HTMLText(HTMLParser):
             return
         if self._in_h1:
             self.h1_parts.append(data)
-        self.parts.append(data)
+        # A line break in the source is a space, except in <pre> (a <p> wrapped over lines is one line).
+        self.parts.append(data if self._pre_depth else data.replace("\n", " "))
 
 
 def legacy_html_to_text(raw: str) -> tuple[list[str], dict[str, str]]:
     """The hand-written reader: every visible line outside scripts, styles, nav, footers and forms, and
     the <title> (else og:title, else <h1>), og:url, og:site_name and article:published_time/date."""
     parser = _HTMLText()
-    parser.feed(raw)
-    parser.close()
+    try:
+        parser.feed(raw)
+        parser.close()
+    except (AssertionError, ValueError, IndexError):  # html.parser on broken markup such as "<![x"
+        pass  # keep what was read up to there
     lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
     m = parser.meta
     meta = {
@@ -288,6 +310,7 @@ def _trafilatura(raw: str) -> tuple[list[str], dict[str, str]] | None:
             include_images=False,
             include_links=True,  # only to spot link-only paragraphs; the text keeps the link words
             include_formatting=False,
+            favor_precision=True,  # on short pages its recall fallback dumps the whole body, menus included
             deduplicate=False,
             date_extraction_params=_DATE_PARAMS,
             prune_xpath=PRUNE_XPATH,
@@ -315,8 +338,6 @@ def _page_title(raw: str) -> str:
     match = re.search(r"<title[^>]*>(.*?)</title>", raw[:200_000], re.IGNORECASE | re.DOTALL)
     if not match:
         return ""
-    from html import unescape
-
     return " ".join(unescape(re.sub(r"<[^>]+>", "", match[1])).split())
 
 
@@ -324,16 +345,10 @@ def _strip_outlet(title: str, outlet: str) -> str:
     """"Outlet: Headline" / "Headline | Outlet" -> "Headline"; the title itself when it is not so."""
     if not outlet or not title:
         return title
-    low, name = title.lower(), outlet.lower()
-    if low.startswith(name):
-        rest = title[len(outlet):]
-        if rest[:1] in _SEPARATORS and rest.strip(_SEPARATORS):
-            return rest.strip(_SEPARATORS)
-    if low.endswith(name):
-        rest = title[: len(title) - len(outlet)]
-        if rest[-1:] in _SEPARATORS and rest.strip(_SEPARATORS):
-            return rest.rstrip(_SEPARATORS).lstrip()
-    return title
+    name, sep = re.escape(outlet), r"\s*[|:\u2013\u2014\u00b7\u2022/-]\s*"
+    match = re.fullmatch(f"{name}{sep}(.+)", title, re.IGNORECASE) or re.fullmatch(
+        f"(.+?){sep}{name}", title, re.IGNORECASE)
+    return match[1].strip() if match and re.search(r"\w", match[1]) else title
 
 
 def _same(a: str, b: str) -> bool:
@@ -359,7 +374,7 @@ def html_to_text(raw: str) -> tuple[str, dict[str, str]]:
         title = _page_title(raw) if not _same(_page_title(raw), source) else ""
         if not title:
             title = next((b for b in blocks[:3] if len(b.split()) >= 4 and "\n" not in b), "")
-    title = _strip_outlet(title, source)
+    title = _strip_outlet(title[:2000], source)
     if len(blocks) > 1 and _same(blocks[0], title):
         blocks = blocks[1:]  # the headline is the title, not the first paragraph
     meta = {**meta, "title": title, "source": source}

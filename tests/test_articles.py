@@ -125,7 +125,9 @@ def test_markdown_front_matter(tmp_path):
     art = articles["story"]
     assert (art.title, art.source, art.url, art.published_at) == ("Front Title", "Meridian Tribune",
                                                                   "https://e.org/s", "2025-10-21")
-    assert art.text.startswith("# Not the title") and "title:" not in art.text
+    # A heading that is not the title stays, as a plain line; the front matter never reaches the text.
+    assert art.text == "Not the title\n\nBody sentence one. Body two."
+    assert "title:" not in art.text and "---" not in art.text and "Meridian" not in art.text
 
 
 @pytest.mark.parametrize("suffix", [".txt", ".md"])
@@ -135,6 +137,114 @@ def test_first_line_is_the_title_without_front_matter(tmp_path, suffix):
     art = _read(path)[0]["plain"]
     assert art.title == "Storm closes mountain pass for two days"
     assert art.text.startswith("Storm closes")
+
+
+MARKDOWN_STORY = """---
+source: Meridian Tribune
+published_at: 2025-10-21
+---
+# Storm closes the **Kessel** pass
+
+The road over the Kessel pass was closed on *Friday* after heavy
+snow, the [highways agency](https://example.org/agency "Agency") said. It
+expects to reopen it on __Monday__.
+![A snowplough on the pass](plough.jpg)
+
+## What drivers should do
+
+- Use the valley road via _Larn_
+- Check [the live map][map] before leaving
+  * carry snow chains
++ Allow an extra hour
+
+1. Leave early
+2. Fill the tank
+
+> "We have never seen this much snow in October,"
+> said spokeswoman Ana_Maria Ruiz.
+
+***
+
+A closing line with `code`, a <span class="x">tag</span>, &amp; an entity, a snake_case_name
+and a trailing double space  
+hard break.
+
+[map]: https://example.org/map
+"""
+
+
+def test_markdown_becomes_clean_text(tmp_path):
+    path = tmp_path / "storm.md"
+    path.write_text(MARKDOWN_STORY)
+    art = _read(path)[0]["storm"]
+    assert art.title == "Storm closes the Kessel pass", "the leading heading is the title, without markup"
+    assert (art.source, art.published_at) == ("Meridian Tribune", "2025-10-21")
+    paragraphs = art.text.split("\n\n")
+    assert paragraphs == [
+        # hard-wrapped lines joined: one line per paragraph; emphasis and link markup gone, image dropped
+        ("The road over the Kessel pass was closed on Friday after heavy snow, the highways agency said. "
+         "It expects to reopen it on Monday."),
+        "What drivers should do",
+        # bullets dropped, each item (nested ones too) on its own line
+        "Use the valley road via Larn\nCheck the live map before leaving\ncarry snow chains",
+        "Allow an extra hour",
+        "1. Leave early\n2. Fill the tank",
+        '"We have never seen this much snow in October," said spokeswoman Ana_Maria Ruiz.',
+        ("A closing line with code, a tag, & an entity, a snake_case_name and a trailing double space "
+         "hard break."),
+    ]
+    for markup in ("#", "**", "__", "*", "](", "![", "plough.jpg", "https://", "- ", "> ", "[map]"):
+        assert markup not in art.text, markup
+    assert not art.text.startswith("Storm closes"), "the title heading is not repeated in the text"
+
+
+def test_markdown_title_heading_is_not_repeated(tmp_path):
+    same = tmp_path / "same.md"
+    same.write_text("---\ntitle: Dam plan approved\n---\n# Dam plan *approved*\n\nThe council voted.\n")
+    setext = tmp_path / "setext.md"
+    setext.write_text("Tram line approved\n==================\n\nThe line opens in 2027.\n")
+    only = tmp_path / "only.md"
+    only.write_text("# Just a heading\n")
+    articles, failures = _read(same, setext, only)
+    assert failures == []
+    assert (articles["same"].title, articles["same"].text) == ("Dam plan approved", "The council voted.")
+    assert (articles["setext"].title, articles["setext"].text) == ("Tram line approved", "The line opens in 2027.")
+    assert (articles["only"].title, articles["only"].text) == ("Just a heading", "Just a heading")
+
+
+def test_markdown_without_markup_is_unchanged(tmp_path):
+    body = "Headline of a plain article\n\nFirst paragraph, one line.\n\nSecond paragraph."
+    path = tmp_path / "plain.md"
+    path.write_text(body + "\n")
+    art = _read(path)[0]["plain"]
+    assert (art.title, art.text) == ("Headline of a plain article", body)
+
+
+def test_markdown_that_is_only_markup_is_a_failure(tmp_path):
+    path = tmp_path / "pictures.md"
+    path.write_text("![one](a.png)\n\n---\n\n![two](b.png)\n")
+    articles, [failure] = _read(path)
+    assert not articles and "empty" in failure.reason
+
+
+def test_txt_that_looks_like_markdown_is_kept_as_written(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("# A heading in a text file\n\nSome **bold** words and a [link](https://e.org)\nwrapped.\n")
+    art = _read(path)[0]["notes"]
+    assert art.text == "# A heading in a text file\n\nSome **bold** words and a [link](https://e.org)\nwrapped."
+    assert art.title == "A heading in a text file"
+
+
+def test_bundled_markdown_samples_read_as_written():
+    """The samples are plain paragraphs: cleaning them changes nothing (so neither do their hashes)."""
+    from index.articles import parse_front_matter
+
+    articles, failures = _read(ROOT / "samples" / "articles")
+    assert failures == [] and len(articles) >= 10
+    for art in articles.values():
+        body = parse_front_matter(Path(art.origin).read_text(encoding="utf-8"))[1].strip("\n")
+        assert art.text == body, art.id
+        assert art.title and "#" not in art.title
 
 
 def test_windows_line_endings_and_bom(tmp_path):
@@ -172,7 +282,7 @@ def test_html_title_text_and_entities(tmp_path):
 
 def test_html_without_title_uses_h1():
     text, meta = html_to_text("<html><body><h1>Only a heading</h1><p>Body.</p></body></html>")
-    assert meta["title"] == "Only a heading" and text == "Only a heading\nBody."
+    assert meta["title"] == "Only a heading" and text == "Body.", "the headline is not repeated in the text"
 
 
 def test_html_with_no_text_is_a_failure(tmp_path):
