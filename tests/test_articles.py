@@ -408,3 +408,12 @@ def test_content_hash_tracks_content_not_origin(tmp_path):
     c = Article(id="x", text="Body!", title="T")
     assert a.content_hash == b.content_hash != c.content_hash
     assert Article(id="x", text="Body.", title="T", source="S").content_hash != a.content_hash
+
+
+def test_markdown_inline_html_is_markup_not_text(tmp_path):
+    """In a .md file, raw HTML tags are markup: their text stays, the tags (and any script in them) go."""
+    (tmp_path / "gala.md").write_text("# Gala\n\nThe gala had <script>alert('x')</script> fireworks and "
+                                      "<img src=x onerror=\"alert(1)\"> boats.\n")
+    article = next(a for a in read_articles([tmp_path]) if isinstance(a, Article))
+    assert "<script>" not in article.text and "<img" not in article.text and "onerror" not in article.text
+    assert "fireworks" in article.text and "boats" in article.text
