@@ -1,19 +1,27 @@
 """An inter-process write lock for one index, so two reindexes never interleave their writes.
 
-A `flock` on a file in the data directory: the OS releases it when the holder dies (even by SIGKILL), so a
-crashed reindex never leaves a stale lock behind. Readers do not take it.
+`filelock`'s `FileLock` (an `flock` on a file in the data directory on Unix): the OS releases it when the
+holder dies, even by SIGKILL, so a crashed reindex never leaves a stale lock behind. The holder writes its
+pid beside the lock (`<lock>.pid`) so a waiting command can say who it waits for. Readers do not take it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from index.errors import IndexingError, IndexLockedError
+
+
+def _holder(pid_file: Path) -> str:
+    try:
+        return pid_file.read_text().strip() or "another process"
+    except OSError:
+        return "another process"
 
 
 @contextmanager
@@ -21,36 +29,31 @@ def write_lock(
     path: Path, *, wait: float | None = None, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     """Hold the lock at `path`. Waits up to `wait` seconds (None = forever), telling `on_wait` once."""
+    pid_file = path.with_name(path.name + ".pid")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        lock = FileLock(path, thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            holder = _holder(pid_file)
+            if on_wait:
+                on_wait(f"waiting for another reindex to finish (lock held by pid {holder}) ...")
+            try:
+                lock.acquire(timeout=-1 if wait is None else wait, poll_interval=0.2)
+            except Timeout:
+                raise IndexLockedError(
+                    f"another reindex is running (pid {holder}); try again when it has finished"
+                ) from None
     except OSError as exc:
         raise IndexingError(
             f"cannot create the index lock {path} ({exc.strerror or exc}); the data directory must be writable"
         ) from exc
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            if on_wait:
-                on_wait(f"waiting for another reindex to finish (lock held by pid {holder}) ...")
-            deadline = None if wait is None else time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if deadline is not None and time.monotonic() >= deadline:
-                        raise IndexLockedError(
-                            f"another reindex is running (pid {holder}); try again when it has finished"
-                        ) from None
-                    time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            pid_file.write_text(str(os.getpid()))
+        except OSError:
+            pass  # only for the waiting message
+        yield
     finally:
-        os.close(fd)
+        lock.release()
