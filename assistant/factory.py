@@ -140,14 +140,14 @@ def build_answer_models(settings: Settings, embed_model: BaseEmbedding) -> tuple
     if settings.embedding == "minilm" and not isinstance(embed_model, MiniLMEmbedding) \
             and not hasattr(embed_model, "_model"):
         return None, None  # a caller's own model that is not MiniLM: the plain path
-    from index.embedding import NumpySentenceModel, QuantizedSentenceModel, SentenceModel
+    from index.embedding import QuantizedSentenceModel, SentenceModel
     from index.static_embedding import load_static
 
     def sentence_model() -> Any:
         minilm = embed_model if settings.embedding == "minilm" else MiniLMEmbedding(device=settings.device)
         if isinstance(minilm, MiniLMEmbedding):
             if settings.fast_start:
-                return NumpySentenceModel(minilm)
+                return minilm.numpy_model()  # NumpyMiniLM.embed(texts) -> unit vectors
             minilm = minilm.torch_embedding()
         return QuantizedSentenceModel.from_embedding(minilm) or SentenceModel(minilm)
 

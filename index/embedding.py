@@ -145,16 +145,6 @@ class HashingEmbedding(BaseEmbedding):
         return self._vector(query)
 
 
-class NumpySentenceModel:
-    """Unit vectors for a few sentences from the NumPy MiniLM (a process that never loads PyTorch)."""
-
-    def __init__(self, embedding: MiniLMEmbedding) -> None:
-        self._model = embedding.numpy_model()
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        return self._model.embed(list(texts))
-
-
 class SentenceModel:
     """Unit vectors for a few texts from the sentence-transformers model behind a llama-index embedding."""
 

@@ -63,8 +63,9 @@ class NumpyMiniLM:
         self._tokenizer = tokenizer
         self._lock = threading.Lock()  # the Rust tokenizer's truncation state is shared
         # Linear layers as (in, out) matrices once, so each call is x @ W + b.
-        self._linear = {k[: -len(".weight")]: np.ascontiguousarray(v.T) for k, v in self.w.items()
-                        if k.endswith(".weight") and v.ndim == 2 and "embeddings" not in k}
+        # (moved out of `w`, not copied: the model is held once)
+        self._linear = {k[: -len(".weight")]: np.ascontiguousarray(self.w.pop(k).T) for k in list(self.w)
+                        if k.endswith(".weight") and self.w[k].ndim == 2 and "embeddings" not in k}
 
     def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
         flat = x.reshape(-1, x.shape[-1])  # one 2-D BLAS product, not one per text
