@@ -1,4 +1,4 @@
-"""The `assistant` command: index, ask, stats, remove (and eval). Errors become one line and an exit code.
+"""The `assistant` command: index, ask, stats, remove (and eval, sources, refresh, watch). Errors become one line and an exit code.
 
 Exit codes: 0 success, 1 an error the user can fix (or some inputs failed to index), 2 bad usage.
 """
@@ -31,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="add or update articles from files or folders")
-    p.add_argument("paths", nargs="+", help=".jsonl, .txt, .md, .html files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH|URL",
+                   help=".jsonl, .txt, .md, .html files or folders, or http(s) URLs of RSS/Atom feeds or "
+                        "article pages")
     p.add_argument("--prune", action="store_true", help="remove indexed articles not found in PATHS")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     _common(p)
@@ -84,7 +86,14 @@ def _store(args: argparse.Namespace):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    summary = index_with_progress(_assistant(args), args.paths, prune=args.prune)
+    from index.fetch import is_url
+
+    if any(is_url(p) for p in args.paths):  # URLs are fetched; nothing reaches the network otherwise
+        from assistant.sources_command import index_paths_and_urls
+
+        summary = index_paths_and_urls(_assistant(args), args.paths, prune=args.prune)
+    else:
+        summary = index_with_progress(_assistant(args), args.paths, prune=args.prune)
     for failure in summary.failures:
         print(f"warning: skipped {failure}", file=sys.stderr)
     for note in summary.notes:
@@ -199,6 +208,12 @@ from assistant.evaluation import command as _eval_command
 
 _EXTRA_COMMANDS.append(_eval_command.register)
 COMMANDS["eval"] = _eval_command.run
+
+# `assistant sources`, `refresh`, `watch` (assistant/sources_command.py); feeds, httpx, watchfiles load lazily.
+from assistant import sources_command as _sources_command
+
+_EXTRA_COMMANDS.append(_sources_command.register)
+COMMANDS.update(_sources_command.COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -51,6 +51,39 @@ def index_with_progress(assistant: Any, paths: Sequence[str], *, prune: bool = F
     return summary
 
 
+class ProgressBar:
+    """A progress callback `(done, total, description)` drawing a tqdm bar on stderr; a new bar starts
+    whenever a new run of work reports 0 done (a refresh indexes source after source)."""
+
+    def __init__(self, unit: str = "chunk") -> None:
+        self.unit = unit
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int, desc: str) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None or (done == 0 and self.bar.n) or total != self.bar.total:
+            self.close()
+            self.bar = tqdm(total=total, desc=desc, unit=self.unit, file=sys.stderr, disable=total == 0)
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def index_items_with_progress(assistant: Any, items: Any, *, prune: bool = False) -> Any:
+    """`index_with_progress` for already-read items (articles and failures, e.g. from URLs)."""
+    bar = ProgressBar()
+    try:
+        return assistant.indexer.index_items(items, prune=prune, progress=bar,
+                                             on_wait=lambda msg: print(msg, file=sys.stderr))
+    finally:
+        bar.close()
+
+
 def quiet_broken_pipe() -> None:
     """The reader of stdout went away (`| head`): stop without a traceback, as Unix tools do. Python would
     otherwise complain again when it flushes stdout at exit, so point stdout at /dev/null first."""

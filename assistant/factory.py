@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from assistant.answering.extractive import Answerer
     from assistant.retrieval.hybrid import HybridRetriever
     from assistant.service import Assistant
+    from index.fetch import Fetcher
     from index.indexer import Indexer
+    from index.sources import Sources
     from index.store import ChunkStore
 
 
@@ -199,6 +201,26 @@ def build_indexer(settings: Settings, store: ChunkStore, embed_model: BaseEmbedd
         batch_size=max(getattr(embed_model, "embed_batch_size", 0), settings.embed_batch_size, 32),
         lock_path=settings.lock_path, lock_wait=settings.lock_wait,
     )
+
+
+def build_fetcher(settings: Settings) -> Fetcher:
+    """The one HTTP fetcher, under the settings' limits (timeouts, size cap, link-local rule)."""
+    from index.fetch import Fetcher, FetchPolicy
+
+    return Fetcher(FetchPolicy(
+        timeout=settings.fetch_timeout, deadline=settings.fetch_deadline,
+        max_bytes=int(settings.fetch_max_mb * 1024 * 1024), allow_link_local=settings.allow_link_local,
+    ))
+
+
+def build_sources(settings: Settings, indexer: Indexer) -> Sources:
+    """Saved sources (feeds, pages, folders) of the data dir, refreshed into `indexer`'s index. The Library
+    tab and `assistant sources/refresh/watch` use this: `.add(loc)`, `.list()`, `.remove(loc)`,
+    `.refresh()`."""
+    from index.sources import Sources
+
+    return Sources(settings.sources_path, indexer, lambda: build_fetcher(settings),
+                   max_entries=settings.feed_max_entries, lock_wait=settings.lock_wait)
 
 
 def build_assistant(settings: Settings, *, store: ChunkStore | None = None,

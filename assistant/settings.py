@@ -111,6 +111,19 @@ class Settings(BaseSettings):
                                                                         "llm=llamacpp.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder holding the prompt templates "
                                                                     "answer.txt and condense.txt.")
+    # --- feeds, pages and saved sources (index/fetch.py, index/feeds.py, index/sources.py)
+    allow_link_local: bool = Field(False, description="Let feeds and pages be fetched from link-local "
+                                                      "addresses (169.254.0.0/16, fe80::/10), where cloud "
+                                                      "metadata services answer; refused by default.")
+    fetch_timeout: float = Field(10.0, gt=0, le=600, description="Seconds to connect to a feed or page "
+                                                                "server, and to wait between two reads.")
+    fetch_deadline: float = Field(30.0, gt=0, le=3600, description="Seconds one fetch may take in all, "
+                                                                  "redirects included (a server that "
+                                                                  "trickles bytes is cut off).")
+    fetch_max_mb: float = Field(10.0, gt=0, le=512, description="Largest feed or page fetched, in megabytes "
+                                                                "(after gzip decoding).")
+    feed_max_entries: int = Field(500, ge=1, le=100_000, description="Most entries read from one feed (the "
+                                                                    "first ones); more are reported.")
 
     @field_validator("llm_url")
     @classmethod
@@ -173,6 +186,11 @@ class Settings(BaseSettings):
             return self.models_dir
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         return cache / "news-assistant" / "models"
+
+    @property
+    def sources_path(self) -> Path:
+        """Saved sources and their refresh state (index/sources.py)."""
+        return self.data_dir / "sources"
 
     @property
     def uploads_path(self) -> Path:
