@@ -33,9 +33,11 @@ import hashlib
 import io
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from index.articles import Article, LoadFailure, article_from_record, normalize_date
@@ -158,7 +160,7 @@ class FeedEntry:
     title: str
     source: str
     published_at: str
-    full_text: str  # "" when the entry holds only a summary
+    full_html: str  # its own full text (as HTML); "" when the entry holds only a summary
 
 
 @dataclass
@@ -186,6 +188,25 @@ def _fragment_text(html: str) -> str:
     return text
 
 
+_ENTRY_OPEN = re.compile(rb"<(?:[\w-]+:)?(?:item|entry)[\s>/]")
+_ENTRY_CLOSE = re.compile(rb"</(?:[\w-]+:)?(?:item|entry)\s*>")
+_ROOT_CLOSE = {b"rss": b"</channel></rss>", b"feed": b"</feed>", b"rdf:rdf": b"</rdf:RDF>"}
+
+
+def _cap_entries(body: bytes, max_entries: int) -> tuple[bytes, int]:
+    """(the feed cut after its `max_entries`-th entry and closed again, the number of entries it had), so
+    that a feed of 10,000 entries is not parsed whole (feedparser takes seconds per thousand)."""
+    opens = _ENTRY_OPEN.findall(body)
+    if len(opens) <= max_entries:
+        return body, len(opens)
+    closes = list(_ENTRY_CLOSE.finditer(body))
+    root = _FIRST_TAG.search(re.sub(rb"<!--.*?-->|<\?.*?\?>", b"", body[:4096], flags=re.DOTALL))
+    ending = _ROOT_CLOSE.get(root[1].lower() if root else b"", b"")
+    if len(closes) < max_entries or not ending:
+        return body, len(opens)
+    return body[: closes[max_entries - 1].end()] + ending, len(opens)
+
+
 def parse_feed(result: FetchResult, *, max_entries: int = MAX_ENTRIES) -> ParsedFeed:
     """Entries of a fetched feed; raise ArticleError when it is not a readable feed."""
     import feedparser
@@ -193,8 +214,10 @@ def parse_feed(result: FetchResult, *, max_entries: int = MAX_ENTRIES) -> Parsed
     headers = {"content-location": result.final_url,
                "content-type": f"{result.content_type or 'application/xml'}"
                                + (f"; charset={result.charset}" if result.charset else "")}
-    parsed = feedparser.parse(io.BytesIO(result.body), response_headers=headers, sanitize_html=True,
-                              resolve_relative_uris=True)
+    body, counted = _cap_entries(result.body, max_entries)
+    # No sanitizing: entry HTML is only ever turned into text here, never shown as HTML.
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False,
+                              resolve_relative_uris=False)
     error = parsed.get("bozo_exception")
     import xml.sax
 
@@ -206,44 +229,52 @@ def parse_feed(result: FetchResult, *, max_entries: int = MAX_ENTRIES) -> Parsed
         raise ArticleError(f"malformed feed XML ({where}{detail or 'not RSS or Atom'}); nothing was read from it")
     feed_title = " ".join(str(parsed.feed.get("title", "")).split())
     feed_key = canonical_id(result.url)
-    total = len(parsed.entries)
+    total = max(len(parsed.entries), counted)
     out = ParsedFeed(feed_title, [], total)
     if total > max_entries:
         out.failures.append(LoadFailure(result.url, f"the feed has {total:,} entries; only the first "
                                                     f"{max_entries:,} were read (ASSISTANT_FEED_MAX_ENTRIES)"))
-    for entry in parsed.entries[:max_entries]:
-        link = str(entry.get("link") or "").strip()
-        guid = str(entry.get("id") or "").strip()
-        title = " ".join(str(entry.get("title") or "").split())
-        contents = [c.get("value", "") for c in entry.get("content", []) or []]
-        full_html = max(contents, key=len) if contents else ""
-        summary = str(entry.get("summary") or "")
-        key = guid or link or hashlib.sha1(title.encode()).hexdigest()
-        version = hashlib.sha256(json.dumps([key, link, title, summary, full_html, entry.get("updated", ""),
-                                             entry.get("published", "")]).encode()).hexdigest()[:32]
-        if link.startswith(("http://", "https://")):
-            article_id = canonical_id(link)
-        elif guid.startswith(("http://", "https://")):
-            article_id = canonical_id(guid)
-        else:
-            article_id = f"{feed_key}#{hashlib.sha1(key.encode()).hexdigest()[:16]}"
-        full_text = _fragment_text(full_html) if full_html else ""
-        if len(full_text.split()) < max(FULL_TEXT_WORDS, len(summary.split())):
-            full_text = ""
-        source_info = entry.get("source") or {}
-        out.entries.append(FeedEntry(
-            key=key, version=version, article_id=article_id, link=link, title=title,
-            source=" ".join(str(source_info.get("title", "")).split()),
-            published_at=_struct_date(entry.get("published_parsed") or entry.get("updated_parsed")),
-            full_text=full_text,
-        ))
+    with warnings.catch_warnings():  # feedparser warns when `updated` is read from a `published` entry
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for entry in parsed.entries[:max_entries]:
+            out.entries.append(_entry(entry, feed_key))
     return out
+
+
+def _entry(entry: Any, feed_key: str) -> FeedEntry:
+    """One entry as we keep it: key, version, article id, the fields, its full text if it has one."""
+    link = str(entry.get("link") or "").strip()
+    guid = str(entry.get("id") or "").strip()
+    title = " ".join(str(entry.get("title") or "").split())
+    contents = [c.get("value", "") for c in entry.get("content", []) or []]
+    full_html = max(contents, key=len) if contents else ""
+    summary = str(entry.get("summary") or "")
+    key = guid or link or hashlib.sha1(title.encode()).hexdigest()
+    version = hashlib.sha256(json.dumps([key, link, title, summary, full_html, entry.get("updated", ""),
+                                         entry.get("published", "")]).encode()).hexdigest()[:32]
+    if link.startswith(("http://", "https://")):
+        article_id = canonical_id(link)
+    elif guid.startswith(("http://", "https://")):
+        article_id = canonical_id(guid)
+    else:
+        article_id = f"{feed_key}#{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+    # Decided on the tag-stripped words (cheap); the text itself is extracted only if the entry is indexed.
+    words = len(re.sub(r"<[^>]*>", " ", full_html).split()) if full_html else 0
+    if words < max(FULL_TEXT_WORDS, len(re.sub(r"<[^>]*>", " ", summary).split())):
+        full_html = ""
+    source_info = entry.get("source") or {}
+    return FeedEntry(
+        key=key, version=version, article_id=article_id, link=link, title=title,
+        source=" ".join(str(source_info.get("title", "")).split()),
+        published_at=_struct_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+        full_html=full_html,
+    )
 
 
 def entry_item(entry: FeedEntry, feed: ParsedFeed, fetcher: Fetcher, *, origin: str) -> Article | LoadFailure:
     """The article of one entry: its own full text, else its linked page (fetched)."""
-    if entry.full_text:
-        record = {"text": entry.full_text, "title": entry.title, "source": entry.source or feed.title,
+    if entry.full_html:
+        record = {"text": _fragment_text(entry.full_html), "title": entry.title, "source": entry.source or feed.title,
                   "url": entry.link, "published_at": entry.published_at}
         try:
             return article_from_record(record, default_id=entry.article_id, origin=origin)
@@ -306,13 +337,19 @@ def read_url(url: str, fetcher: Fetcher, *, etag: str = "", last_modified: str =
         return out
     out.items.extend(feed.failures)
     known = known or {}
+    done: dict[str, bool] = {}  # article id -> read well, in this run
     for entry in feed.entries:
         if known.get(entry.key) == entry.version:
             out.skipped += 1
             out.versions[entry.key] = (entry.version, entry.article_id)
             continue
+        if entry.article_id in done:  # the same story twice in the feed: not fetched again
+            if done[entry.article_id]:
+                out.versions[entry.key] = (entry.version, entry.article_id)
+            continue
         item = entry_item(entry, feed, fetcher, origin=url)
         out.items.append(item)
+        done[entry.article_id] = isinstance(item, Article)
         if isinstance(item, Article):
             out.versions[entry.key] = (entry.version, item.id)
     return out
