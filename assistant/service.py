@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 from assistant.answering.chat import Condenser, RuleCondenser
 from assistant.answering.extractive import Answerer, Draft
 from assistant.answering.verify import sentence_checks
-from assistant.errors import BadQuestionError
+from assistant.errors import AssistantError, BadQuestionError, IndexingError
 from assistant.retrieval.dates import DatePlan, plan_dates
 from assistant.retrieval.hybrid import HybridRetriever, Retrieval
 from assistant.settings import Settings
 from assistant.types import Answer
 from index.indexer import Indexer, IndexSummary, ProgressFn
-from index.store import ChunkStore, SearchFilters
+from index.offline import offline_environment  # noqa: F401 - re-exported: the app sets it before Gradio loads
+from index.store import ArticleInfo, ChunkStore, SearchFilters
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -58,6 +59,21 @@ def _short_answer_of(question: str, draft: Draft) -> str:
             span = short_answer(question, sentence.text)
             return sentence.text[span[0]:span[1]] if span else ""
     return ""
+
+
+def search_filters(sources: Sequence[str] | None = None, date_from: str = "", date_to: str = "") -> SearchFilters:
+    """The outlet and publication-date filter a user typed (YYYY-MM-DD); a bad or reversed date is an
+    `AssistantError` naming the field."""
+    from index.articles import normalize_date
+
+    try:
+        start = normalize_date((date_from or "").strip(), where="date from")
+        end = normalize_date((date_to or "").strip(), where="date to")
+    except IndexingError as exc:
+        raise AssistantError(f"{exc}; use YYYY-MM-DD") from exc
+    if start and end and start > end:
+        raise AssistantError(f"date from ({start}) is after date to ({end})")
+    return SearchFilters(tuple(sources or ()), start, end)
 
 
 class Assistant:
@@ -139,6 +155,14 @@ class Assistant:
     def index(self, paths: Sequence[str | Path], *, prune: bool = False, progress: ProgressFn | None = None,
               on_wait: Callable[[str], None] | None = None) -> IndexSummary:
         return self.indexer.index_paths(paths, prune=prune, progress=progress, on_wait=on_wait)
+
+    def index_items(self, items: Iterable[Any], *, progress: ProgressFn | None = None) -> IndexSummary:
+        """Index articles already read (`index.articles.Article`; a `LoadFailure` counts as failed)."""
+        return self.indexer.index_items(items, progress=progress)
+
+    def list_articles(self) -> list[ArticleInfo]:
+        """Every indexed article with its metadata and chunk count, newest publication date first."""
+        return self.store.list_articles()
 
     def remove(self, article_ids: Sequence[str], on_wait: Callable[[str], None] | None = None) -> list[str]:
         return self.indexer.remove(article_ids, on_wait=on_wait)

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from assistant.retrieval.timewindow import TimeWindow
 from index.sentences import split_sentences
-from index.store import StoredChunk
+from index.store import ArticleInfo, SearchFilters, StoredChunk  # noqa: F401 - re-exported for the UI
 
 
 @dataclass(frozen=True)

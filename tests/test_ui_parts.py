@@ -60,7 +60,8 @@ def test_card_escapes_everything_and_highlights_the_quote():
     card = render.source_card(_citation(text=text, quote=quote, title="<b>T</b>", url="javascript:alert(1)"), 2)
     assert "<script" not in card and "<img" not in card and "<b>" not in card
     assert 'id="src-2-1"' in card
-    assert re.search(r"<mark>The &lt;img src=x onerror=alert\(1\)&gt; quote here\.</mark>", card)
+    assert re.search(r'<mark id="src-2-1" data-quote="2-1">The &lt;img src=x onerror=alert\(1\)&gt; quote here\.</mark>',
+                     card)
     assert "javascript:alert(1)" in card and 'href="javascript' not in card
 
 
@@ -79,14 +80,20 @@ def test_answer_markers_link_to_cards_of_the_same_turn_only_when_cited():
 
 
 def _strip_tags(html_text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+    """The text a reader sees (a marker's hover tip is hidden until hovered)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r'<span class="tip">.*?</span>', "", html_text)))
+
+
+def _marker(turn: int, n: int, tip: str = "Outlet · 2025-01-02") -> str:
+    return (f'<a class="cite-marker" href="#src-{turn}-{n}"><span class="br">&#91;</span>{n}<span class="br">&#93;'
+            f'</span><span class="tip">{render.inert(tip)}</span></a>')
 
 
 def test_short_answer_comes_first_in_bold_with_its_marker_then_the_sentence():
     answer = Answer("Who won the women's race?", "Amara Chelimo won the women's race in 2:18:41 [1]. Tail [2].",
                     False, citations=(_citation(1), _citation(2)), short_answer="Amara Chelimo")
     out = render.answer_message(answer, 2)
-    marker = '<a class="cite-marker" href="#src-2-1" title="Show source 1">&#91;1&#93;</a>'
+    marker = _marker(2, 1)
     assert out.startswith(f'<span class="short-answer"><strong>Amara Chelimo</strong> {marker}</span><br>')
     sentence = out[out.index("<br>") + len("<br>"):]
     assert _strip_tags(sentence) == "Amara Chelimo won the women's race in 2:18:41 [1]. Tail [2]."
@@ -113,6 +120,7 @@ def test_window_line_under_the_answer_is_escaped():
     out = render.answer_message(answer, 1)
     assert "short-answer" not in out and "<strong>" not in out
     body, note = out.split("<br>")
+    assert "Outlet" in body  # in the marker's hover tip
     assert _strip_tags(body) == "Something happened [1]."
     assert note == f'<span class="window-note">{render.inert("Articles published since 2025-11-14 (this week)")}</span>'
     odd = TimeWindow(window.start, window.start, "<script>alert(1)</script> *x*")
@@ -124,7 +132,7 @@ def test_window_line_under_the_answer_is_escaped():
 def test_no_short_answer_or_window_adds_nothing():
     answer = Answer("What did they ask for?", "Drones and scramblers [1].", False, citations=(_citation(1),))
     out = render.answer_message(answer, 1)
-    marker = '<a class="cite-marker" href="#src-1-1" title="Show source 1">&#91;1&#93;</a>'
+    marker = _marker(1, 1)
     assert out == f"Drones and scramblers {marker}&#46;"
     assert "<strong>" not in out and "<br>" not in out
 
@@ -247,11 +255,18 @@ def test_upload_indexes_good_files_and_lists_the_failures(library, tmp_path):
     files = _files(tmp_path, quokka__md=ARTICLE, notes__pdf="%PDF", big__txt="word " * 5000, empty__txt="  ")
     with pytest.raises(UploadError, match="too many files"):
         library.upload(files)
-    summary = library.upload(files[:3])
+    result = library.upload(files[:3])
+    summary = result.summary
     assert summary.line().startswith("added 1, updated 0, unchanged 0, removed 0, failed 2 ")
     reasons = " | ".join(str(f) for f in summary.failures)
     assert "notes.pdf: unsupported file type '.pdf'" in reasons and "big.txt: file is too large" in reasons
-    summary = library.upload(files[3:])
+    lines = result.text().splitlines()
+    assert lines[0] == "Uploaded 1 file, 2 failed. 1 article: 1 added (1 passage embedded in " \
+        f"{summary.seconds:.1f} s); 2 files or lines failed."
+    assert lines[1] == "\u2713 quokka.md \u2192 \u201cQuokka Festival Sets Attendance Record\u201d (added)"
+    assert any(line.startswith("\u2717 notes.pdf: unsupported file type '.pdf'") for line in lines)
+    assert any(line.startswith("\u2717 big.txt: file is too large") for line in lines)
+    summary = library.upload(files[3:]).summary
     assert summary.failed == 1 and str(summary.failures[0]).startswith("empty.txt: ")
     assert not (library.uploads_dir / "empty.txt").exists()  # unreadable uploads are not kept
     rows = library.articles("quokka")
@@ -263,13 +278,17 @@ def test_upload_indexes_good_files_and_lists_the_failures(library, tmp_path):
 def test_delete_survives_reindex_and_reupload_brings_it_back(library, tmp_path):
     jsonl = '{"id": "j1", "text": "Jsonl article one about otters."}\n{"id": "j2", "text": "Second about owls."}\n'
     files = _files(tmp_path, quokka__md=ARTICLE, batch__jsonl=jsonl)
-    assert library.upload(files).added == 3
+    result = library.upload(files)
+    assert result.summary.added == 3
+    assert ("\u2713 batch.jsonl \u2192 \u201cJsonl article one about otters.\u201d; \u201cSecond about owls.\u201d "
+            "(added)") in result.text().splitlines()
+    assert library.upload(files).text().startswith("Uploaded 2 files. 3 articles: 3 unchanged.")
     assert sorted(library.delete(["quokka", "j1", "missing"])) == ["j1", "quokka"]
     assert not (library.uploads_dir / "quokka.md").exists()
     summary = library.reindex()
     assert summary.added == 0 and summary.unchanged == 1
     assert {a.article_id for a in library.articles()} == {"j2"}
-    assert library.upload(files[:1]).added == 1
+    assert library.upload(files[:1]).summary.added == 1
     assert library.reindex().added == 0 and {a.article_id for a in library.articles()} == {"j2", "quokka"}
 
 
@@ -317,3 +336,180 @@ def test_bad_filters_are_one_line_errors():
         parse_filters([], "yesterday-ish", "")
     with pytest.raises(AssistantError, match="after"):
         parse_filters([], "2025-12-31", "2025-01-01")
+
+
+# ---------------------------------------------------------------------------------------------- cards, feedback
+
+
+def _chunk_passage(text: str, chunk_id: str = "c1", start: int = 100):
+    from assistant.types import Passage, StoredChunk
+
+    return Passage(StoredChunk(chunk_id, "a1", text, start, start + len(text), title="Title", source="Outlet",
+                               published_at="2025-01-02"), 1.0)
+
+
+CHUNK = ("One opens the story. Two sets the scene. Three is the first quote. Four follows it. Five is filler. "
+         "Six is more filler. Seven is the second quote. Eight closes.")
+
+
+def _cite(n: int, sentence: str, *, article: str = "a1", chunk_id: str = "c1", base: int = 100) -> Citation:
+    """Citation [n] of `sentence` in CHUNK (which starts at article offset `base`), with one sentence around."""
+    from assistant.types import StoredChunk
+
+    chunk = StoredChunk(chunk_id, article, CHUNK, base, base + len(CHUNK), title=f"Title {article}",
+                        source="Outlet", published_at="2025-01-02")
+    start = base + CHUNK.index(sentence)
+    return Citation.from_chunk(n, chunk, start, start + len(sentence))
+
+
+def test_one_card_per_article_with_every_quote_highlighted_and_a_whole_passage_toggle():
+    c1 = _cite(1, "Three is the first quote.")
+    c2 = _cite(2, "Seven is the second quote.")
+    other = _cite(3, "Two sets the scene.", article="b2", chunk_id="c9")
+    answer = Answer("q", "First [1]. Second [2]. Third [3].", False, citations=(c1, c2, other),
+                    passages=(_chunk_passage(CHUNK),))
+    panel = render.sources_panel([answer])
+    assert panel.count('class="source-card"') == 2  # a1 (cited twice) and b2
+    card = panel[:panel.index('data-article="b2"')]
+    assert card.count("<mark id=") == 2 and 'id="src-1-1"' in card and 'id="src-1-2"' in card
+    assert '<span class="card-n">1</span><span class="card-n">2</span>' in card
+    excerpts = re.findall(r'<div class="excerpt">(.*?)</div>', card)
+    assert [_strip_tags(e) for e in excerpts] == [  # trimmed: the quote with a sentence on each side
+        "Two sets the scene. Three is the first quote. Four follows it.",
+        "Six is more filler. Seven is the second quote. Eight closes."]
+    whole = re.findall(r'<div class="passage-full">(.*?)</div>', card)
+    assert len(whole) == 2 and _strip_tags(whole[0]) == CHUNK and whole[0].count("<mark") == 1
+    assert "Show the whole passage" in card
+    # the b2 card has no chunk to expand: no toggle
+    assert "passage-full" not in panel[panel.index('data-article="b2"'):]
+
+
+def test_overlapping_excerpts_of_one_chunk_merge_into_one_with_both_quotes():
+    c1 = _cite(1, "Three is the first quote.")
+    c2 = _cite(2, "Four follows it.")
+    answer = Answer("q", "A [1]. B [2].", False, citations=(c1, c2), passages=(_chunk_passage(CHUNK),))
+    card = render.sources_panel([answer])
+    excerpts = re.findall(r'<div class="excerpt">(.*?)</div>', card)
+    assert len(excerpts) == 1 and excerpts[0].count("<mark") == 2
+    assert _strip_tags(excerpts[0]) == "Two sets the scene. Three is the first quote. Four follows it. Five is filler."
+
+
+def test_marker_tip_and_card_show_uploaded_file_and_the_upload_day_when_outlet_and_date_are_missing():
+    bare = Citation(n=1, article_id="notes", title="Notes", source="", url="", published_at="", text="A fact.",
+                    quote="A fact.", start=0, end=7, passage_end=7)
+    answer = Answer("q", "A fact [1].", False, citations=(bare,))
+    uploads = {"notes": "2026-12-02T09:30:00+00:00"}
+    card = render.sources_panel([answer], uploads=uploads)
+    assert '<div class="card-meta">uploaded file &#183; 2026-12-02</div>' in card
+    assert '<span class="tip">uploaded file &#183; 2026&#45;12&#45;02</span>' in render.answer_message(
+        answer, 1, uploads=uploads).replace(" \u00b7 ", " &#183; ")
+    assert '<div class="card-meta"></div>' in render.sources_panel([answer])  # not an upload: nothing made up
+    dated = Citation(**{**bare.__dict__, "source": "Courier"})
+    assert "Courier &#183; uploaded 2026-12-02" in render.sources_panel(
+        [Answer("q", "x [1].", False, citations=(dated,))], uploads=uploads)
+
+
+def test_also_published_by_shows_when_the_citation_carries_it():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Grouped(Citation):
+        also_published_by: tuple = ()
+
+    base = _citation()
+    grouped = Grouped(**base.__dict__, also_published_by=("Outlet", "Bay Times",
+                                                          {"source": "<b>Wire</b>", "url": "https://w.example/x"}))
+    card = render.source_card(grouped, 1)
+    assert 'Also published by Bay Times, <a href="https://w.example/x"' in card and "&lt;b&gt;Wire" in card
+    assert "Also published" not in render.source_card(base, 1)
+
+
+def _answer_citing(*articles: str, short: str = "48,213", abstained: bool = False, as_of: str = "2025-11-20"):
+    cites = tuple(Citation(n=i, article_id=a, title=a, source="S", url="", published_at="2025-11-05", text="t.",
+                           quote="t.", start=0, end=2) for i, a in enumerate(articles, start=1))
+    return Answer("How many came?", "text", abstained, citations=cites, short_answer=short, as_of=as_of,
+                  standalone_question="How many visitors came to the festival?")
+
+
+def test_saved_test_questions_are_a_question_set_that_eval_reads(tmp_path):
+    from assistant.evaluation.questions import load_questions
+    from assistant.web.feedback import FeedbackStore, SavedQuestion
+
+    store = FeedbackStore(tmp_path)
+    first = store.save_test_question(SavedQuestion.from_answer(_answer_citing("quokka", "quokka", "other")))
+    assert first["question"] == "How many visitors came to the festival?"  # the follow-up as understood
+    assert (first["answer"], first["evidence_ids"], first["asked_at"]) == (["48,213"], ["quokka", "other"],
+                                                                           "2025-11-20")
+    corrected = store.save_test_question(SavedQuestion.from_answer(_answer_citing("quokka"), correction=" 48,000 "))
+    assert corrected["answer"] == ["48,000"]
+    unanswerable = store.save_test_question(SavedQuestion.from_answer(
+        Answer("Who is the mayor?", "The indexed articles don't say.", True, as_of="")))
+    assert unanswerable["unanswerable"] is True and "answer" not in unanswerable and unanswerable["asked_at"] is None
+    questions = load_questions(store.questions_path)
+    assert [q.answers for q in questions] == [("48,213",), ("48,000",), ()]
+    assert questions[0].evidence_ids == ("quokka", "other") and questions[0].asked_at == "2025-11-20"
+    assert questions[2].unanswerable and store.saved_count() == 3
+    with pytest.raises(AssistantError, match="cannot save this as a test question"):
+        store.save_test_question(SavedQuestion("What?", "", (), ""))  # nothing to score
+
+
+def test_feedback_is_one_local_jsonl_line_per_rating(tmp_path):
+    import json
+
+    from assistant.web.feedback import FeedbackStore
+
+    store = FeedbackStore(tmp_path)
+    store.record_feedback(_answer_citing("quokka"), "up")
+    store.record_feedback(_answer_citing("quokka"), "down", "wrong number")
+    lines = [json.loads(x) for x in store.feedback_path.read_text().splitlines()]
+    assert [(x["rating"], x["cited"], x["comment"]) for x in lines] == [("up", ["quokka"], ""),
+                                                                       ("down", ["quokka"], "wrong number")]
+
+
+def test_summary_text_uses_plurals():
+    from assistant.web.library import summary_text
+    from index.indexer import IndexSummary
+
+    assert summary_text(IndexSummary(added=1, chunks_embedded=1, seconds=0.1)) == \
+        "1 article: 1 added (1 passage embedded in 0.1 s)."
+    assert summary_text(IndexSummary(added=2, unchanged=3, failed=1, chunks_embedded=4, seconds=1.0)) == \
+        "5 articles: 2 added, 3 unchanged (4 passages embedded in 1.0 s); 1 file or line failed."
+    assert summary_text(IndexSummary()) == "No articles indexed."
+
+
+def test_library_lists_undated_uploads_first_then_newest(library, tmp_path, hashing_assistant):
+    from index.articles import Article
+
+    hashing_assistant.index_items([Article(id="old", text="An old story about ferries.", published_at="2024-01-01"),
+                                   Article(id="new", text="A new story about bridges.", published_at="2025-06-01"),
+                                   Article(id="nodate", text="A story without a date.")])
+    files = _files(tmp_path, plain__txt="Harbour notes\nThe harbour reopened after the storm on Monday.",
+                   dated__md=ARTICLE)
+    library.upload(files)
+    rows = library.articles()
+    assert [r.article_id for r in rows] == ["plain", "dated", "new", "old", "nodate"]
+    today = datetime.date.today().isoformat()
+    assert (rows[0].source, rows[0].published_at) == ("uploaded file", today)
+    assert (rows[1].source, rows[1].published_at) == ("Island Courier", "2025-11-05")
+    assert rows[-1].source == "" and rows[-1].published_at == ""  # not an upload: shown as it is
+
+
+def test_readiness_note_until_ready_and_errors_are_kept():
+    import threading
+
+    from assistant.web.startup import GETTING_READY, Readiness
+
+    gate = threading.Event()
+    ready = Readiness([("waiting", gate.wait)]).start()
+    assert ready.note() == GETTING_READY and not ready.is_ready and not ready.wait(0.05)
+    gate.set()
+    assert ready.wait(5) and ready.is_ready and ready.note() == ""
+
+    def broken():
+        raise AssistantError("the samples folder is unreadable")
+
+    failed = Readiness([("indexing the bundled samples", broken)]).start()
+    assert not failed.wait(5) and not failed.is_ready
+    assert failed.note() == ("The assistant could not get ready: indexing the bundled samples failed: "
+                             "the samples folder is unreadable")
+    assert Readiness.ready().is_ready

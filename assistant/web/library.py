@@ -3,30 +3,84 @@
 Owns upload safety (file names reduced to a safe base name inside `settings.uploads_path`, limits on
 count, size and type, each broken limit reported with a clear message) and remembering what the user
 deleted, so "reindex" (which re-reads the uploads folder and, when enabled, the bundled samples) does not
-bring deleted articles back. Indexing itself is the indexer's job; this module only decides what to feed it.
+bring deleted articles back. It also remembers when each article was uploaded (`.uploaded.json`), so an upload
+without an outlet or a date shows as "uploaded file" with its upload date and sorts first, and it words the
+result of an upload: each file, the title it got and whether it was added, and each failure with its reason.
+Indexing itself is the assistant's job (its public methods); this module only decides what to feed it.
 It does not import Gradio (see `assistant.web.ui`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
 import shutil
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.errors import UploadError
-from assistant.service import Assistant
+from assistant.service import Assistant, IndexSummary, ProgressFn
+from assistant.types import ArticleInfo
 from index.articles import SUPPORTED_SUFFIXES, Article, LoadFailure, read_articles
 from index.atomic import atomic_write, write_text_atomic
-from index.indexer import IndexSummary, ProgressFn
-from index.store import ArticleInfo
 
 ALLOWED_SUFFIXES = tuple(sorted(SUPPORTED_SUFFIXES))
 _SINGLE_ARTICLE_SUFFIXES = tuple(s for s in ALLOWED_SUFFIXES if s != ".jsonl")
 _DELETED_FILE = ".deleted.json"
+_UPLOADED_FILE = ".uploaded.json"
+UPLOADED_FILE_OUTLET = "uploaded file"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def summary_text(summary: IndexSummary) -> str:
+    """An index run in words: '2 articles added, 1 unchanged; 1 file failed' (no '1 chunks')."""
+    counts = [f"{summary.added} added", f"{summary.updated} updated", f"{summary.unchanged} unchanged",
+              f"{summary.removed} removed"]
+    kept = [c for c in counts if not c.startswith("0 ")] or ["nothing changed"]
+    total = summary.added + summary.updated + summary.unchanged + summary.removed
+    head = f"{plural(total, 'article')}: {', '.join(kept)}" if total else "No articles indexed"
+    if summary.chunks_embedded:
+        head += f" ({plural(summary.chunks_embedded, 'passage')} embedded in {summary.seconds:.1f} s)"
+    if summary.failed:
+        head += f"; {plural(summary.failed, 'file or line', 'files or lines')} failed"
+    return head + "."
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One received file: what its articles are called now, or why it failed."""
+
+    name: str  # as the user named it
+    titles: tuple[tuple[str, str], ...] = ()  # (article id, title) of each article read from it
+    status: str = ""  # added / updated / unchanged / mixed
+    reason: str = ""  # why it failed ("" = it did not)
+
+
+@dataclass
+class UploadResult:
+    summary: IndexSummary
+    files: list[UploadedFile] = field(default_factory=list)
+
+    def text(self) -> str:
+        ok = [f for f in self.files if not f.reason]
+        failed = [f for f in self.files if f.reason]
+        head = f"Uploaded {plural(len(ok), 'file')}"
+        if failed:
+            head += f", {len(failed)} failed"
+        lines = [f"{head}. {summary_text(self.summary)}"]
+        for f in ok:
+            titles = "; ".join(f"\u201c{t or a}\u201d" for a, t in f.titles)
+            lines.append(f"\u2713 {f.name} \u2192 {titles} ({f.status})")
+        lines += [f"\u2717 {f.name}: {f.reason}" for f in failed]
+        lines += [f"note: {note}" for note in self.summary.notes]
+        return "\n".join(lines)
 
 
 def safe_name(name: str) -> str:
@@ -63,7 +117,16 @@ class Library:
     # ------------------------------------------------------------------ reading
 
     def articles(self, query: str = "") -> list[ArticleInfo]:
-        rows = self.assistant.store.list_articles()
+        """Newest first: undated uploads on top (latest upload first), then by publication date, then the
+        other undated articles. An upload without an outlet or date shows "uploaded file" and its upload day."""
+        uploaded = self.upload_dates()
+
+        def order(a: ArticleInfo) -> tuple:
+            if not a.published_at and a.article_id in uploaded:
+                return (0, _inverted(uploaded[a.article_id]), a.article_id)
+            return (1, _inverted(a.published_at), a.article_id) if a.published_at else (2, "", a.article_id)
+
+        rows = [self.shown(a, uploaded) for a in sorted(self.assistant.list_articles(), key=order)]
         words = (query or "").lower().split()
         if not words:
             return rows
@@ -71,7 +134,26 @@ class Library:
                 if all(w in f"{a.article_id} {a.title} {a.source} {a.published_at}".lower() for w in words)]
 
     def outlets(self) -> list[str]:
-        return sorted({a.source for a in self.assistant.store.list_articles() if a.source}, key=str.lower)
+        return sorted({a.source for a in self.assistant.list_articles() if a.source}, key=str.lower)
+
+    # ------------------------------------------------------------------ upload dates
+
+    def upload_dates(self) -> dict[str, str]:
+        """Article id -> when it was uploaded (ISO date and time), for articles that came as uploads."""
+        try:
+            data = json.loads((self.uploads_dir / _UPLOADED_FILE).read_text())
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    @staticmethod
+    def shown(article: ArticleInfo, uploaded: dict[str, str]) -> ArticleInfo:
+        """How the library and the source cards show an article: an upload without outlet or date says so."""
+        at = uploaded.get(article.article_id)
+        if not at or (article.source and article.published_at):
+            return article
+        return replace(article, source=article.source or UPLOADED_FILE_OUTLET,
+                       published_at=article.published_at or at[:10])
 
     # ------------------------------------------------------------------ deleted ids
 
@@ -86,7 +168,7 @@ class Library:
 
     # ------------------------------------------------------------------ writing
 
-    def upload(self, files: Sequence[str | Path], progress: ProgressFn | None = None) -> IndexSummary:
+    def upload(self, files: Sequence[str | Path], progress: ProgressFn | None = None) -> UploadResult:
         """Check, store and index received files (named as the user named them; the article id is the
         safe file name without its suffix). Rejected files count as failed; the rest are indexed.
         Raises UploadError when the upload as a whole breaks a limit (too many files).
@@ -119,18 +201,53 @@ class Library:
                 rejected.append(LoadFailure(label, f"another file in this upload is also named {name!r}"))
                 continue
             stored[name] = self._store(src, name)
+        labels = {str(path): self._label_of(files, name) for name, path in stored.items()}
+
+        def file_of(origin: str) -> tuple[str, str]:  # (the file as the user named it, "line N: " or "")
+            if origin in labels:
+                return labels[origin], ""
+            head, _, line = origin.rpartition(":")
+            return (labels[head], f"line {line}: ") if head in labels else (origin, "")
+
         items: list[Article | LoadFailure] = []
+        per_file: dict[str, list[Article]] = {}
+        failures: dict[str, list[str]] = {}
         for item in read_articles(stored.values()):
+            label, where = file_of(item.origin)
             if isinstance(item, LoadFailure):
-                if item.origin in {str(p) for p in stored.values()}:
+                if item.origin in labels:
                     Path(item.origin).unlink(missing_ok=True)  # unreadable as a whole: not kept for reindex
+                failures.setdefault(label, []).append(where + item.reason)
                 item = LoadFailure(item.origin.replace(str(self.uploads_dir) + os.sep, ""), item.reason)
+            else:
+                per_file.setdefault(label, []).append(item)
             items.append(item)
         ids = {i.id for i in items if isinstance(i, Article)}
         deleted = self._deleted()
         if deleted & ids:
             self._save_deleted(deleted - ids)
-        return self.assistant.indexer.index_items([*rejected, *items], progress=progress)
+        summary = self.assistant.index_items([*rejected, *items], progress=progress)
+        if ids:
+            self._save_uploaded(ids)
+        added, updated = set(summary.added_ids), set(summary.updated_ids)
+        result = UploadResult(summary)
+        for label, articles in per_file.items():
+            states = {"added" if a.id in added else "updated" if a.id in updated else "unchanged" for a in articles}
+            result.files.append(UploadedFile(label, tuple((a.id, a.title) for a in articles),
+                                             states.pop() if len(states) == 1 else "mixed"))
+        result.files += [UploadedFile(label, reason="; ".join(reasons)) for label, reasons in failures.items()]
+        result.files += [UploadedFile(f.origin, reason=f.reason) for f in rejected]
+        return result
+
+    @staticmethod
+    def _label_of(files: Sequence[Path], name: str) -> str:
+        return next((f.name for f in files if safe_name(f.name) == name), name)
+
+    def _save_uploaded(self, ids: Iterable[str]) -> None:
+        at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        uploaded = self.upload_dates()
+        uploaded.update({i: at for i in ids})
+        write_text_atomic(self.uploads_dir / _UPLOADED_FILE, json.dumps(uploaded, sort_keys=True))
 
     def _store(self, src: Path, name: str) -> Path:
         target = (self.uploads_dir / name).resolve()
@@ -169,4 +286,9 @@ class Library:
                         continue
                     seen.add(item.id)
                 items.append(item)
-        return self.assistant.indexer.index_items(items, progress=progress)
+        return self.assistant.index_items(items, progress=progress)
+
+
+def _inverted(iso: str) -> str:
+    """A sort key that puts later ISO dates/times first."""
+    return "".join(chr(0x10FFFF - ord(ch)) for ch in iso)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from assistant.types import Answer, Citation
+from assistant.types import Answer, Citation, StoredChunk
 
 # Characters that Markdown, GFM autolinks or LaTeX could read as syntax, plus HTML's own.
 _SYNTAX = frozenset("\\`*_{}[]()#+-.!|~$:/<>&=^@")
@@ -41,19 +41,38 @@ def safe_url(url: str) -> str | None:
 
 
 def card_id(turn: int, n: int) -> str:
+    """The anchor of citation [n] of a turn: its highlighted quote inside its article's card."""
     return f"src-{turn}-{n}"
 
 
-def _marker(turn: int, n: int) -> str:
-    target = card_id(turn, n)
-    return f'<a class="cite-marker" href="#{target}" title="Show source {n}">&#91;{n}&#93;</a>'
+Uploads = Mapping[str, str]  # article id -> when it was uploaded (ISO), for uploads (see web.library)
+
+
+def meta_of(citation: Citation, uploads: Uploads | None = None) -> tuple[str, str]:
+    """(outlet, date) as shown: an upload without them says "uploaded file" and gives its upload day."""
+    source, date = citation.source, citation.published_at
+    uploaded = (uploads or {}).get(citation.article_id, "")
+    if uploaded and not source:
+        source = "uploaded file"
+    if uploaded and not date:
+        date = f"uploaded {uploaded[:10]}" if citation.source else uploaded[:10]
+    return source, date
+
+
+def _marker(turn: int, n: int, citation: Citation | None = None, uploads: Uploads | None = None) -> str:
+    """A pill `[n]` that links to its quote; hovering or focusing it shows the outlet and date (a child span:
+    the chat's sanitizer keeps classes and links but drops data- and aria- attributes)."""
+    tip = " \u00b7 ".join(x for x in meta_of(citation, uploads) if x) if citation else ""
+    tip_html = f'<span class="tip">{inert(tip)}</span>' if tip else ""
+    return (f'<a class="cite-marker" href="#{card_id(turn, n)}"><span class="br">&#91;</span>{n}'
+            f'<span class="br">&#93;</span>{tip_html}</a>')
 
 
 def user_message(question: str) -> str:
     return inert(question)
 
 
-def answer_message(answer: Answer, turn: int, *, final: bool = True) -> str:
+def answer_message(answer: Answer, turn: int, *, final: bool = True, uploads: Uploads | None = None) -> str:
     """The assistant's chat message: answer text with linked markers, or a plain abstention.
 
     A final answer with a short answer (a name, number, date...) leads with it in bold and its marker [1],
@@ -65,20 +84,20 @@ def answer_message(answer: Answer, turn: int, *, final: bool = True) -> str:
     if answer.abstained:
         body = f'<span class="abstained">{inert(answer.answer)}</span>'
     else:
-        cited = {c.n for c in answer.citations}
+        cited = {c.n: c for c in answer.citations}
         parts: list[str] = []
         last = 0
         for match in _MARKER.finditer(answer.answer):
             n = int(match[1])
             parts.append(inert(answer.answer[last : match.start()]))
-            parts.append(_marker(turn, n) if (n in cited or not final) else inert(match[0]))
+            parts.append(_marker(turn, n, cited.get(n), uploads) if (n in cited or not final) else inert(match[0]))
             last = match.end()
         parts.append(inert(answer.answer[last:]))
         body = "".join(parts)
         if final:
             body = _mark_unverified(body, answer)
             if answer.short_answer:  # its marker is always [1]: the first cited sentence holds it
-                marker = _marker(turn, 1) if 1 in cited else inert("[1]")
+                marker = _marker(turn, 1, cited[1], uploads) if 1 in cited else inert("[1]")
                 body = (f'<span class="short-answer"><strong>{inert(answer.short_answer)}</strong> {marker}'
                         f"</span><br>{body}")
     if answer.window is not None:  # the question's time expression ("this week") became this window
@@ -101,53 +120,143 @@ def _mark_unverified(body: str, answer: Answer) -> str:
     return body
 
 
+def _quote_span(text: str, base: int, citation: Citation) -> tuple[int, int]:
+    """Where the quote sits in `text` (which starts at article offset `base`): its offsets when they match,
+    else the first place the quote occurs, else (0, 0)."""
+    start, end = citation.start - base, citation.end - base
+    if 0 <= start < end <= len(text) and text[start:end] == citation.quote:
+        return start, end
+    found = text.find(citation.quote) if citation.quote else -1
+    return (found, found + len(citation.quote)) if found >= 0 else (0, 0)
+
+
+def _highlight(text: str, base: int, citations: Sequence[Citation], turn: int, *, anchors: bool) -> str:
+    """`text` escaped, each citation's quote inside <mark> (with its anchor id when `anchors`)."""
+    spans = sorted((span, c) for c in citations if (span := _quote_span(text, base, c))[1] > span[0])
+    out, last = [], 0
+    esc = html.escape
+    for (start, end), c in spans:
+        if start < last:  # overlaps the previous quote: already highlighted
+            continue
+        anchor = f' id="{card_id(turn, c.n)}"' if anchors else ""
+        out.append(f'{esc(text[last:start])}<mark{anchor} data-quote="{turn}-{c.n}">{esc(text[start:end])}</mark>')
+        last = end
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
 def highlighted_passage(citation: Citation) -> str:
     """The cited passage, HTML-escaped, with the quoted sentence(s) inside <mark>."""
-    text = citation.text
-    start, end = citation.quote_offsets_in_passage()
-    if not (0 <= start < end <= len(text)) or text[start:end] != citation.quote:
-        found = text.find(citation.quote) if citation.quote else -1
-        start, end = (found, found + len(citation.quote)) if found >= 0 else (0, 0)
+    start, end = _quote_span(citation.text, citation.passage_start, citation)
     esc = html.escape
     if end <= start:
-        return esc(text)
-    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+        return esc(citation.text)
+    return f"{esc(citation.text[:start])}<mark>{esc(citation.text[start:end])}</mark>{esc(citation.text[end:])}"
 
 
-def source_card(citation: Citation, turn: int) -> str:
+def _excerpts(citations: Sequence[Citation], chunks: Mapping[str, StoredChunk]) -> list[tuple[list[Citation], str, int]]:
+    """The article's cited passages in reading order as (citations, text, article offset of the text):
+    excerpts of one chunk that overlap or touch are merged into one, quotes and all."""
+    groups: list[tuple[list[Citation], int, int]] = []
+    for c in sorted(citations, key=lambda c: (c.passage_start, c.n)):
+        if groups and c.chunk_id and c.chunk_id in chunks and groups[-1][0][-1].chunk_id == c.chunk_id \
+                and c.passage_start <= groups[-1][2]:
+            cites, lo, hi = groups[-1]
+            groups[-1] = ([*cites, c], lo, max(hi, c.passage_end))
+        else:
+            groups.append(([c], c.passage_start, c.passage_end))
+    out = []
+    for cites, lo, hi in groups:
+        chunk = chunks.get(cites[0].chunk_id)
+        if len(cites) > 1 and chunk is not None:
+            out.append((cites, chunk.text[lo - chunk.start: hi - chunk.start], lo))
+        else:
+            out.append((cites, cites[0].text, cites[0].passage_start))
+    return out
+
+
+def _also_published_by(citation: Citation) -> str:
+    """Hook for grouped articles (the same story from several outlets): a citation (or its article metadata)
+    may carry `also_published_by` (or `group`), a list of outlet names or {"source", "url"} records."""
+    others = getattr(citation, "also_published_by", None) or getattr(citation, "group", None) or ()
+    names = []
+    for item in others:
+        name = (item.get("source") or item.get("title") or "") if isinstance(item, dict) else str(item)
+        url = safe_url(item.get("url", "")) if isinstance(item, dict) else None
+        if not name or name == citation.source:
+            continue
+        names.append(f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">'
+                     f"{html.escape(name)}</a>" if url else html.escape(name))
+    return f'<div class="card-also">Also published by {", ".join(names)}</div>' if names else ""
+
+
+def article_card(citations: Sequence[Citation], turn: int, *, chunks: Mapping[str, StoredChunk] | None = None,
+                 uploads: Uploads | None = None) -> str:
+    """One card for one article: title (linked when http/https), outlet, date, link, then each cited passage
+    trimmed to its quote and a sentence around it, with a toggle to show the whole passage."""
     esc = html.escape
-    title = esc(citation.title or citation.article_id)
-    url = safe_url(citation.url)
+    chunks = chunks or {}
+    first = min(citations, key=lambda c: c.n)
+    title = esc(first.title or first.article_id)
+    url = safe_url(first.url)
     if url:
         head = (f'<a class="card-title" href="{esc(url, quote=True)}" target="_blank" '
                 f'rel="noopener noreferrer nofollow">{title}</a>')
     else:
         head = f'<span class="card-title">{title}</span>'
-    meta = " &#183; ".join(esc(x) for x in (citation.source, citation.published_at) if x)
+    meta = " &#183; ".join(esc(x) for x in meta_of(first, uploads) if x)
     if url:
         link = f'<div class="card-url">{esc(url)}</div>'
-    elif citation.url:
-        link = f'<div class="card-url unsafe">not a web link: <code>{esc(citation.url)}</code></div>'
+    elif first.url:
+        link = f'<div class="card-url unsafe">not a web link: <code>{esc(first.url)}</code></div>'
     else:
         link = ""
+    numbers = "".join(f'<span class="card-n">{c.n}</span>' for c in sorted(citations, key=lambda c: c.n))
+    passages = []
+    for cites, text, base in _excerpts(citations, chunks):
+        excerpt = _highlight(text, base, cites, turn, anchors=True)
+        chunk = chunks.get(cites[0].chunk_id)
+        whole = ""
+        if chunk is not None and len(chunk.text.strip()) > len(text.strip()):
+            full = _highlight(chunk.text, chunk.start, cites, turn, anchors=False)
+            whole = ('<details class="whole"><summary><span class="more">Show the whole passage</span>'
+                     f'<span class="less">Show only the quote</span></summary><div class="passage-full">{full}</div>'
+                     "</details>")
+        ns = " ".join(str(c.n) for c in cites)
+        passages.append(f'<div class="cited" data-n="{ns}"><div class="excerpt">{excerpt}</div>{whole}</div>')
     return (
-        f'<article class="source-card" id="{card_id(turn, citation.n)}">'
-        f'<div class="card-head"><span class="card-n">[{citation.n}]</span> {head}</div>'
-        f'<div class="card-meta">{meta}</div>{link}'
-        f'<div class="card-passage">{highlighted_passage(citation)}</div>'
+        f'<article class="source-card" id="card-{turn}-{first.n}" data-article="{esc(first.article_id, quote=True)}">'
+        f'<div class="card-head"><span class="card-ns">{numbers}</span> {head}</div>'
+        f'<div class="card-meta">{meta}</div>{link}{_also_published_by(first)}'
+        f'{"".join(passages)}'
         f"</article>"
     )
 
 
-def _turn_sources(answer: Answer, turn: int) -> str:
+def source_card(citation: Citation, turn: int, *, uploads: Uploads | None = None) -> str:
+    """The card of a single citation (an article cited once)."""
+    return article_card([citation], turn, uploads=uploads)
+
+
+def article_groups(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """Citations grouped by article, in order of each article's first marker."""
+    groups: dict[str, list[Citation]] = {}
+    for c in sorted(citations, key=lambda c: c.n):
+        groups.setdefault(c.article_id, []).append(c)
+    return list(groups.values())
+
+
+def _turn_sources(answer: Answer, turn: int, uploads: Uploads | None) -> str:
     if answer.abstained:
         return '<p class="no-sources">No sources: the articles do not answer this question.</p>'
     if not answer.citations:
         return '<p class="no-sources">Looking for sources&#8230;</p>'
-    return "".join(source_card(c, turn) for c in answer.citations)
+    chunks = {p.chunk.chunk_id: p.chunk for p in answer.passages}
+    return "".join(article_card(group, turn, chunks=chunks, uploads=uploads)
+                   for group in article_groups(answer.citations))
 
 
-def sources_panel(answers: Sequence[Answer], *, pending: Answer | None = None) -> str:
+def sources_panel(answers: Sequence[Answer], *, pending: Answer | None = None, uploads: Uploads | None = None) -> str:
     """Sources of the latest answer on top, earlier answers' sources folded below (newest first).
 
     `answers[i]` is turn i + 1; `pending` is an answer still streaming (shown as the latest turn).
@@ -161,52 +270,148 @@ def sources_panel(answers: Sequence[Answer], *, pending: Answer | None = None) -
     parts = ['<div class="sources-panel">']
     latest_turn, latest = turns[-1]
     parts.append(f'<section class="turn-sources" data-turn="{latest_turn}">'
-                 f'<h3 class="turn-q">{html.escape(latest.question)}</h3>{_turn_sources(latest, latest_turn)}'
-                 "</section>")
+                 f'<h3 class="turn-q">{html.escape(latest.question)}</h3>'
+                 f"{_turn_sources(latest, latest_turn, uploads)}</section>")
     for turn, answer in reversed(turns[:-1]):
         parts.append(f'<details class="turn-sources" data-turn="{turn}"><summary>{html.escape(answer.question)}'
-                     f"</summary>{_turn_sources(answer, turn)}</details>")
+                     f"</summary>{_turn_sources(answer, turn, uploads)}</details>")
     parts.append("</div>")
     return "".join(parts)
 
 
 CSS = """
-.cite-marker { font-weight: 600; text-decoration: none; padding: 0 1px; cursor: pointer; }
+.cite-marker { display: inline-block; position: relative; min-width: 1.35em; padding: 0 0.4em; margin: 0 1px;
+  border-radius: 999px; background: #dbeafe; color: #1e40af !important; font-size: 0.78em; font-weight: 700;
+  line-height: 1.55; text-align: center; text-decoration: none !important; vertical-align: 0.12em; cursor: pointer; }
+.cite-marker:hover { background: #bfdbfe; }
+.cite-marker:focus-visible { outline: 2px solid #2563eb; outline-offset: 1px; }
+.cite-marker .br { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
+.cite-marker .tip { display: none; }
+.cite-marker:hover .tip, .cite-marker:focus-visible .tip { display: block;
+  position: absolute; left: 50%; bottom: calc(100% + 4px); transform: translateX(-50%); z-index: 30;
+  white-space: nowrap; padding: 2px 8px; border-radius: 6px; background: #1f2937; color: #f9fafb;
+  font-size: 12px; font-weight: 500; line-height: 1.5; pointer-events: none; }
+.dark .cite-marker { background: #1e3a8a; color: #dbeafe !important; }
+#chat .message-wrap, #chat .bubble-wrap { overflow: visible; }
 .standalone { font-size: 0.85em; opacity: 0.7; font-style: italic; }
 .abstained { font-style: italic; }
 .short-answer strong { font-size: 1.05em; }
 .window-note { font-size: 0.85em; opacity: 0.7; }
 .chat-error { color: #b91c1c; }
-.sources-panel { max-height: 640px; overflow-y: auto; }
+#ready-note .ready-note { padding: 0.5em 0.8em; border-radius: 8px; background: #fef3c7; color: #78350f;
+  border: 1px solid #fcd34d; font-size: 0.9em; }
+#sources-col { position: sticky; top: 8px; align-self: flex-start; }
+.sources-panel { max-height: calc(100vh - 170px); min-height: 200px; overflow-y: auto; overscroll-behavior: contain;
+  scroll-behavior: smooth; padding-right: 4px; }
 .sources-panel h3.turn-q { font-size: 0.95em; margin: 0 0 0.5em 0; }
-.sources-panel details summary { cursor: pointer; font-size: 0.9em; opacity: 0.8; margin: 0.5em 0; }
+.sources-panel details.turn-sources > summary { cursor: pointer; font-size: 0.9em; opacity: 0.8; margin: 0.5em 0; }
 .source-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 8px; padding: 0.6em 0.8em;
-  margin-bottom: 0.6em; transition: box-shadow 0.3s, border-color 0.3s; }
-.source-card.flash { border-color: var(--color-accent, #f97316); box-shadow: 0 0 0 3px rgba(249, 115, 22, 0.35); }
-.source-card .card-n { font-weight: 700; }
+  margin-bottom: 0.6em; transition: box-shadow 0.3s, border-color 0.3s; scroll-margin-top: 8px; }
+.source-card.flash { border-color: #2563eb; box-shadow: 0 0 0 3px rgba(37, 99, 235, 0.3); }
+.source-card .card-ns { display: inline-flex; gap: 3px; margin-right: 4px; vertical-align: 0.1em; }
+.source-card .card-n { display: inline-block; min-width: 1.35em; padding: 0 0.35em; border-radius: 999px;
+  background: #dbeafe; color: #1e40af; font-size: 0.75em; font-weight: 700; text-align: center; line-height: 1.55; }
 .source-card .card-title { font-weight: 600; }
-.source-card .card-meta, .source-card .card-url { font-size: 0.85em; opacity: 0.75; word-break: break-all; }
-.source-card .card-passage { white-space: pre-wrap; font-size: 0.9em; margin-top: 0.4em; line-height: 1.45; }
-.source-card mark { background: #fde68a; color: #1f2937; padding: 0 1px; }
+.source-card .card-meta, .source-card .card-url, .source-card .card-also { font-size: 0.85em; opacity: 0.75;
+  word-break: break-all; }
+.source-card .card-also { word-break: normal; }
+.source-card .cited { margin-top: 0.45em; }
+.source-card .excerpt, .source-card .passage-full { white-space: pre-wrap; font-size: 0.9em; line-height: 1.45; }
+.source-card .cited:has(> details[open]) > .excerpt { display: none; }
+.source-card details.whole > summary { cursor: pointer; font-size: 0.8em; color: #1d4ed8 !important; margin-top: 0.2em;
+  list-style: none; }
+.source-card details.whole > summary::-webkit-details-marker { display: none; }
+.source-card details.whole .less, .source-card details.whole[open] .more { display: none; }
+.source-card details.whole[open] .less { display: inline; }
+.source-card mark { background: #fde68a; color: #1f2937; padding: 0 1px; border-radius: 2px; }
+.source-card mark.pulse { animation: quote-pulse 1.6s ease-out; }
+@keyframes quote-pulse { 0%, 40% { background: #f59e0b; box-shadow: 0 0 0 3px #f59e0b; }
+  100% { background: #fde68a; box-shadow: 0 0 0 0 transparent; } }
 .no-sources { opacity: 0.75; font-style: italic; }
+.library-result { white-space: pre-wrap; font-size: 0.9em; line-height: 1.5; padding: 0.4em 0.2em; }
+#source-sheet { display: none; }
+#source-sheet.open { display: block; position: fixed; inset: 0; z-index: 1000; background: rgba(17, 24, 39, 0.45); }
+#source-sheet .sheet-panel { position: absolute; left: 0; right: 0; bottom: 0; max-height: 78vh; overflow-y: auto;
+  background: var(--background-fill-primary, #fff); color: var(--body-text-color, #111);
+  border-radius: 14px 14px 0 0; padding: 0.6em 0.9em 1.2em; box-shadow: 0 -6px 24px rgba(0, 0, 0, 0.25); }
+#source-sheet .sheet-back { font: inherit; font-weight: 600; color: #1d4ed8; background: none; border: 0;
+  padding: 0.5em 0; cursor: pointer; }
+#library-table, #library-table * { font-family: var(--font) !important; }
+@media (max-width: 768px) { #sources-col { position: static; } .sources-panel { max-height: none; } }
 """
 
-# Clicking a marker opens (if folded) and scrolls to its card, and flashes it. Event delegation on the
-# document, so it works for messages rendered after page load; no network, no eval.
+# Markers: clicking (or Enter on a focused marker) scrolls only the sources panel so that the card's title is
+# at its top, and pulses the quote; a folded earlier turn opens first. On narrow screens the card opens in a
+# bottom sheet with a "Back to the answer" button (Escape and a tap outside close it too; focus returns to
+# the marker). Event delegation on the document, so it works for messages rendered after page load; no
+# network, no eval. The sheet holds a copy of the card's already-escaped HTML.
 CLICK_SCRIPT = """
 <script>
-document.addEventListener("click", function (event) {
-  var marker = event.target && event.target.closest ? event.target.closest("a.cite-marker") : null;
-  if (!marker) return;
-  event.preventDefault();
-  event.stopPropagation();
-  var card = document.getElementById((marker.getAttribute("href") || "").replace(/^#/, ""));
-  if (!card) return;
-  var folded = card.closest("details");
-  if (folded) folded.open = true;
-  card.scrollIntoView({behavior: "smooth", block: "center"});
-  card.classList.add("flash");
-  setTimeout(function () { card.classList.remove("flash"); }, 1600);
-}, true);
+(function () {
+  var NARROW = "(max-width: 768px)";
+  function pulse(root, key) {
+    root.querySelectorAll('mark[data-quote="' + key + '"]').forEach(function (m) {
+      m.classList.remove("pulse"); void m.offsetWidth; m.classList.add("pulse");
+    });
+    var card = root.classList && root.classList.contains("source-card") ? root : root.querySelector(".source-card");
+    if (card) { card.classList.add("flash"); setTimeout(function () { card.classList.remove("flash"); }, 1600); }
+  }
+  function closeSheet() {
+    var sheet = document.getElementById("source-sheet");
+    if (!sheet || !sheet.classList.contains("open")) return;
+    sheet.classList.remove("open");
+    if (sheet._marker && sheet._marker.isConnected) sheet._marker.focus({preventScroll: true});
+  }
+  function sheetFor(card, key, marker) {
+    var sheet = document.getElementById("source-sheet");
+    if (!sheet) {
+      sheet = document.createElement("div");
+      sheet.id = "source-sheet";
+      sheet.innerHTML = '<div class="sheet-panel" role="dialog" aria-modal="true" aria-label="Source">' +
+        '<button type="button" class="sheet-back">\\u2190 Back to the answer</button><div class="sheet-body"></div></div>';
+      document.body.appendChild(sheet);
+      sheet.querySelector(".sheet-back").addEventListener("click", closeSheet);
+      sheet.addEventListener("click", function (e) { if (e.target === sheet) closeSheet(); });
+    }
+    var copy = card.cloneNode(true);
+    copy.removeAttribute("id");
+    copy.querySelectorAll("[id]").forEach(function (e) { e.removeAttribute("id"); });
+    var body = sheet.querySelector(".sheet-body");
+    body.innerHTML = "";
+    body.appendChild(copy);
+    sheet._marker = marker;
+    sheet.classList.add("open");
+    sheet.querySelector(".sheet-panel").scrollTop = 0;
+    sheet.querySelector(".sheet-back").focus({preventScroll: true});
+    pulse(copy, key);
+  }
+  function openSource(marker) {
+    var id = (marker.getAttribute("href") || "").replace(/^#/, "");
+    var quote = document.getElementById(id);
+    if (!quote) return;
+    var key = id.replace(/^src-/, "");
+    var card = quote.closest(".source-card");
+    var folded = card.closest("details.turn-sources");
+    if (folded) folded.open = true;
+    if (window.matchMedia(NARROW).matches) { sheetFor(card, key, marker); return; }
+    var panel = card.closest(".sources-panel");
+    if (panel) {
+      var top = card.getBoundingClientRect().top - panel.getBoundingClientRect().top + panel.scrollTop - 8;
+      panel.scrollTo({top: Math.max(0, top), behavior: "smooth"});
+    }
+    pulse(card, key);
+  }
+  document.addEventListener("click", function (event) {
+    var marker = event.target && event.target.closest ? event.target.closest("a.cite-marker") : null;
+    if (!marker) return;
+    event.preventDefault();
+    event.stopPropagation();
+    openSource(marker);
+  }, true);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeSheet();
+  });
+})();
 </script>
 """

@@ -3,10 +3,13 @@ The chat has an as-of date beside the question box (empty = today): nothing publ
 "this week" or "in March" in a question count back from it.
 
 Owns the page layout, event wiring and serving (host, port, optional login, the start-up warning for an
-open non-loopback bind, the named API endpoint `ask` that returns the same JSON as `assistant ask --json`).
-Answers come from `Assistant.ask_stream`, follow-ups are rewritten by a `Condenser` (`assistant.answering.chat`), all
-HTML comes from `assistant.web.render`, and article management from `assistant.web.library`. Each browser session
-keeps its own conversation in `gr.State`.
+open non-loopback bind, the named API endpoints `ask`, the same JSON as `assistant ask --json`, and
+`save_test_question`). Answers come from `Assistant.ask_stream`, follow-ups are rewritten by a `Condenser`
+(`assistant.answering.chat`), all HTML comes from `assistant.web.render`, article management from
+`assistant.web.library`, saved test questions and 👍/👎 from `assistant.web.feedback`, and first-start work
+runs in the background (`assistant.web.startup`: the page is served at once, with a "getting ready" note).
+Each browser session keeps its own conversation in `gr.State`. It imports nothing from `index`: what it
+needs of it comes through `assistant.service`, `assistant.types` and `assistant.errors`.
 Over 300 lines because a Gradio Blocks layout and its event handlers must be declared in one function
 (`build_ui`); the logic they call lives in the modules above.
 """
@@ -20,23 +23,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from index.offline import offline_environment
+from assistant.service import Assistant, IndexSummary, clean_question, offline_environment, search_filters
 
 offline_environment()  # before gradio and huggingface_hub read their environment at import: no telemetry
 import gradio as gr
 
 from assistant.answering.chat import ChatSession, Condenser
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import AssistantError, ConfigError, IndexingError
 from assistant.retrieval.timewindow import parse_as_of
-from assistant.service import Assistant, clean_question
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.types import Answer
+from assistant.types import Answer, SearchFilters
 from assistant.web import render
-from assistant.web.library import ALLOWED_SUFFIXES, Library
-from index.articles import normalize_date
-from index.errors import IndexingError
-from index.indexer import IndexSummary
-from index.store import SearchFilters
+from assistant.web.feedback import FeedbackStore, SavedQuestion
+from assistant.web.library import ALLOWED_SUFFIXES, Library, plural, summary_text
+from assistant.web.startup import Readiness
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial",
                 "sans-serif"]
@@ -51,22 +51,19 @@ def load_examples(path: Path = PROJECT_ROOT / "samples" / "EXAMPLES.txt") -> lis
         return []
 
 
+FEEDBACK_OPTIONS = ("Like", "Dislike", "Save as test question")
+
+
 def parse_filters(outlets: Sequence[str] | None, date_from: str, date_to: str) -> SearchFilters:
-    try:
-        start = normalize_date((date_from or "").strip(), where="date from")
-        end = normalize_date((date_to or "").strip(), where="date to")
-    except IndexingError as exc:
-        raise AssistantError(f"{exc}; use YYYY-MM-DD") from exc
-    if start and end and start > end:
-        raise AssistantError(f"date from ({start}) is after date to ({end})")
-    return SearchFilters(tuple(outlets or ()), start, end)
+    return search_filters(outlets, date_from, date_to)
 
 
-def _messages(session: ChatSession, pending: tuple[str, str] | None = None) -> list[dict[str, str]]:
+def _messages(session: ChatSession, pending: tuple[str, str] | None = None,
+              uploads: render.Uploads | None = None) -> list[dict[str, str]]:
     messages = []
     for turn_no, turn in enumerate(session.turns, start=1):
         messages.append({"role": "user", "content": render.user_message(turn.question)})
-        messages.append({"role": "assistant", "content": render.answer_message(turn.answer, turn_no)})
+        messages.append({"role": "assistant", "content": render.answer_message(turn.answer, turn_no, uploads=uploads)})
     if pending is not None:
         messages.append({"role": "user", "content": render.user_message(pending[0])})
         messages.append({"role": "assistant", "content": pending[1]})
@@ -74,10 +71,18 @@ def _messages(session: ChatSession, pending: tuple[str, str] | None = None) -> l
 
 
 def _summary_text(summary: IndexSummary) -> str:
-    lines = [summary.line()]
-    lines += [f"failed: {failure}" for failure in summary.failures]
+    lines = [summary_text(summary)]
+    lines += [f"\u2717 {failure}" for failure in summary.failures]
     lines += [f"note: {note}" for note in summary.notes]
     return "\n".join(lines)
+
+
+def _status_html(text: str) -> str:
+    return f'<div class="library-result">{render.inert(text)}</div>' if text else ""
+
+
+def _note_html(text: str) -> str:
+    return f'<div class="ready-note" role="status">{render.inert(text)}</div>' if text else ""
 
 
 def _progress_fn(progress: Any):
@@ -98,10 +103,17 @@ def _shown_as_error() -> Iterator[None]:
 
 
 def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, library: Library | None = None,
-             examples: Sequence[str] | None = None) -> gr.Blocks:
+             examples: Sequence[str] | None = None, readiness: Readiness | None = None,
+             feedback: FeedbackStore | None = None) -> gr.Blocks:
     condenser = condenser or assistant.condenser
     library = library or Library.from_assistant(assistant)
     examples = list(load_examples() if examples is None else examples)
+    readiness = readiness or Readiness.ready()
+    feedback = feedback or FeedbackStore(assistant.settings.data_dir)
+
+    def wait_until_ready() -> None:
+        if not readiness.wait():
+            raise AssistantError(readiness.note())
 
     # ------------------------------------------------------------------ chat handlers
 
@@ -119,45 +131,117 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
             return
         turn_no = len(session.turns) + 1
         placeholder = Answer(question=question, answer="", abstained=False)
-        yield ("", _messages(session, (question, render.answer_message(placeholder, turn_no, final=False))),
-               render.sources_panel(session.answers, pending=placeholder), gr.skip())
+        uploads = library.upload_dates()
+        if not readiness.is_ready:
+            waiting = '<span class="thinking">Getting ready; your question is answered in a moment&#8230;</span>'
+            yield ("", _messages(session, (question, waiting), uploads),
+                   render.sources_panel(session.answers, pending=placeholder, uploads=uploads), gr.skip())
+            try:
+                wait_until_ready()
+            except AssistantError as exc:
+                gr.Warning(str(exc))
+                yield (message, _messages(session, uploads=uploads), render.sources_panel(session.answers), session)
+                return
+            uploads = library.upload_dates()
+        yield ("", _messages(session, (question, render.answer_message(placeholder, turn_no, final=False)), uploads),
+               render.sources_panel(session.answers, pending=placeholder, uploads=uploads), gr.skip())
         final: Answer | None = None
         try:
             standalone = condenser.condense(question, session.turns)  # may call an LLM: after the echo
             for final in assistant.ask_stream(question, filters=filters, standalone=standalone, as_of=day):
                 if final.citations or final.abstained:
                     break  # the last item: rendered below with its sources
-                yield (gr.skip(), _messages(session, (question, render.answer_message(final, turn_no, final=False))),
-                       gr.skip(), gr.skip())
+                yield (gr.skip(), _messages(session, (question, render.answer_message(final, turn_no, final=False)),
+                                            uploads), gr.skip(), gr.skip())
         except (AssistantError, IndexingError) as exc:
             gr.Warning(str(exc))
-            yield (message, _messages(session), render.sources_panel(session.answers), session)
+            yield (message, _messages(session, uploads=uploads), render.sources_panel(session.answers, uploads=uploads),
+                   session)
             return
         if final is None:  # pragma: no cover - ask_stream always yields a final answer
             return
         session.add(final)
-        yield ("", _messages(session), render.sources_panel(session.answers), session)
+        yield ("", _messages(session, uploads=uploads), render.sources_panel(session.answers, uploads=uploads), session)
 
     def new_chat():
-        return "", [], render.sources_panel([]), ChatSession()
+        return "", [], render.sources_panel([]), ChatSession(), gr.Group(visible=False)
 
     def pick_example(evt: gr.SelectData) -> str:
         value = evt.value
         return value.get("text", "") if isinstance(value, dict) else str(value or "")
+
+    def watch_ready() -> Iterator[Any]:
+        """The "getting ready" note, then nothing once the first question can be answered."""
+        note = readiness.note()
+        yield gr.HTML(_note_html(note), visible=bool(note))
+        if note:
+            readiness.wait()
+            note = readiness.note()
+            yield gr.HTML(_note_html(note), visible=bool(note))
+
+    # ------------------------------------------------------------------ feedback handlers
+
+    def _turn_of(session: ChatSession, index: Any) -> Answer | None:
+        index = index[0] if isinstance(index, (list, tuple)) else index
+        turns = session.turns if isinstance(session, ChatSession) else []
+        if not isinstance(index, int) or index % 2 != 1 or not 0 <= index // 2 < len(turns):
+            return None
+        return turns[index // 2].answer
+
+    def on_feedback(session: ChatSession, evt: gr.LikeData):
+        answer = _turn_of(session, evt.index)
+        hidden = (gr.Group(visible=False), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        if answer is None:
+            return hidden
+        if evt.liked in (True, False):
+            feedback.record_feedback(answer, "up" if evt.liked else "down")
+            gr.Info("Thanks: your feedback is kept on this machine (feedback.jsonl in the data folder).")
+            if evt.liked:
+                return hidden
+            expected = ""  # a thumbs-down: offer to save the right answer as a test question
+        elif evt.liked == FEEDBACK_OPTIONS[2]:
+            expected = answer.short_answer
+        else:
+            return hidden
+        case = SavedQuestion.from_answer(answer)
+        evidence = ", ".join(case.evidence_ids) or "(none)"
+        return (gr.Group(visible=True), evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index,
+                case.question, expected, evidence, case.asked_at)
+
+    def save_from_form(session: ChatSession, index: Any, question: str, expected: str, asked_at: str):
+        answer = _turn_of(session, index)
+        if answer is None:
+            gr.Warning("that answer is no longer in the chat")
+            return gr.Group(visible=False), gr.skip()
+        base = SavedQuestion.from_answer(answer, correction=expected)
+        with _shown_as_error():
+            text = clean_question(question)
+            day = parse_as_of(asked_at).isoformat() if (asked_at or "").strip() else ""
+            line = feedback.save_test_question(SavedQuestion(text, base.answer, base.evidence_ids, day,
+                                                             base.unanswerable))
+        count = feedback.saved_count()
+        gr.Info(f"Saved as test question {count} ({line['id']}); download the set from the Library tab.")
+        return gr.Group(visible=False), _download_button()
 
     # ------------------------------------------------------------------ library handlers
 
     def library_rows(query: str) -> list[list[Any]]:
         return [[a.article_id, a.title, a.source, a.published_at, a.chunks] for a in library.articles(query)]
 
+    def _download_button():
+        path = feedback.questions_path
+        count = feedback.saved_count()
+        label = f"Download saved test questions ({plural(count, 'question')})"
+        return gr.DownloadButton(label, value=str(path) if count else None, interactive=bool(count))
+
     def refresh(query: str, selected: list[str] | None):
         articles = library.articles()
         ids = [a.article_id for a in articles]
         choices = [(f"{a.title[:80] or a.article_id} ({a.article_id})", a.article_id) for a in articles]
-        outlets = sorted({a.source for a in articles if a.source}, key=str.lower)
-        stats = f"{len(articles)} articles, {sum(a.chunks for a in articles)} chunks"
+        outlets = sorted({a.source for a in articles if a.source and a.source != "uploaded file"}, key=str.lower)
+        stats = f"{plural(len(articles), 'article')}, {plural(sum(a.chunks for a in articles), 'passage')}"
         return (library_rows(query), gr.Dropdown(choices=choices, value=[s for s in selected or [] if s in ids]),
-                gr.Dropdown(choices=outlets), stats)
+                gr.Dropdown(choices=outlets), stats, _download_button())
 
     def select_row(selected: list[str] | None, evt: gr.SelectData) -> list[str]:
         row = evt.row_value or []
@@ -173,18 +257,21 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
         with _shown_as_error():
             removed = library.delete(selected)
         missing = [a for a in selected if a not in removed]
-        return f"removed {len(removed)} article(s)" + (f"; not in the index: {', '.join(missing)}" if missing else "")
+        return _status_html(f"Removed {plural(len(removed), 'article')}."
+                            + (f" Not in the index: {', '.join(missing)}" if missing else ""))
 
     def upload(files: list[str] | None,
                progress=gr.Progress()) -> tuple[str, None]:  # noqa: B008 - Gradio injects it
         paths = [Path(f) for f in files or []]
+        if not paths:  # the upload area was cleared
+            return gr.skip(), gr.skip()
         with _shown_as_error():
-            summary = library.upload(paths, progress=_progress_fn(progress))
-        return _summary_text(summary), None
+            result = library.upload(paths, progress=_progress_fn(progress))
+        return _status_html(result.text()), None
 
     def reindex(progress=gr.Progress()) -> str:  # noqa: B008 - Gradio injects it
         with _shown_as_error():
-            return _summary_text(library.reindex(progress=_progress_fn(progress)))
+            return _status_html(_summary_text(library.reindex(progress=_progress_fn(progress))))
 
     # ------------------------------------------------------------------ API
 
@@ -202,20 +289,49 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
         """
         with _shown_as_error():
             filters = parse_filters(sources, date_from, date_to)
-            return assistant.ask(question, filters=filters, as_of=parse_as_of(as_of)).to_json()
+            day = parse_as_of(as_of)
+            wait_until_ready()
+            return assistant.ask(question, filters=filters, as_of=day).to_json()
+
+    def save_test_question(question: str, answer: str = "", evidence_ids: list[str] | None = None,
+                           asked_at: str = "") -> dict:
+        """Append a test question to the data folder's saved-questions.jsonl (read as is by `assistant eval`).
+
+        Args:
+            question: the question.
+            answer: the expected answer; empty = the assistant's short answer to the question now.
+            evidence_ids: ids of the articles that hold the answer; empty = the articles the answer cites.
+            asked_at: the day it is asked (YYYY-MM-DD; empty = today).
+        Returns:
+            the line written.
+        """
+        with _shown_as_error():
+            text = clean_question(question)
+            day = parse_as_of(asked_at)
+            evidence = tuple(e.strip() for e in evidence_ids or [] if e and e.strip())
+            expected = " ".join((answer or "").split())
+            if expected and evidence:
+                case = SavedQuestion(text, expected, evidence, day.isoformat())
+            else:
+                wait_until_ready()
+                case = SavedQuestion.from_answer(assistant.ask(text, as_of=day), correction=expected)
+                if evidence:
+                    case = SavedQuestion(case.question, case.answer, evidence, case.asked_at)
+            return feedback.save_test_question(case)
 
     # ------------------------------------------------------------------ layout
 
     with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
         session = gr.State(ChatSession())
         gr.Markdown("## News assistant\nAsk about the indexed news articles. Every claim carries a marker "
-                    "such as [1]: click it to see the passage it came from.")
+                    "such as [1]: click it to see the passage it came from.", elem_id="intro")
+        ready_note = gr.HTML(_note_html(readiness.note()), elem_id="ready-note", visible=bool(readiness.note()))
         with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
-                    label="Conversation", elem_id="chat", height=560, latex_delimiters=[],
+                    label="Conversation", show_label=False, elem_id="chat", height=560, latex_delimiters=[],
                     sanitize_html=True, render_markdown=True, line_breaks=True,
-                    feedback_options=None, buttons=[],
+                    feedback_options=FEEDBACK_OPTIONS, buttons=[],
                     examples=[{"text": q} for q in examples] or None,
                     placeholder="Ask a question about the news articles, or pick an example.",
                 )
@@ -226,6 +342,20 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
                     as_of = gr.Textbox(label="As of", placeholder="today (YYYY-MM-DD)", elem_id="as-of",
                                        scale=1, min_width=150, max_lines=1)
                     send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
+                with gr.Group(visible=False, elem_id="save-form") as save_form:
+                    gr.Markdown("**Save as test question**: checked by `assistant eval` from the saved set.")
+                    form_turn = gr.State(None)
+                    form_question = gr.Textbox(label="Question", elem_id="save-question", max_lines=3)
+                    form_answer = gr.Textbox(label="Expected answer (the short answer, or your correction)",
+                                             elem_id="save-answer", max_lines=2)
+                    with gr.Row():
+                        form_evidence = gr.Textbox(label="Evidence (cited articles)", interactive=False,
+                                                   elem_id="save-evidence", scale=3)
+                        form_asked = gr.Textbox(label="Asked as of", elem_id="save-asked", scale=1)
+                    with gr.Row():
+                        form_save = gr.Button("Save test question", variant="primary", elem_id="save-confirm",
+                                              size="sm")
+                        form_cancel = gr.Button("Cancel", elem_id="save-cancel", size="sm")
                 with gr.Row():
                     clear = gr.Button("New chat", elem_id="new-chat", size="sm")
                 with gr.Accordion("Filters", open=False, elem_id="filters"):
@@ -234,11 +364,20 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
                         date_from = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD",
                                                elem_id="date-from")
                         date_to = gr.Textbox(label="Published to", placeholder="YYYY-MM-DD", elem_id="date-to")
-            with gr.Column(scale=2):
+            with gr.Column(scale=2, elem_id="sources-col"):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(render.sources_panel([]), elem_id="sources", js_on_load=None)
         with gr.Tab("Library", id="library"):
-            stats = gr.Markdown(elem_id="library-stats")
+            files = gr.File(label=f"Drop articles here to index them ({', '.join(ALLOWED_SUFFIXES)}; at most "
+                                  f"{library.max_files} files of {library.max_bytes / 1e6:g} MB each)",
+                            file_count="multiple", file_types=list(ALLOWED_SUFFIXES), elem_id="library-files",
+                            height=120)
+            status = gr.HTML("", elem_id="library-status")
+            with gr.Row():
+                stats = gr.Markdown(elem_id="library-stats")
+                reindex_btn = gr.Button("Reindex", elem_id="library-reindex", size="sm", scale=0, min_width=100)
+                download = gr.DownloadButton("Download saved test questions", elem_id="download-questions",
+                                             size="sm", scale=0, min_width=260, interactive=False)
             with gr.Row():
                 search = gr.Textbox(label="Search articles", placeholder="title, outlet, date or id",
                                     elem_id="library-search", scale=4)
@@ -250,13 +389,6 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
                 selected = gr.Dropdown(label="Selected articles (click rows to add)", choices=[],
                                        multiselect=True, elem_id="library-selected", scale=4)
                 delete_btn = gr.Button("Delete selected", variant="stop", scale=1, elem_id="library-delete")
-            files = gr.File(label=f"Upload articles ({', '.join(ALLOWED_SUFFIXES)}; at most "
-                                  f"{library.max_files} files of {library.max_bytes / 1e6:g} MB each)",
-                            file_count="multiple", file_types=list(ALLOWED_SUFFIXES), elem_id="library-files")
-            with gr.Row():
-                upload_btn = gr.Button("Index uploaded files", variant="primary", elem_id="library-upload")
-                reindex_btn = gr.Button("Reindex", elem_id="library-reindex")
-            status = gr.Textbox(label="Result", interactive=False, lines=3, elem_id="library-status")
 
         # ------------------------------------------------------------------ events
 
@@ -266,23 +398,32 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
         send.click(respond, chat_inputs, chat_outputs, api_visibility="private")
         chatbot.example_select(pick_example, None, question, api_visibility="private").then(
             respond, chat_inputs, chat_outputs, api_visibility="private")
-        clear.click(new_chat, None, [question, chatbot, sources, session], api_name="new_chat")
-        chatbot.clear(new_chat, None, [question, chatbot, sources, session], api_visibility="private")
+        cleared = [question, chatbot, sources, session, save_form]
+        clear.click(new_chat, None, cleared, api_name="new_chat")
+        chatbot.clear(new_chat, None, cleared, api_visibility="private")
+        form_fields = [save_form, form_turn, form_question, form_answer, form_evidence, form_asked]
+        chatbot.like(on_feedback, [session], form_fields, api_visibility="private")
+        form_save.click(save_from_form, [session, form_turn, form_question, form_answer, form_asked],
+                        [save_form, download], api_visibility="private")
+        form_cancel.click(lambda: gr.Group(visible=False), None, [save_form], api_visibility="private")
 
-        refreshed = [table, selected, outlets, stats]
+        refreshed = [table, selected, outlets, stats, download]
         demo.load(refresh, [search, selected], refreshed, api_visibility="private")
+        demo.load(watch_ready, None, [ready_note], api_visibility="private", show_progress="hidden",
+                  concurrency_limit=None).then(refresh, [search, selected], refreshed, api_visibility="private")
         refresh_btn.click(refresh, [search, selected], refreshed, api_visibility="private")
         search.change(library_rows, [search], [table], api_visibility="private")
         table.select(select_row, [selected], [selected], api_visibility="private")
         write = {"concurrency_id": "library-write", "concurrency_limit": 1, "api_visibility": "private"}
         delete_btn.click(delete, [selected], [status], **write).then(
             refresh, [search, selected], refreshed, api_visibility="private")
-        upload_btn.click(upload, [files], [status, files], **write).then(
+        files.upload(upload, [files], [status, files], **write).then(
             refresh, [search, selected], refreshed, api_visibility="private")
         reindex_btn.click(reindex, None, [status], **write).then(
             refresh, [search, selected], refreshed, api_visibility="private")
 
         gr.api(ask, api_name="ask")
+        gr.api(save_test_question, api_name="save_test_question")
     demo.queue(default_concurrency_limit=4)
     return demo
 
@@ -337,23 +478,23 @@ def load_settings() -> Settings:
 
 
 def main() -> None:
-    import threading
-
     from assistant.factory import build_assistant
 
     try:
         settings = load_settings()
         options = launch_options(settings)
         assistant = build_assistant(settings)
-        summary = assistant.ensure_samples()
-        if summary:
-            print(f"indexed the bundled samples: {summary.line()}")
     except (AssistantError, IndexingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     for warning in serving_warnings(settings):
         print(f"warning: {warning}", file=sys.stderr)
-    # The answerer's models (the static table, distilled once per machine, and the int8 MiniLM) load in the
-    # background: the page is served meanwhile, and a question asked before they are ready waits for them.
-    threading.Thread(target=assistant.warm_up, name="warm-up", daemon=True).start()
-    build_ui(assistant).launch(**options)
+    # First-start indexing of the samples and the answerer's models (the static table, distilled once per
+    # machine, and the int8 MiniLM) happen in the background: the page is served at once with a "getting
+    # ready" note, and a question asked before they are done waits for them.
+    # The work starts once the server listens, so that it does not slow down serving the first page.
+    readiness = Readiness.for_assistant(assistant)
+    demo = build_ui(assistant, readiness=readiness)
+    demo.launch(**options, prevent_thread_lock=True)
+    readiness.start()
+    demo.block_thread()
