@@ -32,6 +32,7 @@ class Route:
     etag: bool = True  # send an ETag and Last-Modified, answer conditional requests with 304
     gzip: bool = False
     trickle: float = 0.0  # seconds between 16-byte pieces
+    delay: float = 0.0  # seconds before answering
     stream_bytes: int = 0  # stream this many bytes of filler without a Content-Length
     headers: dict[str, str] = field(default_factory=dict)
     modified: float = field(default_factory=lambda: 1_764_000_000.0)
@@ -110,6 +111,8 @@ class WebServer:
                 handler.wfile.write(body)
                 sent = len(body)
                 return
+            if route.delay:
+                time.sleep(route.delay)
             etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
             last_modified = email.utils.formatdate(route.modified, usegmt=True)
             if route.location:
@@ -248,7 +251,8 @@ def rss_feed(items: list[tuple[int, str]], *, title: str = "The Fennick Gazette 
                       + "]]></content:encoded>"
         out.append(f"<item><title>{escape(s['title'])}</title><link>{escape(link)}</link>"
                    f"<guid isPermaLink=\"false\">story-{n}</guid><pubDate>{pub}</pubDate>"
-                   f"<description>{escape(s['summary'])}</description>{content}</item>")
+                   f"<description>{escape(s['summary'])}{f' (updated, revision {revision})' if revision else ''}"
+                   f"</description>{content}</item>")
     out.append("</channel></rss>")
     return "\n".join(out).encode("utf-8")
 
