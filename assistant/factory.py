@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from index.fetch import Fetcher
     from index.indexer import Indexer
     from index.sources import Sources
-    from index.store import ChunkStore
+    from index.store import Corpus
 
 
 def _log(line: str) -> None:
@@ -90,13 +90,13 @@ def build_chroma_client(settings: Settings) -> Any:
         raise StoreError(f"cannot open the Chroma store at {path}: {exc}") from exc
 
 
-def build_store(settings: Settings, client: Any | None = None) -> ChunkStore:
-    from index.store import ChunkStore
+def build_store(settings: Settings, client: Any | None = None) -> Corpus:
+    from index.store import Corpus
 
     # An embedded client caches the vector index per process; the store reopens it after another
     # process wrote (a Chroma server needs no such thing). Not for a client the caller built.
     embedded_own_client = client is None and not settings.chroma_url
-    return ChunkStore(
+    return Corpus(
         client if client is not None else build_chroma_client(settings),
         settings.collection_name,
         embedding_model=settings.embedding_model_name,
@@ -160,18 +160,40 @@ def build_answer_models(settings: Settings, embed_model: BaseEmbedding) -> tuple
     return shortlist, LazyModel(sentence_model)
 
 
-def build_retriever(settings: Settings, store: ChunkStore, embed_model: BaseEmbedding) -> HybridRetriever:
+def build_retriever(settings: Settings, store: Corpus, embed_model: BaseEmbedding) -> HybridRetriever:
     from assistant.retrieval.hybrid import HybridRetriever
 
     return HybridRetriever(
         store, embed_model, candidates=settings.candidates, max_per_article=settings.max_per_article,
         fusion=settings.fusion, dense_weight=settings.dense_weight,
         recency_weight=settings.recency_weight if settings.recency_prior else 0.0,
-        recency_days=settings.recency_days,
+        recency_days=settings.recency_days, top_k=settings.top_k,
+        postprocessors=build_postprocessors(settings.postprocessors),
     )
 
 
-def build_extractive_answerer(settings: Settings, store: ChunkStore, embed_model: BaseEmbedding,
+def build_postprocessors(names: Sequence[str]) -> list[Any]:
+    """Each `module:callable` called with no argument; it must return a llama-index BaseNodePostprocessor."""
+    import importlib
+
+    from llama_index.core.postprocessor.types import BaseNodePostprocessor
+
+    built = []
+    for name in names:
+        module_name, _, attr = name.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attr)
+            postprocessor = factory()
+        except Exception as exc:  # any failure of user code is a configuration error
+            raise ConfigError(f"postprocessor {name!r} could not be built: {type(exc).__name__}: {exc}") from exc
+        if not isinstance(postprocessor, BaseNodePostprocessor):
+            raise ConfigError(f"postprocessor {name!r} gave a {type(postprocessor).__name__}, "
+                              "not a llama-index BaseNodePostprocessor")
+        built.append(postprocessor)
+    return built
+
+
+def build_extractive_answerer(settings: Settings, store: Corpus, embed_model: BaseEmbedding,
                               ) -> tuple[Answerer, list[Any]]:
     """The extractive answerer and the lazy models it will need (for `Assistant.warm_up`).
 
@@ -183,7 +205,7 @@ def build_extractive_answerer(settings: Settings, store: ChunkStore, embed_model
     shortlist, sentence_model = build_answer_models(settings, embed_model)
     answerer = ExtractiveAnswerer(
         embed_texts=embed_model.get_text_embedding_batch,
-        idf=lambda term: store.lexical_snapshot().idf(term),
+        idf=store.idf,
         shortlist_embed=shortlist.embed if shortlist is not None else None,
         sentence_embed=sentence_model.embed if sentence_model is not None else None,
         sentences_embedded=settings.sentences_embedded if shortlist is not None else 16,
@@ -191,7 +213,7 @@ def build_extractive_answerer(settings: Settings, store: ChunkStore, embed_model
     return answerer, [m for m in (shortlist, sentence_model) if isinstance(m, LazyModel)]
 
 
-def build_indexer(settings: Settings, store: ChunkStore, embed_model: BaseEmbedding | None) -> Indexer:
+def build_indexer(settings: Settings, store: Corpus, embed_model: BaseEmbedding | None) -> Indexer:
     """The indexer; `embed_model=None` gives one that can only remove articles (no model is loaded)."""
     from index.indexer import Indexer
 
@@ -199,7 +221,7 @@ def build_indexer(settings: Settings, store: ChunkStore, embed_model: BaseEmbedd
         store, embed_model, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
         # the static model embeds 256 texts a call; writing batches that size amortises Chroma's overhead
         batch_size=max(getattr(embed_model, "embed_batch_size", 0), settings.embed_batch_size, 32),
-        lock_path=settings.lock_path, lock_wait=settings.lock_wait,
+        lock_path=settings.lock_path, lock_wait=settings.lock_wait, group_copies=settings.group_copies,
     )
 
 
@@ -223,7 +245,7 @@ def build_sources(settings: Settings, indexer: Indexer) -> Sources:
                    max_entries=settings.feed_max_entries, lock_wait=settings.lock_wait)
 
 
-def build_assistant(settings: Settings, *, store: ChunkStore | None = None,
+def build_assistant(settings: Settings, *, store: Corpus | None = None,
                     embed_model: BaseEmbedding | None = None) -> Assistant:
     """The whole assistant for `settings`: store, embedding, retriever, answerer (a generative one falls back
     to the extractive one), indexer and follow-up condenser. `store`/`embed_model` let tests and benchmarks
@@ -285,7 +307,7 @@ def build_llm(settings: Settings) -> tuple[Any, str]:
     raise ConfigError(f"unknown llm backend {settings.llm!r}")
 
 
-def build_answerer(settings: Settings, *, store: ChunkStore, embed_model: BaseEmbedding, fallback: Answerer,
+def build_answerer(settings: Settings, *, store: Corpus, embed_model: BaseEmbedding, fallback: Answerer,
                    llm: Any, where: str) -> Answerer:
     """A generative answerer writing with `llm` (from `build_llm`), falling back to `fallback`."""
     from assistant.answering.generative import GenerativeAnswerer
@@ -295,7 +317,7 @@ def build_answerer(settings: Settings, *, store: ChunkStore, embed_model: BaseEm
     return GenerativeAnswerer(
         llm, name=settings.llm_label, prompt=load_prompt(settings.prompts_dir, "answer"), fallback=fallback,
         embed_texts=embed_model.get_text_embedding_batch,
-        idf=lambda term: store.lexical_snapshot().idf(term), where=where, timeout=settings.llm_timeout,
+        idf=store.idf, where=where, timeout=settings.llm_timeout,
         max_passages=settings.top_k, passage_tokens=settings.llm_passage_tokens,
         require_finish=settings.llm == "openai",
         bounds=Bounds.for_embedding(settings.embedding),

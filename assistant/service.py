@@ -25,7 +25,7 @@ from assistant.settings import Settings
 from assistant.types import Answer
 from index.indexer import Indexer, IndexSummary, ProgressFn
 from index.offline import offline_environment  # noqa: F401 - re-exported: the app sets it before Gradio loads
-from index.store import ArticleInfo, ChunkStore, SearchFilters
+from index.store import ArticleInfo, Corpus, SearchFilters
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -79,7 +79,7 @@ def search_filters(sources: Sequence[str] | None = None, date_from: str = "", da
 class Assistant:
     """Receives every part built (`assistant.factory.build_assistant`); holds no construction logic."""
 
-    def __init__(self, settings: Settings, *, store: ChunkStore, embed_model: BaseEmbedding,
+    def __init__(self, settings: Settings, *, store: Corpus, embed_model: BaseEmbedding,
                  retriever: HybridRetriever, answerer: Answerer, indexer: Indexer,
                  condenser: Condenser | None = None, lazy_models: Sequence[Any] = ()) -> None:
         self.settings = settings
@@ -111,8 +111,8 @@ class Assistant:
         """The passages `ask` would answer from, and how the dates shaped them (as_of: default today)."""
         plan = plan_dates(question, filters, as_of, use_dates=use_dates, recency=self.settings.recency_prior,
                           windows=self.settings.time_windows)
-        retrieval = self.retriever.retrieve(question, top_k or self.settings.top_k, plan.filters,
-                                            recency_as_of=plan.recency_as_of)
+        retrieval = self.retriever.search(question, top_k or self.settings.top_k, plan.filters,
+                                          recency_as_of=plan.recency_as_of)
         return retrieval, plan
 
     def ask_stream(self, question: str, *, top_k: int | None = None, filters: SearchFilters | None = None,

@@ -7,12 +7,13 @@ Never instantiated at import time.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,14 @@ class Settings(BaseSettings):
                                                                "fused scores normalised to a maximum of 1.")
     recency_days: float = Field(7.0, gt=0, le=3650, description="Days over which the recency prior decays "
                                                                 "by a factor e.")
+    postprocessors: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra llama-index node postprocessors (a reranker, say) run on the fused candidates before "
+                    "the per-article cap, as `module:callable` returning a BaseNodePostprocessor; "
+                    "ASSISTANT_POSTPROCESSORS takes a JSON list or comma-separated names.")
+    group_copies: bool = Field(True, description="Give wire copies (the same story text under other outlets or "
+                                                 "URLs, estimated shingle overlap >= 0.9) one group id at index "
+                                                 "time; retrieval keeps one copy per story.")
     time_windows: bool = Field(True, description="Turn time expressions in questions (\"this week\", \"in "
                                                  "March\") into a publication window.")
     sentence_shortlist: bool = Field(True, description="With the MiniLM embedding, rank the answer's candidate "
@@ -124,6 +133,16 @@ class Settings(BaseSettings):
                                                                 "(after gzip decoding).")
     feed_max_entries: int = Field(500, ge=1, le=100_000, description="Most entries read from one feed (the "
                                                                     "first ones); more are reported.")
+
+    @field_validator("postprocessors", mode="before")
+    @classmethod
+    def _postprocessor_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [name.strip() for name in text.split(",") if name.strip()]
+        return value
 
     @field_validator("llm_url")
     @classmethod

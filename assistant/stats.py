@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
-    from index.store import ChunkStore
+    from index.store import Corpus
 
 
-def index_stats(settings: Settings, store: ChunkStore) -> dict:
+def index_stats(settings: Settings, store: Corpus) -> dict:
     """What the index holds and how it was built; needs the store only (no model is loaded)."""
     lexical = store.lexical()
     return {
-        "articles": len(lexical.article_chunk_counts()),
+        "articles": len(store.article_ids()),
         "chunks": store.count(),
         "lexical_chunks": len(lexical),
         "store": settings.store_label,

@@ -105,10 +105,10 @@ def embedding_texts(articles, chunk_size: int, chunk_overlap: int) -> list[str]:
 def fresh_store(root: Path, name: str):
     from assistant.factory import build_chroma_client
     from assistant.settings import Settings
-    from index.store import ChunkStore
+    from index.store import Corpus
 
     settings = Settings(data_dir=root / name, embedding="minilm")
-    return ChunkStore(build_chroma_client(settings), settings.collection_name, embedding_model="minilm-l6-v2",
+    return Corpus(build_chroma_client(settings), settings.collection_name, embedding_model="minilm-l6-v2",
                       lexical_path=settings.lexical_path, location=name), settings
 
 

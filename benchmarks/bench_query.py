@@ -20,7 +20,7 @@ How the big index is built quickly (documented shortcut, it only affects vectors
     a base chunk plus Gaussian noise, renormalised. Embedding 100k chunks for real would take ~90 minutes
     on 2 cores; HNSW and the answerer do the same work on these vectors, so latency is representative,
     but retrieval quality at these sizes is not (that is measured by the evaluation, not here).
-The chunks are written through `ChunkStore.upsert` in Chroma-sized batches with the BM25 index kept in
+The chunks are written through `Corpus.upsert` in Chroma-sized batches with the BM25 index kept in
 step incrementally, exactly as the indexer writes them.
 At the largest size it also measures the incremental cost of indexing 10 new articles with the real
 `Indexer` (embedding time vs everything else) and the peak RSS of the process.
@@ -193,7 +193,7 @@ def run(args, data: Path) -> int:
     from assistant.factory import build_assistant, build_chroma_client
     from assistant.settings import Settings
     from index.embedding import load_minilm
-    from index.store import ChunkStore, make_node
+    from index.store import Corpus, make_node
 
     sizes = (args.sizes or ("1k,10k" if args.quick else "1k,10k,dev,100k")).split(",")
     n_questions = args.questions or (20 if args.quick else 60)
@@ -216,7 +216,7 @@ def run(args, data: Path) -> int:
 
     settings = Settings(data_dir=data, embedding="minilm", index_samples_on_start=False, top_k=args.top_k)
     client = build_chroma_client(settings)
-    store = ChunkStore(client, settings.collection_name, embedding_model="minilm-l6-v2",
+    store = Corpus(client, settings.collection_name, embedding_model="minilm-l6-v2",
                        lexical_path=settings.lexical_path, location="bench")
     store.lexical()  # loaded before writing, so it is kept in step incrementally as the indexer would
     assistant = build_assistant(settings, store=store, embed_model=model)
@@ -232,8 +232,7 @@ def run(args, data: Path) -> int:
     results = {"load": load_line(), "torch_threads": torch.get_num_threads(), "sizes": []}
     for target, label in targets:
         build = Timing()
-        with timed(build):
-            store.bump_generation()
+        with timed(build), store.writing():
             while written < target:
                 batch = []
                 for item in stream:
@@ -245,20 +244,19 @@ def run(args, data: Path) -> int:
                 vecs = vectors.vectors(len(batch))
                 store.upsert([make_node(c, n_chunks=n, embedding=v.tolist()) for (n, c), v in zip(batch, vecs)])
                 written += len(batch)
-            store.finish_write()
         count = store.count()
         assert count == written == len(store.lexical()), (count, written, len(store.lexical()))
 
         retrieve_ms, llama_ms, ask_ms, full_ms = [], [], [], []
         parts: dict[str, list[float]] = {}
         for q in questions[: args.warmup]:
-            assistant.retriever.retrieve(q, args.top_k)
+            assistant.retriever.search(q, args.top_k)
             llama_retriever.retrieve(q)
             assistant.ask(q)
             full.ask(q)
         for q in questions[args.warmup :]:  # interleaved, so load spikes hit all four alike
             t0 = time.perf_counter()
-            assistant.retriever.retrieve(q, args.top_k)
+            assistant.retriever.search(q, args.top_k)
             t1 = time.perf_counter()
             llama_retriever.retrieve(q)
             t2 = time.perf_counter()

@@ -16,14 +16,15 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.articles import Article, LoadFailure, read_articles
 from index.chunking import CHUNKER_VERSION, ChunkSpan, chunk_text
+from index.grouping import Grouper, group_metadata, signature
 from index.lock import write_lock
-from index.store import ChunkStore, StoredChunk, chunk_id_for, make_node
+from index.store import Corpus, StoredChunk, chunk_id_for, make_node
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -70,6 +71,7 @@ class _Pending:
     is_new: bool
     to_write: list[StoredChunk] = field(default_factory=list)  # chunks not already stored as they are
     replace_ids: list[str] = field(default_factory=list)  # stored under a current id but different: redo
+    first_chunk_extra: dict[str, str] = field(default_factory=dict)  # the grouping signature (index.grouping)
 
 
 def _distinct(text: str, spans: list[ChunkSpan]) -> list[ChunkSpan]:
@@ -87,12 +89,13 @@ def _distinct(text: str, spans: list[ChunkSpan]) -> list[ChunkSpan]:
 
 
 class Indexer:
-    """Brings a `ChunkStore` in line with a set of articles, embedding only what changed."""
+    """Brings a `Corpus` in line with a set of articles, embedding only what changed."""
 
-    def __init__(self, store: ChunkStore, embed_model: BaseEmbedding | None, *, chunk_size: int = 1024,
+    def __init__(self, store: Corpus, embed_model: BaseEmbedding | None, *, chunk_size: int = 1024,
                  chunk_overlap: int = 128, batch_size: int = 64, lock_path: Path | None = None,
-                 lock_wait: float | None = None) -> None:
+                 lock_wait: float | None = None, group_copies: bool = True) -> None:
         self.store = store
+        self.group_copies = group_copies
         self.embed_model = embed_model
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
@@ -142,9 +145,8 @@ class Indexer:
             if not states:
                 self._clear_unfinished_mark()
                 return []
-            self.store.bump_generation()
-            self.store.delete([cid for state in states.values() for cid in state.ids_except(None)])
-            self.store.finish_write()
+            with self.store.writing():
+                self.store.delete([cid for state in states.values() for cid in state.ids_except(None)])
             return [aid for aid in article_ids if aid in states]
 
     # ------------------------------------------------------------------ internals
@@ -153,8 +155,8 @@ class Indexer:
         """A run killed after its last change left the index marked as being written: nothing is left to
         do, so mark it whole again (readers would otherwise re-sync on every question)."""
         if self.store.state()[1]:
-            self.store.bump_generation()
-            self.store.finish_write()
+            with self.store.writing():
+                pass
 
     def _plan(self, articles: list[Article], summary: IndexSummary) -> list[_Pending]:
         states = self.store.article_states(a.id for a in articles)
@@ -181,13 +183,27 @@ class Indexer:
             if state is not None and state.chunks.get(fp):
                 self._keep_stored(item, state.chunks[fp])
             pending.append(item)
+        if self.group_copies and pending:
+            self._group(pending)
         return pending
+
+    def _group(self, pending: list[_Pending]) -> None:
+        """Wire copies get the group of the stored (or earlier) article they copy (index.grouping)."""
+        grouper = Grouper(self.store.group_candidates, exclude=[p.article.id for p in pending])
+        signatures = [signature(p.article.text) for p in pending]
+        groups = grouper.assign([(p.article.id, sig) for p, sig in zip(pending, signatures)])
+        for item, sig, group in zip(pending, signatures, groups):
+            mine = "" if group == item.article.id else group
+            item.chunks = [replace(c, group=mine) for c in item.chunks]
+            written = {c.chunk_id for c in item.to_write}
+            item.to_write = [c for c in item.chunks if c.chunk_id in written]
+            item.first_chunk_extra = group_metadata(group, sig)
 
     def _keep_stored(self, item: _Pending, stored_ids: list[str]) -> None:
         """Leave chunks an interrupted run already stored alone when they are what would be written."""
         wanted = {c.chunk_id: c for c in item.chunks}
         same = set()
-        for old in self.store.get_chunks(stored_ids):
+        for old in self.store.get(stored_ids):
             new = wanted.get(old.chunk_id)
             if new is not None and (old.text, old.start, old.end) == (new.text, new.start, new.end):
                 same.add(old.chunk_id)
@@ -213,10 +229,18 @@ class Indexer:
         if not pending and not to_prune:
             self._clear_unfinished_mark()
             return
-        self.store.bump_generation()
-        replace = [cid for p in pending for cid in p.replace_ids]
-        if replace:  # deleted first, so that they are added afresh rather than overwritten
-            self.store.delete(replace)
+        with self.store.writing():
+            self._write(pending, summary, progress)
+            if to_prune:
+                self.store.delete(prune_ids)
+                summary.removed = len(to_prune)
+                summary.removed_ids = to_prune
+
+    def _write(self, pending: list[_Pending], summary: IndexSummary, progress: ProgressFn | None) -> None:
+        """Embed and store `pending` (inside the corpus's write)."""
+        redo = [cid for p in pending for cid in p.replace_ids]
+        if redo:  # deleted first, so that they are added afresh rather than overwritten
+            self.store.delete(redo)
         total = sum(len(p.to_write) for p in pending)
         if progress:
             progress(0, total, "embedding")
@@ -262,11 +286,6 @@ class Indexer:
         if progress:
             progress(done, total, "embedding")
         summary.chunks_embedded = done
-        if to_prune:
-            self.store.delete(prune_ids)
-            summary.removed = len(to_prune)
-            summary.removed_ids = to_prune
-        self.store.finish_write()
 
     def _embed_batch(self, batch: list[tuple[_Pending, StoredChunk]]) -> list:
         if self.embed_model is None:  # built for removals only (`assistant remove` loads no model)
@@ -274,7 +293,8 @@ class Indexer:
         texts = [f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text for _, chunk in batch]
         vectors = self.embed_model.get_text_embedding_batch(texts)
         return [
-            make_node(chunk, n_chunks=len(item.chunks), embedding=vec)
+            make_node(chunk, n_chunks=len(item.chunks), embedding=vec,
+                      extra=item.first_chunk_extra if chunk.chunk_index == 0 else None)
             for (item, chunk), vec in zip(batch, vectors)
         ]
 

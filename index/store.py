@@ -1,563 +1,295 @@
-"""The chunk store: one Chroma collection (vectors, texts, metadata) and the BM25 index kept in step.
+"""The corpus: every stored chunk behind one read API, with a vector side and a lexical side kept in step.
 
-Owns: the collection's layout and metadata, batched writes that respect Chroma's maximum batch size,
-per-article state (which content fingerprints are stored, complete or not), deletes, dense and lexical
-search, and keeping the lexical index in step with Chroma across processes.
+`Corpus` is what retrieval, the library, evaluation and the indexer use. Reads: `search_dense`,
+`search_lexical`, `score_lexical`, `idf`, `day_range`, `get`, `list_articles`, `count`, `article_ids`,
+`article_states`, `embeddings_of`. Writes happen inside `with corpus.writing(): ...` (`upsert`, `delete`).
 
-Chroma is the source of truth. The lexical index is a cache saved next to the data: every writer bumps a
-`generation` number in the collection's metadata before and after it writes (and marks it `writing` in
-between, which stays set if the writer dies), and a reader whose cache is from another generation, or who
-sees a write under way, re-syncs by diffing chunk ids with Chroma (fetching only what changed).
-An embedded Chroma keeps its vector index in memory per process, so a long-running reader (the web app)
-would not see another process's writes: when the generation moved and no write is under way, the store
-reopens its client (given `reopen`), with every Chroma call gated so none is cut off by the swap; dense hits
-deleted meanwhile are dropped.
+Chroma (`index.vectors`) is the source of truth. The BM25 index (`index.lexical`; Chroma's own sparse index
+is not available in local/embedded Chroma) is a cache saved next to the data and kept in step by a
+generation protocol: `writing()` bumps a `generation` number in the collection's metadata before the first
+write and again after the last, marked `writing` in between (the mark stays set if the writer dies or
+raises). A reader whose cache is from another generation, or who sees a write under way, re-syncs it by
+diffing chunk ids with Chroma (fetching only what changed); the writer's own cache follows its writes batch
+by batch, so it stays current without a re-sync.
 It does not build Chroma clients or embedding models (see `assistant.factory`), nor decide what to index
 (see `index.indexer`).
-Over 300 lines: the vector side (Chroma I/O, paging, filters, the gated reopen after another process
-wrote) and the BM25 cache it keeps in step share one generation protocol. Splitting it into a `Corpus`
-with a vector part and a lexical part behind one read API is the open step of the architecture issue.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.errors import StoreError
-from index.lexical import LexicalDoc, LexicalIndex
+from index.grouping import Member, stored_member
+from index.lexical import LexicalIndex
+from index.records import (  # noqa: F401 - re-exported: the corpus's vocabulary
+    ArticleInfo,
+    ArticleState,
+    SearchFilters,
+    StoredChunk,
+    chunk_id_for,
+    day_number,
+    make_node,
+)
+from index.vectors import ChromaVectors
 
-if TYPE_CHECKING:  # llama-index costs ~1.7 s to import: loaded on the first write or search, not by stats
+if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
-    from llama_index.core.vector_stores.types import MetadataFilters
-    from llama_index.vector_stores.chroma import ChromaVectorStore
 
 _GET_BATCH = 2000
 
 
-@dataclass(frozen=True)
-class StoredChunk:
-    """A chunk as stored: its text, its place in the article, and the article's metadata."""
+class _LexicalSide:
+    """The BM25 cache: loaded from disk, synced with the vector side when another writer moved it."""
 
-    chunk_id: str
-    article_id: str
-    text: str
-    start: int
-    end: int
-    title: str = ""
-    source: str = ""
-    url: str = ""
-    published_at: str = ""
-    chunk_index: int = 0
-    fingerprint: str = ""
+    def __init__(self, vectors: ChromaVectors, path: Path | None) -> None:
+        self.vectors = vectors
+        self.path = path
+        self.lock = threading.Lock()
+        self.index: LexicalIndex | None = None
+        self.write_base: int | None = None  # generation before our write, if the cache was current then
 
-    @classmethod
-    def from_record(cls, chunk_id: str, text: str | None, meta: dict[str, Any]) -> StoredChunk:
-        return cls(
-            chunk_id=chunk_id,
-            article_id=str(meta.get("article_id", "")),
-            text=text or "",
-            start=int(meta.get("start", 0)),
-            end=int(meta.get("end", 0)),
-            title=str(meta.get("title", "")),
-            source=str(meta.get("source", "")),
-            url=str(meta.get("url", "")),
-            published_at=str(meta.get("published_at", "")),
-            chunk_index=int(meta.get("chunk_index", 0)),
-            fingerprint=str(meta.get("fingerprint", "")),
-        )
+    def current(self) -> LexicalIndex:
+        """The index brought in step with Chroma if another writer changed it or is writing."""
+        generation, writing = state = self.vectors.state()
+        self.vectors.follow_other_writers(state)
+        with self.lock:
+            index = self._loaded()
+            if writing and state == self.vectors.seen and self.write_base is not None \
+                    and index.generation == self.write_base:
+                return index  # our own write under way: the index follows it batch by batch
+            if writing or index.generation != generation:
+                self._sync(index)
+                # While a write is under way (or after one was cut short) the next read syncs again.
+                index.generation = None if writing else generation
+                if not writing:
+                    self._save()
+            return index
 
-    def lexical_doc(self) -> LexicalDoc:
-        return LexicalDoc(self.chunk_id, self.article_id, self.source, day_number(self.published_at),
-                          f"{self.title}\n{self.text}")
+    def snapshot(self) -> LexicalIndex:
+        """The index as last synced, without a round trip to Chroma."""
+        return self.index if self.index is not None else self.current()
 
+    def _loaded(self) -> LexicalIndex:
+        if self.index is None and self.path is not None:
+            self.index = LexicalIndex.load(self.path)
+        if self.index is None:
+            self.index = LexicalIndex()
+        return self.index
 
-@dataclass
-class ArticleState:
-    """What the store holds of one article: chunk ids per fingerprint and the chunk count expected."""
+    def _sync(self, index: LexicalIndex) -> None:
+        stored = set(self.vectors.all_chunk_ids())
+        index.remove([cid for cid in list(index.slot_of) if cid not in stored])
+        missing = [cid for cid in stored if cid not in index]
+        for i in range(0, len(missing), _GET_BATCH):
+            index.add(chunk.lexical_doc() for chunk in self.vectors.get(missing[i : i + _GET_BATCH]))
 
-    chunks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    expected: dict[str, int] = field(default_factory=dict)
+    def _save(self) -> None:
+        if self.path is not None and self.index is not None:
+            try:
+                self.index.save(self.path)
+            except OSError:
+                pass  # a cache: failing to save only costs a re-sync next start
 
-    def complete(self, fingerprint: str) -> bool:
-        return (
-            list(self.chunks) == [fingerprint]
-            and len(self.chunks[fingerprint]) == self.expected.get(fingerprint, -1)
-        )
+    # ------------------------------------------------------------------ following our own write
 
-    def ids_except(self, fingerprint: str | None) -> list[str]:
-        return [cid for fp, ids in self.chunks.items() if fp != fingerprint for cid in ids]
+    def begin_write(self, generation_before: int, writing_before: bool) -> None:
+        index = self.index  # it follows our writes only if it was loaded and current before them
+        current = not writing_before and index is not None and index.generation == generation_before
+        self.write_base = generation_before if current else None
 
+    def added(self, nodes: Sequence[TextNode]) -> None:
+        if self.index is not None:
+            with self.lock:
+                self.index.add(StoredChunk.from_record(n.node_id, n.text, n.metadata).lexical_doc() for n in nodes)
 
-@dataclass(frozen=True)
-class ArticleInfo:
-    """One indexed article as listed in the library: its metadata and how many chunks it has."""
+    def removed(self, chunk_ids: Sequence[str]) -> None:
+        if self.index is not None:
+            with self.lock:
+                self.index.remove(chunk_ids)
 
-    article_id: str
-    title: str
-    source: str
-    url: str
-    published_at: str
-    chunks: int
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """What a search may return. `date_from`/`date_to` are the user's publication-date filter (undated
-    articles fail `date_to`); `since`/`as_of` are the question's time awareness (the window a time
-    expression implies, and the day it is asked): both keep undated articles, which are neutral."""
-
-    sources: tuple[str, ...] = ()
-    date_from: str = ""  # YYYY-MM-DD inclusive
-    date_to: str = ""
-    since: str = ""  # published on or after (or undated)
-    as_of: str = ""  # published on or before (or undated)
-
-    def __bool__(self) -> bool:
-        return bool(self.sources or self.date_from or self.date_to or self.since or self.as_of)
-
-
-def day_number(iso_date: str) -> int:
-    """'2025-11-03' -> 20251103; 0 for unknown."""
-    digits = iso_date[:10].replace("-", "")
-    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+    def end_write(self, generation: int | None) -> None:
+        """`generation`: the one our finished write ended on (the cache followed it, so it is current if it
+        was current at the start); None: the write failed, so the cache is re-synced on the next read."""
+        with self.lock:
+            if self.index is not None and self.write_base is not None \
+                    and self.index.generation == self.write_base:
+                self.index.generation = generation
+                if generation is not None:
+                    self._save()
+        self.write_base = None
 
 
-def chunk_id_for(article_id: str, fingerprint: str, index: int) -> str:
-    key = hashlib.sha1(article_id.encode()).hexdigest()[:12]
-    return f"{key}-{fingerprint[:12]}-{index:05d}"
-
-
-class _Gate:
-    """Chroma handles used by any number of threads at once, or swapped by one (a readers-writer lock)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._users = 0
-        self._swapping = False
-
-    @contextmanager
-    def use(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._swapping)
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._users -= 1
-                self._cond.notify_all()
-
-    @contextmanager
-    def swap(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._swapping)
-            self._swapping = True
-            self._cond.wait_for(lambda: self._users == 0)
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._swapping = False
-                self._cond.notify_all()
-
-
-class _GatedCollection:
-    """The current Chroma collection; each method call holds the gate, so a reopen never cuts one off."""
-
-    def __init__(self, store: ChunkStore) -> None:
-        self._store = store
-
-    def __getattr__(self, name: str) -> Any:
-        if not callable(getattr(self._store._collection, name)):
-            return getattr(self._store._collection, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self._store._gate.use():
-                return getattr(self._store._collection, name)(*args, **kwargs)
-
-        return call
-
-
-class ChunkStore:
-    """Chunks of articles in a Chroma collection, with a BM25 index kept in step."""
+class Corpus:
+    """Every stored chunk: Chroma for vectors, texts and metadata, a BM25 index kept in step."""
 
     def __init__(self, client: Any, collection_name: str, *, embedding_model: str, lexical_path: Path | None,
                  location: str = "", reopen: Callable[[], Any] | None = None) -> None:
-        self.client = client
-        self._reopen_client = reopen  # builds a fresh client of the same embedded store; None = no need
-        self._gate = _Gate()
-        self._seen: tuple[int, bool] | None = None  # (generation, writing) our vector index reflects
-        self._write_base: int | None = None  # generation before our write, if our BM25 index was current then
+        self.vectors = ChromaVectors(client, collection_name, embedding_model=embedding_model,
+                                     location=location, reopen=reopen)
+        self._lexical = _LexicalSide(self.vectors, lexical_path)
+        self._write_open = False
         self.collection_name = collection_name
         self.embedding_model = embedding_model
         self.location = location
         self.lexical_path = lexical_path
-        try:
-            self._collection = client.get_or_create_collection(
-                collection_name,
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedding_model": embedding_model, "generation": 0},
-            )
-            self.max_batch = int(client.get_max_batch_size())
-        except Exception as exc:  # chromadb raises many types for connection/permission problems
-            raise StoreError(f"cannot open Chroma collection {collection_name!r} at {location}: {exc}") from exc
-        self.collection: Any = _GatedCollection(self)
-        opened = self._collection.metadata or {}
-        self._seen = (int(opened.get("generation", 0)), bool(opened.get("writing", False)))
-        stored_model = opened.get("embedding_model")
-        if stored_model and stored_model != embedding_model:
-            raise StoreError(
-                f"collection {collection_name!r} was built with {stored_model}, not {embedding_model}; "
-                "use another --collection or reindex into a new data directory"
-            )
-        self._lexical: LexicalIndex | None = None
-        self._lexical_lock = threading.Lock()
 
-    @cached_property
-    def vector_store(self) -> ChromaVectorStore:
-        """llama-index's Chroma vector store over the gated collection (built on the first search)."""
-        from llama_index.vector_stores.chroma import ChromaVectorStore
+    @property
+    def client(self) -> Any:
+        """The current Chroma client (replaced when the store reopens after another process wrote)."""
+        return self.vectors.client
 
-        return ChromaVectorStore(chroma_collection=self.collection)
+    @property
+    def collection(self) -> Any:
+        """The (gated) Chroma collection, for benchmarks comparing with plain llama-index."""
+        return self.vectors.collection
 
-    # ------------------------------------------------------------------ generation
+    @property
+    def max_batch(self) -> int:
+        return self.vectors.max_batch
+
+    # ------------------------------------------------------------------ state
 
     def state(self) -> tuple[int, bool]:
-        """(generation, whether a write is under way or was cut short) from the collection's metadata."""
-        try:
-            with self._gate.use():
-                meta = self.client.get_collection(self.collection_name).metadata or {}
-        except Exception as exc:
-            raise StoreError(f"cannot reach Chroma at {self.location}: {exc}") from exc
-        return int(meta.get("generation", 0)), bool(meta.get("writing", False))
+        """(generation, whether a write is under way or was cut short)."""
+        return self.vectors.state()
 
     def generation(self) -> int:
-        return self.state()[0]
+        return self.vectors.state()[0]
 
-    def _set_state(self, generation: int, writing: bool) -> None:
-        self.collection.modify(
-            metadata={"embedding_model": self.embedding_model, "generation": generation, "writing": writing}
-        )
-        self._seen = (generation, writing)
+    def catch_up(self) -> None:
+        """Bring both sides in step with other writers (one metadata round trip, a re-sync only when another
+        process wrote). Retrieval calls it once per question; the lexical reads below then use that state."""
+        self._lexical.current()
 
-    def _reopen(self) -> None:
-        """Load the collection afresh (the embedded client caches its vector index per process)."""
-        with self._gate.swap():
-            with suppress(Exception):  # a client that cannot close cleanly is replaced all the same
-                self.client.close()
-            try:
-                self.client = self._reopen_client()  # type: ignore[misc]
-                self._collection = self.client.get_collection(self.collection_name)
-            except Exception as exc:
-                raise StoreError(f"cannot reopen the Chroma store at {self.location}: {exc}") from exc
-
-    def follow_other_writers(self, state: tuple[int, bool] | None = None) -> None:
-        """Reopen when another process finished a write since our vector index was loaded."""
-        if self._reopen_client is None:
-            return
-        state = state or self.state()
-        if self._seen is None:
-            self._seen = state  # the client was opened just now
-        elif state != self._seen and not state[1]:
-            self._reopen()
-            self._seen = state
-
-    def bump_generation(self) -> int:
-        """Before a writer's first write (under the write lock): a new generation, marked as being written."""
-        generation, writing = self.state()
-        if self._reopen_client is not None and self._seen not in (None, (generation, writing)):
-            self._reopen()  # someone else wrote since we loaded: catch up before writing
-        lexical = self._lexical  # it follows our writes only if it was loaded and current before them
-        self._write_base = generation if not writing and lexical is not None and lexical.generation == generation \
-            else None
-        self._set_state(generation + 1, True)
-        return generation + 1
+    def lexical(self) -> LexicalIndex:
+        """The BM25 side, caught up: for statistics and diagnostics (retrieval uses the methods below)."""
+        return self._lexical.current()
 
     # ------------------------------------------------------------------ reads
 
     def count(self) -> int:
-        return self.collection.count()
+        return self.vectors.count()
 
     def all_chunk_ids(self) -> list[str]:
-        ids: list[str] = []
-        offset = 0
-        while True:
-            page = self.collection.get(include=[], limit=50_000, offset=offset)["ids"]
-            ids.extend(page)
-            if len(page) < 50_000:
-                return ids
-            offset += len(page)
+        return self.vectors.all_chunk_ids()
 
-    def get_chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
-        out: list[StoredChunk] = []
-        for i in range(0, len(chunk_ids), _GET_BATCH):
-            got = self.collection.get(ids=list(chunk_ids[i : i + _GET_BATCH]), include=["documents", "metadatas"])
-            out.extend(
-                StoredChunk.from_record(cid, doc, meta or {})
-                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
-            )
-        return out
+    def get(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
+        """The chunks with these ids (absent ids are skipped)."""
+        return self.vectors.get(chunk_ids)
 
     def embeddings_of(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
-        """Stored vectors of the given chunks (absent ids are not in the result; none while another process's
-        write leaves an embedded client's vector segment behind its metadata)."""
-        if not chunk_ids:
-            return {}
-        try:
-            got = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
-        except Exception:  # noqa: BLE001 - another process is writing ("Error finding id"): none this time
-            return {}
-        return {cid: list(vec) for cid, vec in zip(got["ids"], got["embeddings"])}
+        return self.vectors.embeddings_of(chunk_ids)
 
     def article_states(self, article_ids: Iterable[str]) -> dict[str, ArticleState]:
-        """The stored state of the given articles (absent ids are not in the result)."""
-        wanted = list(dict.fromkeys(article_ids))
-        states: dict[str, ArticleState] = {}
-        for i in range(0, len(wanted), 500):
-            batch = wanted[i : i + 500]
-            got = self.collection.get(where={"article_id": {"$in": batch}}, include=["metadatas"])
-            for cid, meta in zip(got["ids"], got["metadatas"]):
-                self._add_state(states, cid, meta or {})
-        return states
+        return self.vectors.article_states(article_ids)
 
     def all_article_states(self) -> dict[str, ArticleState]:
-        states: dict[str, ArticleState] = {}
-        offset = 0
-        while True:
-            got = self.collection.get(include=["metadatas"], limit=20_000, offset=offset)
-            for cid, meta in zip(got["ids"], got["metadatas"]):
-                self._add_state(states, cid, meta or {})
-            if len(got["ids"]) < 20_000:
-                return states
-            offset += len(got["ids"])
+        return self.vectors.all_article_states()
 
     def list_articles(self) -> list[ArticleInfo]:
-        """One row per stored article (metadata of its first chunk, chunk count), newest first."""
-        rows: dict[str, ArticleInfo] = {}
-        counts: dict[str, int] = defaultdict(int)
-        offset = 0
-        while True:
-            got = self.collection.get(include=["metadatas"], limit=20_000, offset=offset)
-            for meta in got["metadatas"]:
-                meta = meta or {}
-                article_id = str(meta.get("article_id", ""))
-                counts[article_id] += 1
-                if article_id not in rows or int(meta.get("chunk_index", 0)) == 0:
-                    rows[article_id] = ArticleInfo(
-                        article_id, str(meta.get("title", "")), str(meta.get("source", "")),
-                        str(meta.get("url", "")), str(meta.get("published_at", "")), 0,
-                    )
-            if len(got["ids"]) < 20_000:
-                break
-            offset += len(got["ids"])
-        out = [replace(info, chunks=counts[aid]) for aid, info in rows.items()]
-        out.sort(key=lambda a: (a.title.lower(), a.article_id))
-        out.sort(key=lambda a: a.published_at, reverse=True)
+        return self.vectors.list_articles()
+
+    def article_ids(self) -> set[str]:
+        """Ids of every stored article (from the BM25 side, caught up: no metadata scan of Chroma)."""
+        return set(self._lexical.current().article_chunk_counts())
+
+    def group_candidates(self, bands: dict[str, list[str]]) -> list[Member]:
+        """Stored articles sharing a MinHash band value with any of `bands` ({band key: values, aligned by
+        article}): the candidates `index.grouping.Grouper` checks."""
+        out: list[Member] = []
+        n = max((len(v) for v in bands.values()), default=0)
+        for i in range(0, n, 100):
+            clauses = [{key: {"$in": sorted(set(values[i:i + 100]))}} for key, values in bands.items()
+                       if values[i:i + 100]]
+            if not clauses:
+                continue
+            where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+            out.extend(m for m in map(stored_member, self.vectors.first_chunks_where(where)) if m is not None)
         return out
 
-    @staticmethod
-    def _add_state(states: dict[str, ArticleState], cid: str, meta: dict[str, Any]) -> None:
-        state = states.setdefault(str(meta.get("article_id", "")), ArticleState())
-        fp = str(meta.get("fingerprint", ""))
-        state.chunks[fp].append(cid)
-        state.expected[fp] = int(meta.get("n_chunks", -1))
+    def group_members(self, groups: Iterable[str]) -> dict[str, list[ArticleInfo]]:
+        """Every stored article of each group (wire copies of one story), oldest first."""
+        wanted = sorted(set(groups))
+        out: dict[str, list[ArticleInfo]] = {}
+        for i in range(0, len(wanted), 500):
+            for meta in self.vectors.first_chunks_where({"group": {"$in": wanted[i:i + 500]}}):
+                info = ArticleInfo(str(meta.get("article_id", "")), str(meta.get("title", "")),
+                                   str(meta.get("source", "")), str(meta.get("url", "")),
+                                   str(meta.get("published_at", "")), int(meta.get("n_chunks", 0) or 0))
+                out.setdefault(str(meta.get("group", "")), []).append(info)
+        for members in out.values():
+            members.sort(key=lambda a: (a.published_at or "9999", a.article_id))
+        return out
+
+    def search_dense(self, embedding: list[float], top_k: int,
+                     filters: SearchFilters | None = None) -> list[tuple[StoredChunk, float]]:
+        """Nearest chunks by cosine similarity, highest first, after following other writers."""
+        self.vectors.follow_other_writers()
+        return self.vectors.search(embedding, top_k, filters)
+
+    def search_lexical(self, query: str, top_k: int,
+                       filters: SearchFilters | None = None) -> list[tuple[str, float]]:
+        """Best chunks by BM25 as (chunk_id, score), highest first, as of the last `catch_up`."""
+        f = filters or SearchFilters()
+        return self._lexical.snapshot().search(
+            query, top_k, sources=f.sources or None, day_from=day_number(f.date_from) or None,
+            day_to=day_number(f.date_to) or None, since_day=day_number(f.since) or None,
+            as_of_day=day_number(f.as_of) or None,
+        )
+
+    def score_lexical(self, query: str, chunk_ids: Iterable[str]) -> dict[str, float]:
+        """BM25 scores of `query` for the given chunks (0 for unknown ones)."""
+        return self._lexical.snapshot().score_chunks(query, chunk_ids)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a tokenized term (0 when unknown), as of the last `catch_up`."""
+        return self._lexical.snapshot().idf(term)
+
+    def day_range(self) -> tuple[int, int]:
+        """(oldest, newest) publication day (YYYYMMDD) of the dated chunks; (0, 0) when none is dated."""
+        return self._lexical.snapshot().day_range()
 
     # ------------------------------------------------------------------ writes
 
-    def upsert(self, nodes: Sequence[TextNode]) -> None:
-        """Write embedded nodes in batches no larger than Chroma's maximum; re-writing an id replaces it."""
-        from llama_index.core.vector_stores.utils import node_to_metadata_dict
+    @contextmanager
+    def writing(self) -> Iterator[Corpus]:
+        """One write (the caller holds the write lock): a new generation marked as being written on entry,
+        another one, no longer marked, on a clean exit. An exception leaves the mark, as a crash would, so
+        readers re-sync until a later write finishes."""
+        if self._write_open:
+            raise RuntimeError("a write is already open on this corpus")
+        generation, writing = state = self.vectors.state()
+        self.vectors.catch_up_before_writing(state)
+        self._lexical.begin_write(generation, writing)
+        self.vectors.set_state(generation + 1, True)
+        self._write_open = True
+        try:
+            yield self
+        except BaseException:
+            self._write_open = False
+            self._lexical.end_write(None)
+            raise
+        self._write_open = False
+        finished = self.vectors.state()[0] + 1
+        self.vectors.set_state(finished, False)
+        self._lexical.end_write(finished)
 
-        for i in range(0, len(nodes), self.max_batch):
-            batch = nodes[i : i + self.max_batch]
-            metadatas = []
-            for node in batch:
-                meta = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
-                metadatas.append({k: ("" if v is None else v) for k, v in meta.items()})
-            self.collection.upsert(
-                ids=[n.node_id for n in batch],
-                embeddings=[n.get_embedding() for n in batch],
-                metadatas=metadatas,
-                documents=[n.text for n in batch],
-            )
-        lexical = self._lexical
-        if lexical is not None:
-            with self._lexical_lock:
-                lexical.add(StoredChunk.from_record(n.node_id, n.text, n.metadata).lexical_doc() for n in nodes)
+    def upsert(self, nodes: Sequence[TextNode]) -> None:
+        """Write embedded nodes (inside `writing()`); re-writing an id replaces it."""
+        self._require_write("upsert")
+        self.vectors.upsert(nodes)
+        self._lexical.added(nodes)
 
     def delete(self, chunk_ids: Sequence[str]) -> None:
-        for i in range(0, len(chunk_ids), self.max_batch):
-            self.collection.delete(ids=list(chunk_ids[i : i + self.max_batch]))
-        if self._lexical is not None:
-            with self._lexical_lock:
-                self._lexical.remove(chunk_ids)
+        """Delete chunks by id (inside `writing()`)."""
+        self._require_write("delete")
+        self.vectors.delete(chunk_ids)
+        self._lexical.removed(chunk_ids)
 
-    # ------------------------------------------------------------------ lexical index
-
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index, brought in step with Chroma if another writer changed it or is writing."""
-        generation, writing = state = self.state()
-        self.follow_other_writers(state)
-        with self._lexical_lock:
-            if self._lexical is None and self.lexical_path is not None:
-                self._lexical = LexicalIndex.load(self.lexical_path)
-            if self._lexical is None:
-                self._lexical = LexicalIndex()
-            if writing and state == self._seen and self._write_base is not None \
-                    and self._lexical.generation == self._write_base:
-                return self._lexical  # our own write under way: the index follows it batch by batch
-            if writing or self._lexical.generation != generation:
-                self._sync_lexical(self._lexical)
-                # While a write is under way (or after one was cut short) the next read syncs again.
-                self._lexical.generation = None if writing else generation
-                if not writing:
-                    self.save_lexical_locked()
-            return self._lexical
-
-    def lexical_snapshot(self) -> LexicalIndex:
-        """The BM25 index as last synced (by `lexical()`, which retrieval calls once per question), without
-        another round trip to Chroma: for statistics such as idf while answering that same question."""
-        return self._lexical if self._lexical is not None else self.lexical()
-
-    def _sync_lexical(self, lexical: LexicalIndex) -> None:
-        stored = set(self.all_chunk_ids())
-        lexical.remove([cid for cid in list(lexical.slot_of) if cid not in stored])
-        missing = [cid for cid in stored if cid not in lexical]
-        for i in range(0, len(missing), _GET_BATCH):
-            lexical.add(chunk.lexical_doc() for chunk in self.get_chunks(missing[i : i + _GET_BATCH]))
-
-    def save_lexical_locked(self) -> None:
-        if self.lexical_path is not None and self._lexical is not None:
-            try:
-                self._lexical.save(self.lexical_path)
-            except OSError:
-                pass  # a cache: failing to save only costs a re-sync next start
-
-    def finish_write(self) -> None:
-        """After a writer's last write: a new generation, no longer being written. Our in-memory lexical
-        index followed our writes, so it is marked current if it was current when the write began."""
-        generation = self.generation() + 1
-        self._set_state(generation, False)
-        with self._lexical_lock:
-            if self._lexical is not None and self._write_base is not None \
-                    and self._lexical.generation == self._write_base:
-                self._lexical.generation = generation
-                self.save_lexical_locked()
-        self._write_base = None
-
-    # ------------------------------------------------------------------ dense search
-
-    def dense_search(
-        self, embedding: list[float], top_k: int, filters: SearchFilters | None = None
-    ) -> list[tuple[StoredChunk, float]]:
-        """Nearest chunks by cosine similarity, through llama-index's Chroma vector store."""
-        if top_k <= 0:
-            return []
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-
-        self.follow_other_writers()
-        query = VectorStoreQuery(
-            query_embedding=embedding, similarity_top_k=top_k, filters=_to_metadata_filters(filters)
-        )
-        try:
-            result = self.vector_store.query(query)
-        except Exception as exc:
-            if not filters:
-                raise StoreError(f"vector search failed at {self.location}: {exc}") from exc
-            # While another process writes, an embedded client's vector index is older than the metadata
-            # it filters with ("Error finding id"): search unfiltered, deeper, and filter here instead.
-            deeper = VectorStoreQuery(query_embedding=embedding, similarity_top_k=max(top_k * 8, 200))
-            try:
-                result = self.vector_store.query(deeper)
-            except Exception as again:
-                raise StoreError(f"vector search failed at {self.location}: {again}") from again
-        out = []
-        for node, sim in zip(result.nodes or [], result.similarities or []):
-            if not node.metadata.get("article_id"):
-                continue  # deleted by another process after this one loaded its vector index
-            if filters and not _passes(node.metadata, filters):
-                continue
-            cosine = 1.0 + math.log(max(sim, 1e-12))  # the store reports exp(-distance), distance = 1 - cos
-            out.append((StoredChunk.from_record(node.node_id, node.get_content(), node.metadata), cosine))
-        return out[:top_k]
-
-
-def _passes(meta: dict[str, Any], filters: SearchFilters) -> bool:
-    """`filters` applied to one chunk's metadata in Python (what `_to_metadata_filters` asks of Chroma)."""
-    day = int(meta.get("published_day") or 0)
-    if filters.sources and meta.get("source") not in filters.sources:
-        return False
-    if filters.date_from and day < day_number(filters.date_from):
-        return False
-    if filters.date_to and not 0 < day <= day_number(filters.date_to):
-        return False
-    if filters.since and day and day < day_number(filters.since):
-        return False
-    return not (filters.as_of and day and day > day_number(filters.as_of))
-
-
-def _to_metadata_filters(filters: SearchFilters | None) -> MetadataFilters | None:
-    if not filters:
-        return None
-    from llama_index.core.vector_stores.types import (
-        FilterCondition,
-        FilterOperator,
-        MetadataFilter,
-        MetadataFilters,
-    )
-
-    items: list[MetadataFilter | MetadataFilters] = []
-    if filters.sources:
-        items.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
-    if filters.date_from:
-        items.append(MetadataFilter(key="published_day", value=day_number(filters.date_from),
-                                    operator=FilterOperator.GTE))
-    if filters.date_to:
-        items.append(MetadataFilter(key="published_day", value=day_number(filters.date_to),
-                                    operator=FilterOperator.LTE))
-        items.append(MetadataFilter(key="published_day", value=0, operator=FilterOperator.GT))
-    undated = MetadataFilter(key="published_day", value=0, operator=FilterOperator.EQ)
-    for day, operator in ((filters.since, FilterOperator.GTE), (filters.as_of, FilterOperator.LTE)):
-        if day:
-            items.append(MetadataFilters(filters=[
-                MetadataFilter(key="published_day", value=day_number(day), operator=operator), undated,
-            ], condition=FilterCondition.OR))
-    return MetadataFilters(filters=items, condition=FilterCondition.AND)
-
-
-def make_node(chunk: StoredChunk, *, n_chunks: int, embedding: list[float]) -> TextNode:
-    """A llama-index node carrying our chunk metadata (flat, so Chroma can filter on it)."""
-    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
-    node = TextNode(
-        id_=chunk.chunk_id,
-        text=chunk.text,
-        embedding=embedding,
-        start_char_idx=chunk.start,
-        end_char_idx=chunk.end,
-        metadata={
-            "article_id": chunk.article_id,
-            "title": chunk.title,
-            "source": chunk.source,
-            "url": chunk.url,
-            "published_at": chunk.published_at,
-            "published_day": day_number(chunk.published_at),
-            "fingerprint": chunk.fingerprint,
-            "chunk_index": chunk.chunk_index,
-            "n_chunks": n_chunks,
-            "start": chunk.start,
-            "end": chunk.end,
-        },
-    )
-    node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.article_id)
-    return node
+    def _require_write(self, what: str) -> None:
+        if not self._write_open:
+            raise RuntimeError(f"Corpus.{what} outside `with corpus.writing():`")

@@ -119,7 +119,7 @@ def test_off_topic_question_abstains(seeded_minilm_assistant, question):
 
 @pytest.mark.slow
 def test_seed_retrieval_finds_both_articles(seeded_minilm_assistant):
-    retrieval = seeded_minilm_assistant.retriever.retrieve(QUESTION, top_k=5)
+    retrieval = seeded_minilm_assistant.retriever.search(QUESTION, top_k=5)
     assert SEED_IDS <= {p.chunk.article_id for p in retrieval.passages}
 
 

@@ -12,7 +12,7 @@ from assistant.factory import build_chroma_client, build_store
 from index.articles import Article, LoadFailure
 from index.embedding import HashingEmbedding
 from index.indexer import Indexer
-from index.store import ChunkStore
+from index.store import Corpus
 from tests.conftest import run_cli
 
 LONG = " ".join(f"Sentence number {i} talks about topic {i % 7} in some detail." for i in range(120))
@@ -48,7 +48,7 @@ class CrashingEmbedding(CountingEmbedding):
         return super()._get_text_embeddings(texts)
 
 
-class StoreFailingDeletes(ChunkStore):
+class StoreFailingDeletes(Corpus):
     """A store whose deletes fail: new chunks get written, stale ones stay (a crash between the two)."""
 
     def delete(self, chunk_ids):
@@ -71,14 +71,14 @@ def make_indexer(store, embed=None, **kw) -> Indexer:
     return Indexer(store, embed or CountingEmbedding(), **kw)
 
 
-def ids_by_article(store: ChunkStore) -> dict[str, set[str]]:
+def ids_by_article(store: Corpus) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for aid, state in store.all_article_states().items():
         out[aid] = set(state.ids_except(None))
     return out
 
 
-def assert_consistent(store: ChunkStore) -> None:
+def assert_consistent(store: Corpus) -> None:
     """Every article has exactly one complete version; BM25 holds exactly Chroma's chunk ids."""
     chroma_ids = set(store.all_chunk_ids())
     for aid, state in store.all_article_states().items():
@@ -110,7 +110,7 @@ def test_add_then_unchanged_changes_nothing(store):
 def test_chunks_carry_article_metadata_and_offsets(store):
     article = art("meta", source="Wire", url="https://e.org/m", published_at="2024-05-06", title="Meta title")
     make_indexer(store).index_items([article])
-    chunks = store.get_chunks(store.all_chunk_ids())
+    chunks = store.get(store.all_chunk_ids())
     assert len(chunks) > 3
     for chunk in chunks:
         assert article.text[chunk.start : chunk.end] == chunk.text
@@ -133,7 +133,7 @@ def test_changed_article_replaces_its_chunks(store):
     assert new["a"].isdisjoint(old["a"]), "old chunks of the changed article are gone"
     assert new["b"] == old["b"]
     assert embed.embedded - embedded_before == len(new["a"]), "only the changed article was embedded"
-    assert all("depth" in c.text or "Sentence" not in c.text for c in store.get_chunks(sorted(new["a"])))
+    assert all("depth" in c.text or "Sentence" not in c.text for c in store.get(sorted(new["a"])))
     assert_consistent(store)
 
 
@@ -142,7 +142,7 @@ def test_metadata_only_change_is_an_update(store):
     indexer.index_items([art("a", source="Old outlet")])
     summary = indexer.index_items([art("a", source="New outlet")])
     assert summary.updated == 1
-    assert {c.source for c in store.get_chunks(store.all_chunk_ids())} == {"New outlet"}
+    assert {c.source for c in store.get(store.all_chunk_ids())} == {"New outlet"}
 
 
 def test_new_chunk_settings_reindex(store):
@@ -231,12 +231,12 @@ def test_recovery_when_stale_chunks_were_not_deleted(settings):
     summary = make_indexer(fresh).index_items([changed])
     assert summary.updated == 1
     assert_consistent(fresh)
-    assert all("theme" in c.text or "Sentence" not in c.text for c in fresh.get_chunks(fresh.all_chunk_ids()))
+    assert all("theme" in c.text or "Sentence" not in c.text for c in fresh.get(fresh.all_chunk_ids()))
 
 
 def test_batches_respect_chromas_max_batch_size(settings):
     store = build_store(settings)
-    store.max_batch = 7  # as if Chroma allowed only 7 records per call
+    store.vectors.max_batch = 7  # as if Chroma allowed only 7 records per call
     calls: list[int] = []
     original = store.collection.upsert
 

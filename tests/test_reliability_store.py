@@ -5,13 +5,15 @@ and a long-running reader (the web app) sees another process's writes in dense s
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from assistant.factory import build_assistant, build_store
 from index.articles import Article
 from index.embedding import HashingEmbedding
 from index.indexer import Indexer
-from index.store import ChunkStore
+from index.store import Corpus as StoreCorpus
 from tests.conftest import SAMPLES
 from tests.reliability_support import Corpus, run_ok
 
@@ -50,7 +52,7 @@ class InterleavingEmbedding(HashingEmbedding):
         return super()._get_text_embeddings(texts)
 
 
-class RecordingStore(ChunkStore):
+class RecordingStore(StoreCorpus):
     """A real store that records every chunk id written."""
 
     written: list[str]
@@ -68,7 +70,7 @@ def indexer(store, embed=None) -> Indexer:
     return Indexer(store, embed or HashingEmbedding(), chunk_size=64, chunk_overlap=8, batch_size=8)
 
 
-def ids(store: ChunkStore) -> set[str]:
+def ids(store: StoreCorpus) -> set[str]:
     return set(store.all_chunk_ids())
 
 
@@ -95,13 +97,13 @@ def test_a_stored_chunk_that_differs_is_replaced(settings):
     store = build_store(settings)
     with pytest.raises(KeyboardInterrupt):
         indexer(store, CrashingEmbedding(budget=8)).index_items([art("a")])
-    [victim] = store.get_chunks(sorted(ids(store))[:1])
+    [victim] = store.get(sorted(ids(store))[:1])
     got = store.collection.get(ids=[victim.chunk_id], include=["embeddings", "metadatas"])
     store.collection.delete(ids=[victim.chunk_id])
     store.collection.add(ids=[victim.chunk_id], embeddings=[list(got["embeddings"][0])],
                          metadatas=got["metadatas"], documents=["tampered text"])
     indexer(store).index_items([art("a")])
-    [fixed] = store.get_chunks([victim.chunk_id])
+    [fixed] = store.get([victim.chunk_id])
     assert fixed.text != "tampered text" and fixed.text == art("a").text[fixed.start:fixed.end]
 
 
@@ -143,7 +145,7 @@ def test_a_long_running_reader_sees_another_processs_writes(settings, tmp_path):
     app = build_assistant(settings)
     app.index(paths)
     query = app.embed_model.get_query_embedding("council river election budget")
-    before = app.store.dense_search(query, 50)
+    before = app.store.search_dense(query, 50)
     assert len(before) == 50
 
     victims = sorted({c.article_id for c, _ in before})[:10]
@@ -155,7 +157,7 @@ def test_a_long_running_reader_sees_another_processs_writes(settings, tmp_path):
     run_ok(["index", *map(str, paths)], settings.data_dir)
 
     stored = ids(app.store)
-    after = app.store.dense_search(query, 200)
+    after = app.store.search_dense(query, 200)
     assert after and all(c.article_id and c.text for c, _ in after), "ghost hits of deleted chunks"
     assert {c.chunk_id for c, _ in after} <= stored
     assert not {c.article_id for c, _ in after} & set(victims)
@@ -173,9 +175,9 @@ def test_an_article_repeating_itself_does_not_hide_other_articles_from_vector_se
     spam = Article(id="spam", title="Spam", text="Buy cheap watches today at the harbour market. " * 12_000)
     app.indexer.index_items([spam])
     n = app.store.count()
-    everything = app.store.dense_search(app.embed_model.get_query_embedding("harbour council"), n)
+    everything = app.store.search_dense(app.embed_model.get_query_embedding("harbour council"), n)
     found = {c.chunk_id for c, _ in everything}
-    hidden = {c.article_id for c in app.store.get_chunks(sorted(ids(app.store) - found))}
+    hidden = {c.article_id for c in app.store.get(sorted(ids(app.store) - found))}
     assert not hidden - {"spam"}, f"chunks of {sorted(hidden)} are unreachable by any query"
     assert n < 40, f"{n} chunks: the repeats were stored"
 
@@ -197,7 +199,8 @@ def test_a_rerun_with_nothing_left_to_do_clears_the_unfinished_mark(settings):
     still mark the index whole, or readers would re-sync on every question and the app never reload."""
     store = build_store(settings)
     indexer(store).index_items([art("a")])
-    store.bump_generation()  # a writer that died right after this (or after its last write)
+    with contextlib.suppress(KeyboardInterrupt), store.writing():
+        raise KeyboardInterrupt  # a writer that died right after it began (or after its last write)
     assert store.state()[1]
     summary = indexer(store).index_items([art("a")])
     assert summary.unchanged == 1 and not store.state()[1]
@@ -208,7 +211,7 @@ def test_a_remove_cut_short_between_deletes_is_finished_by_the_rerun(settings):
     store = build_store(settings)
     indexer(store).index_items([art("a"), art("b"), art("c")])
     keep = set(store.article_states(["c"])["c"].ids_except(None))
-    store.max_batch = 5  # as if Chroma took 5 ids per call: the delete takes several calls
+    store.vectors.max_batch = 5  # as if Chroma took 5 ids per call: the delete takes several calls
     real_delete = store.collection.delete
     calls = [0]
 

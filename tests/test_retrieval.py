@@ -85,14 +85,14 @@ def test_bm25_rescues_an_exact_name_the_dense_ranking_misses(settings):
     _index(store, embed, [*distractors, target])
     question = "What did Oyelaran-Whitcombe approve?"
 
-    dense = store.dense_search(embed.get_query_embedding(question), 3)
+    dense = store.search_dense(embed.get_query_embedding(question), 3)
     assert "target" not in {c.article_id for c, _ in dense}, "the dense ranking alone misses it"
     lexical = store.lexical().search(question, 3)
-    assert lexical and store.get_chunks([lexical[0][0]])[0].article_id == "target"
+    assert lexical and store.get([lexical[0][0]])[0].article_id == "target"
 
     # Reciprocal rank fusion (ASSISTANT_FUSION=rrf) lifts a BM25-only hit into the top-k whatever its
     # cosine; the default convex fusion weighs BM25 at 0.03 (chosen on the dev set) and does not.
-    retrieval = HybridRetriever(store, embed, candidates=3, fusion="rrf").retrieve(question, top_k=3)
+    retrieval = HybridRetriever(store, embed, candidates=3, fusion="rrf").search(question, top_k=3)
     found = [p for p in retrieval.passages if p.chunk.article_id == "target"]
     assert found, [p.chunk.article_id for p in retrieval.passages]
     passage = found[0]
@@ -108,8 +108,8 @@ def test_fused_scores_are_rrf_of_both_rankings_with_fusion_rrf(settings):
                                                    f"and farms number {i * 7}.") for i in range(8)])
     retriever = HybridRetriever(store, embed, candidates=8, fusion="rrf")
     question = "flood warning for valley farms"
-    retrieval = retriever.retrieve(question, top_k=8)
-    dense_ids = [c.chunk_id for c, _ in store.dense_search(retrieval.query_embedding, 8)]
+    retrieval = retriever.search(question, top_k=8)
+    dense_ids = [c.chunk_id for c, _ in store.search_dense(retrieval.query_embedding, 8)]
     lexical_ids = [cid for cid, _ in store.lexical().search(question, 8)]
     expected = reciprocal_rank_fusion([dense_ids, lexical_ids])[:8]
     assert [(p.chunk.chunk_id, p.score) for p in retrieval.passages] == expected
@@ -126,13 +126,13 @@ def test_convex_fusion_scores_every_candidate_with_both_rankings(settings):
            + [Article(id="target", text="the budget was approved by Oyelaran-Whitcombe on Tuesday.")])
     question = "What did Oyelaran-Whitcombe approve?"
     retriever = HybridRetriever(store, embed, candidates=3, fusion="convex", dense_weight=0.5)
-    retrieval = retriever.retrieve(question, top_k=7)
+    retrieval = retriever.search(question, top_k=7)
     assert "target" in {p.chunk.article_id for p in retrieval.passages}
     scores = [p.score for p in retrieval.passages]
     assert scores == sorted(scores, reverse=True) and 0.0 <= scores[-1] and scores[0] <= 1.0
     dense_only = HybridRetriever(store, embed, candidates=3, fusion="convex", dense_weight=1.0)
-    ranked = {p.chunk.chunk_id for p in dense_only.retrieve(question, top_k=3).passages}  # (ties: any order)
-    assert ranked == {c.chunk_id for c, _ in store.dense_search(embed.get_query_embedding(question), 3)}
+    ranked = {p.chunk.chunk_id for p in dense_only.search(question, top_k=3).passages}  # (ties: any order)
+    assert ranked == {c.chunk_id for c, _ in store.search_dense(embed.get_query_embedding(question), 3)}
 
 
 FILTER_ARTICLES = [
@@ -167,15 +167,15 @@ def test_filters_apply_to_both_rankings(settings, filters, expected):
     embed = HashingEmbedding()
     _index(store, embed, FILTER_ARTICLES)
     question = "port strike container shipping harbour"
-    dense = store.dense_search(embed.get_query_embedding(question), 20, filters)
+    dense = store.search_dense(embed.get_query_embedding(question), 20, filters)
     assert {c.article_id for c, _ in dense} == expected
     lexical = store.lexical().search(
         question, 20, sources=filters.sources or None,
         day_from=int(re.sub(r"\D", "", filters.date_from) or 0) or None,
         day_to=int(re.sub(r"\D", "", filters.date_to) or 0) or None,
     )
-    assert {c.article_id for c in store.get_chunks([cid for cid, _ in lexical])} == expected
-    retrieval = HybridRetriever(store, embed, candidates=20).retrieve(question, top_k=10, filters=filters)
+    assert {c.article_id for c in store.get([cid for cid, _ in lexical])} == expected
+    retrieval = HybridRetriever(store, embed, candidates=20).search(question, top_k=10, filters=filters)
     assert {p.chunk.article_id for p in retrieval.passages} == expected
     for p in retrieval.passages:
         assert p.dense is not None and p.lexical is not None, "every match is found by both rankings"

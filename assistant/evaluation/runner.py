@@ -23,7 +23,7 @@ PROBE_DEPTH = 20  # passages ranked for the retrieval metrics (enough for ten di
 
 
 def indexed_article_ids(assistant: Assistant) -> set[str]:
-    return set(assistant.store.lexical().article_chunk_counts())
+    return assistant.store.article_ids()
 
 
 def unknown_evidence(assistant: Assistant, questions: Sequence[Question]) -> list[str]:

@@ -1,5 +1,15 @@
 """Hybrid retrieval: dense vectors from Chroma and BM25, fused, with a recency prior and a cap per article.
 
+Built from llama-index parts: `DenseRetriever` and `LexicalRetriever` are `BaseRetriever`s over the corpus,
+`HybridRetriever` (also a `BaseRetriever`) fuses them, and the recency prior, the date window and the
+per-article cap are `BaseNodePostprocessor`s (`assistant.retrieval.postprocessors`), so any llama-index
+postprocessor (a reranker, say) can be added from settings (`ASSISTANT_POSTPROCESSORS`). The question, its
+embedding, filters and depth travel in a `NewsQuery` (a `QueryBundle`), so the question is embedded once
+and a chunk both rankings found is fetched once. What the interfaces cost was measured against the plain
+code they replaced (3,600 chunks, hashing embedding, 300 questions, runs interleaved on a busy 2-core
+machine): median 23-28 ms a search both before and after, within the noise; node objects and llama-index's
+instrumentation come to about 2 ms of it in a profile.
+
 News questions are full of names, numbers and places; BM25 catches exact matches that a small embedding
 model blurs, and the embedding catches paraphrases BM25 misses. Both rankings take the same filters
 (outlet, the user's publication-date range, and the question's time awareness: nothing published after
@@ -15,15 +25,20 @@ It does not decide what is relevant enough to answer (the answerer does).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
+from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from assistant.retrieval.postprocessors import DateWindow, PerArticleCap, RecencyPrior, recency_prior  # noqa: F401
 from assistant.types import Passage
-from index.store import ChunkStore, SearchFilters, StoredChunk, day_number
+from index.store import Corpus, SearchFilters, StoredChunk, day_number
 
 RRF_K = 60
 
@@ -70,92 +85,175 @@ def _without_idle_bounds(filters: SearchFilters, day_range: tuple[int, int]) -> 
     return filters
 
 
-def recency_prior(days: list[int], as_of: dt.date, scale_days: float) -> list[float]:
-    """exp(-age / scale) per passage (age in days before `as_of`, never negative); undated passages
-    (day 0) get the mean of the dated ones, so they are neither favoured nor pushed down."""
-    ref = as_of.toordinal()
-    values: list[float | None] = []
-    for day in days:
-        try:
-            ordinal = dt.date(day // 10000, day // 100 % 100, day % 100).toordinal() if day else None
-        except ValueError:
-            ordinal = None
-        values.append(None if ordinal is None else math.exp(-max(ref - ordinal, 0) / scale_days))
-    dated = [v for v in values if v is not None]
-    neutral = sum(dated) / len(dated) if dated else 0.0
-    return [neutral if v is None else v for v in values]
+@dataclass
+class NewsQuery(QueryBundle):
+    """A question as the retrievers and postprocessors see it: llama-index's `QueryBundle` (text and
+    embedding) plus what this product adds: the filters, how many candidates each ranking returns, how
+    many passages to keep, and the day the recency prior counts from (None: no prior)."""
+
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    candidates: int = 40
+    top_k: int = 5
+    recency_as_of: dt.date | None = None
+    # Nodes already fetched for this question, by id: the lexical retriever fetches only the others' texts.
+    seen: dict[str, TextNode] = field(default_factory=dict, repr=False)
 
 
-class HybridRetriever:
-    def __init__(self, store: ChunkStore, embed_model: BaseEmbedding, *, candidates: int = 40,
-                 max_per_article: int = 2, fusion: str = "convex", dense_weight: float = 0.5,
-                 recency_weight: float = 0.0, recency_days: float = 7.0) -> None:
-        self.store = store
+def as_news_query(query: QueryBundle, **defaults: Any) -> NewsQuery:
+    """A plain `QueryBundle` (from llama-index code calling `retrieve`) with this product's defaults."""
+    if isinstance(query, NewsQuery):
+        return query
+    return NewsQuery(query_str=query.query_str, embedding=query.embedding,
+                     custom_embedding_strs=query.custom_embedding_strs, **defaults)
+
+
+def chunk_of(node: NodeWithScore | TextNode) -> StoredChunk:
+    """The stored chunk a retrieved node stands for."""
+    node = node.node if isinstance(node, NodeWithScore) else node
+    return StoredChunk.from_record(node.node_id, node.get_content(), node.metadata)
+
+
+def node_of(chunk: StoredChunk, score: float) -> NodeWithScore:
+    """A retrieved chunk as llama-index's scored node (metadata flat, as stored; no embedding)."""
+    node = TextNode(id_=chunk.chunk_id, text=chunk.text, start_char_idx=chunk.start, end_char_idx=chunk.end,
+                    metadata={"article_id": chunk.article_id, "title": chunk.title, "source": chunk.source,
+                              "url": chunk.url, "published_at": chunk.published_at,
+                              "published_day": day_number(chunk.published_at), "fingerprint": chunk.fingerprint,
+                              "chunk_index": chunk.chunk_index, "start": chunk.start, "end": chunk.end,
+                              "group": chunk.group_id})
+    return NodeWithScore(node=node, score=score)
+
+
+class DenseRetriever(BaseRetriever):
+    """Nearest chunks by cosine similarity (Chroma through llama-index's vector store); score = cosine."""
+
+    def __init__(self, corpus: Corpus, embed_model: BaseEmbedding, candidates: int = 40) -> None:
+        super().__init__()
+        self.corpus = corpus
         self.embed_model = embed_model
         self.candidates = candidates
-        self.max_per_article = max_per_article
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        query = as_news_query(query_bundle, candidates=self.candidates)
+        if query.embedding is None:
+            query.embedding = self.embed_model.get_query_embedding(query.query_str)
+        found = [node_of(c, s) for c, s in self.corpus.search_dense(query.embedding, query.candidates,
+                                                                    query.filters)]
+        query.seen.update((n.node.node_id, n.node) for n in found)
+        return found
+
+
+class LexicalRetriever(BaseRetriever):
+    """Best chunks by BM25 over the corpus's lexical side; score = BM25."""
+
+    def __init__(self, corpus: Corpus, candidates: int = 40) -> None:
+        super().__init__()
+        self.corpus = corpus
+        self.candidates = candidates
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        query = as_news_query(query_bundle, candidates=self.candidates)
+        hits = self.corpus.search_lexical(query.query_str, query.candidates, query.filters)
+        missing = [cid for cid, _ in hits if cid not in query.seen]
+        query.seen.update((c.chunk_id, node_of(c, 0.0).node) for c in self.corpus.get(missing))
+        return [NodeWithScore(node=query.seen[cid], score=score) for cid, score in hits if cid in query.seen]
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense and lexical candidates fused into one ranking, then the postprocessors: the recency prior,
+    the date window, any from settings, and the per-article cap (which keeps the top-k).
+
+    `search` is the product's call (a `Retrieval` with passages, the question's embedding and timings);
+    `retrieve` (llama-index's) returns the same passages as scored nodes, for llama-index code."""
+
+    def __init__(self, store: Corpus, embed_model: BaseEmbedding, *, candidates: int = 40,
+                 max_per_article: int = 2, fusion: str = "convex", dense_weight: float = 0.5,
+                 recency_weight: float = 0.0, recency_days: float = 7.0, top_k: int = 5,
+                 postprocessors: Sequence[BaseNodePostprocessor] = ()) -> None:
+        super().__init__()
+        self.store = store
+        self.embed_model = embed_model
+        self.dense = DenseRetriever(store, embed_model, candidates)
+        self.lexical = LexicalRetriever(store, candidates)
+        self.candidates = candidates
+        self.top_k = top_k
         self.fusion = fusion
         self.dense_weight = dense_weight
+        self.max_per_article = max_per_article
         self.recency_weight = recency_weight
         self.recency_days = recency_days
+        self.extra_postprocessors = list(postprocessors)
 
-    def retrieve(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, *,
-                 recency_as_of: dt.date | None = None) -> Retrieval:
+    @property
+    def postprocessors(self) -> list[BaseNodePostprocessor]:
+        """In order: recency prior, date window, the configured ones, the per-article cap."""
+        return [RecencyPrior(weight=self.recency_weight, scale_days=self.recency_days), DateWindow(),
+                *self.extra_postprocessors, PerArticleCap(max_per_article=self.max_per_article)]
+
+    def search(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, *,
+               recency_as_of: dt.date | None = None) -> Retrieval:
         """The top-k passages for `question`. `recency_as_of`: apply the recency prior relative to this day
         (the caller passes it when the question has an as-of date and no time expression)."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        query_embedding = self.embed_model.get_query_embedding(question)
+        query = NewsQuery(query_str=question, embedding=self.embed_model.get_query_embedding(question),
+                          filters=filters or SearchFilters(), candidates=self.candidates, top_k=top_k,
+                          recency_as_of=recency_as_of)
         t1 = time.perf_counter()
         timings["embed_query"] = (t1 - t0) * 1000
-        lexical_index = self.store.lexical()
-        filters = _without_idle_bounds(filters or SearchFilters(), lexical_index.day_range())
-        dense = self.store.dense_search(query_embedding, self.candidates, filters)
-        t2 = time.perf_counter()
-        timings["dense"] = (t2 - t1) * 1000
-        lexical = lexical_index.search(
-            question, self.candidates, sources=filters.sources or None,
-            day_from=day_number(filters.date_from) or None, day_to=day_number(filters.date_to) or None,
-            since_day=day_number(filters.since) or None, as_of_day=day_number(filters.as_of) or None,
-        )
+        nodes, dense_score, lexical_score = self._fused(query, timings)
         t3 = time.perf_counter()
-        timings["lexical"] = (t3 - t2) * 1000
-
-        chunks: dict[str, StoredChunk] = {c.chunk_id: c for c, _ in dense}
-        dense_score = {c.chunk_id: s for c, s in dense}
-        lexical_score = dict(lexical)
-        missing = [cid for cid in lexical_score if cid not in chunks]
-        if missing:
-            chunks.update((c.chunk_id, c) for c in self.store.get_chunks(missing))
-        if self.fusion == "rrf":
-            fused = dict(reciprocal_rank_fusion([[c.chunk_id for c, _ in dense], [cid for cid, _ in lexical]]))
-        else:
-            fused = self._convex(question, query_embedding, dense_score, lexical_score, lexical_index)
-        fused = {cid: s for cid, s in fused.items() if cid in chunks}
-        if recency_as_of is not None and self.recency_weight > 0 and fused:
-            top = max(fused.values()) or 1.0
-            ids = list(fused)
-            priors = recency_prior([day_number(chunks[cid].published_at) for cid in ids], recency_as_of,
-                                   self.recency_days)
-            fused = {cid: fused[cid] / top + self.recency_weight * p for cid, p in zip(ids, priors)}
-        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
-        kept = self._cap_per_article(ranked, chunks, top_k)
+        for postprocessor in self.postprocessors:
+            nodes = postprocessor.postprocess_nodes(nodes, query_bundle=query)
         passages = [
-            Passage(chunks[cid], score, dense_score.get(cid), lexical_score.get(cid), rank)
-            for rank, (cid, score) in enumerate(kept, start=1)
+            Passage(chunk_of(n), float(n.score or 0.0), dense_score.get(n.node.node_id),
+                    lexical_score.get(n.node.node_id), rank)
+            for rank, n in enumerate(nodes[:top_k], start=1)
         ]
         timings["fuse"] = (time.perf_counter() - t3) * 1000
-        return Retrieval(passages, query_embedding, timings)
+        return Retrieval(passages, query.embedding, timings)
 
-    def _convex(self, question: str, query_embedding: list[float], dense: dict[str, float],
-                lexical: dict[str, float], lexical_index) -> dict[str, float]:
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        query = as_news_query(query_bundle, candidates=self.candidates, top_k=self.top_k)
+        if query.embedding is None:
+            query.embedding = self.embed_model.get_query_embedding(query.query_str)
+        nodes, _, _ = self._fused(query, {})
+        for postprocessor in self.postprocessors:
+            nodes = postprocessor.postprocess_nodes(nodes, query_bundle=query)
+        return nodes[: query.top_k]
+
+    def _fused(self, query: NewsQuery, timings: dict[str, float]
+               ) -> tuple[list[NodeWithScore], dict[str, float], dict[str, float]]:
+        """Every candidate of either ranking, by fused score (highest first, ties by id), with the cosine
+        and BM25 score each ranking gave it."""
+        t1 = time.perf_counter()
+        self.store.catch_up()
+        query.filters = _without_idle_bounds(query.filters, self.store.day_range())
+        dense = self.dense.retrieve(query)
+        t2 = time.perf_counter()
+        timings["dense"] = (t2 - t1) * 1000
+        lexical = self.lexical.retrieve(query)
+        timings["lexical"] = (time.perf_counter() - t2) * 1000
+        nodes = {n.node.node_id: n.node for n in dense}
+        nodes.update((n.node.node_id, n.node) for n in lexical if n.node.node_id not in nodes)
+        dense_score = {n.node.node_id: float(n.score or 0.0) for n in dense}
+        lexical_score = {n.node.node_id: float(n.score or 0.0) for n in lexical}
+        if self.fusion == "rrf":
+            fused = dict(reciprocal_rank_fusion([[n.node.node_id for n in dense],
+                                                 [n.node.node_id for n in lexical]]))
+        else:
+            fused = self._convex(query, dense_score, lexical_score)
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [NodeWithScore(node=nodes[cid], score=s) for cid, s in ranked], dense_score, lexical_score
+
+    def _convex(self, query: NewsQuery, dense: dict[str, float], lexical: dict[str, float]) -> dict[str, float]:
         """Both scores for every candidate: the cosine of lexical-only ones from their stored vectors,
         the BM25 score of dense-only ones from the lexical index."""
         dense = dict(dense)
         lexical = dict(lexical)
         only_lexical = [cid for cid in lexical if cid not in dense]
         if only_lexical:
-            q = np.asarray(query_embedding, dtype=np.float32)
+            q = np.asarray(query.embedding, dtype=np.float32)
             q /= float(np.linalg.norm(q)) or 1.0
             vectors = self.store.embeddings_of(only_lexical)
             floor = min(dense.values(), default=0.0)  # a vector that cannot be read now scores the lowest
@@ -164,21 +262,5 @@ class HybridRetriever:
                 dense[cid] = floor if v is None else float(v @ q) / (float(np.linalg.norm(v)) or 1.0)
         only_dense = [cid for cid in dense if cid not in lexical]
         if only_dense:
-            lexical.update(lexical_index.score_chunks(question, only_dense))
+            lexical.update(self.store.score_lexical(query.query_str, only_dense))
         return convex_fusion(dense, lexical, self.dense_weight)
-
-    def _cap_per_article(self, ranked: list[tuple[str, float]], chunks: dict[str, StoredChunk],
-                         top_k: int) -> list[tuple[str, float]]:
-        """Top-k of the fused ranking with at most `max_per_article` chunks of any one article, so a long
-        article cannot crowd out the others."""
-        kept: list[tuple[str, float]] = []
-        per_article: dict[str, int] = {}
-        for chunk_id, score in ranked:
-            article = chunks[chunk_id].article_id
-            if per_article.get(article, 0) >= self.max_per_article:
-                continue
-            per_article[article] = per_article.get(article, 0) + 1
-            kept.append((chunk_id, score))
-            if len(kept) == top_k:
-                break
-        return kept

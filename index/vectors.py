@@ -1,0 +1,345 @@
+"""The vector side of the corpus: one Chroma collection holding every chunk's vector, text and metadata.
+
+Owns the collection's layout and metadata (the embedding model it was built with, the write `generation`
+and the `writing` mark of `index.store`'s protocol), paging through it, batched writes no larger than
+Chroma's maximum, per-article state, metadata filters and dense search through llama-index's Chroma
+vector store.
+An embedded Chroma keeps its vector index in memory per process, so a long-running reader (the web app)
+would not see another process's writes: `follow_other_writers` reopens the client (given `reopen`) once the
+generation moved and no write is under way, with every Chroma call gated so none is cut off by the swap;
+dense hits deleted meanwhile are dropped.
+It does not build clients (see `assistant.factory`) nor keep the BM25 side (see `index.store`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from index.errors import StoreError
+from index.records import ArticleInfo, ArticleState, SearchFilters, StoredChunk, day_number, passes
+
+if TYPE_CHECKING:  # llama-index costs ~1.7 s to import: loaded on the first write or search, not by stats
+    from llama_index.core.schema import TextNode
+    from llama_index.core.vector_stores.types import MetadataFilters
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+_GET_BATCH = 2000
+_PAGE = 20_000
+
+
+class _Gate:
+    """Chroma handles used by any number of threads at once, or swapped by one (a readers-writer lock)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._users = 0
+        self._swapping = False
+
+    @contextmanager
+    def use(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._swapping)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._users -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def swap(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._swapping)
+            self._swapping = True
+            self._cond.wait_for(lambda: self._users == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._swapping = False
+                self._cond.notify_all()
+
+
+class _GatedCollection:
+    """The current Chroma collection; each method call holds the gate, so a reopen never cuts one off."""
+
+    def __init__(self, vectors: ChromaVectors) -> None:
+        self._vectors = vectors
+
+    def __getattr__(self, name: str) -> Any:
+        if not callable(getattr(self._vectors._collection, name)):
+            return getattr(self._vectors._collection, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._vectors._gate.use():
+                return getattr(self._vectors._collection, name)(*args, **kwargs)
+
+        return call
+
+
+class ChromaVectors:
+    """Chunks in one Chroma collection (cosine space); the collection's metadata carries the write state."""
+
+    def __init__(self, client: Any, collection_name: str, *, embedding_model: str, location: str = "",
+                 reopen: Callable[[], Any] | None = None) -> None:
+        self.client = client
+        self._reopen_client = reopen  # builds a fresh client of the same embedded store; None = no need
+        self._gate = _Gate()
+        self.collection_name = collection_name
+        self.embedding_model = embedding_model
+        self.location = location
+        try:
+            self._collection = client.get_or_create_collection(
+                collection_name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": embedding_model, "generation": 0},
+            )
+            self.max_batch = int(client.get_max_batch_size())
+        except Exception as exc:  # chromadb raises many types for connection/permission problems
+            raise StoreError(f"cannot open Chroma collection {collection_name!r} at {location}: {exc}") from exc
+        self.collection: Any = _GatedCollection(self)
+        opened = self._collection.metadata or {}
+        self.seen: tuple[int, bool] = (int(opened.get("generation", 0)), bool(opened.get("writing", False)))
+        stored_model = opened.get("embedding_model")
+        if stored_model and stored_model != embedding_model:
+            raise StoreError(
+                f"collection {collection_name!r} was built with {stored_model}, not {embedding_model}; "
+                "use another --collection or reindex into a new data directory"
+            )
+
+    @cached_property
+    def vector_store(self) -> ChromaVectorStore:
+        """llama-index's Chroma vector store over the gated collection (built on the first search)."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.collection)
+
+    # ------------------------------------------------------------------ write state
+
+    def state(self) -> tuple[int, bool]:
+        """(generation, whether a write is under way or was cut short) from the collection's metadata."""
+        try:
+            with self._gate.use():
+                meta = self.client.get_collection(self.collection_name).metadata or {}
+        except Exception as exc:
+            raise StoreError(f"cannot reach Chroma at {self.location}: {exc}") from exc
+        return int(meta.get("generation", 0)), bool(meta.get("writing", False))
+
+    def set_state(self, generation: int, writing: bool) -> None:
+        self.collection.modify(
+            metadata={"embedding_model": self.embedding_model, "generation": generation, "writing": writing}
+        )
+        self.seen = (generation, writing)
+
+    def follow_other_writers(self, state: tuple[int, bool] | None = None) -> None:
+        """Reopen when another process finished a write since our vector index was loaded."""
+        if self._reopen_client is None:
+            return
+        state = state or self.state()
+        if state != self.seen and not state[1]:
+            self._reopen()
+            self.seen = state
+
+    def catch_up_before_writing(self, state: tuple[int, bool]) -> None:
+        """Someone else wrote since we loaded (finished or not): reopen before our own write."""
+        if self._reopen_client is not None and self.seen != state:
+            self._reopen()
+
+    def _reopen(self) -> None:
+        """Load the collection afresh (the embedded client caches its vector index per process)."""
+        with self._gate.swap():
+            with suppress(Exception):  # a client that cannot close cleanly is replaced all the same
+                self.client.close()
+            try:
+                self.client = self._reopen_client()  # type: ignore[misc]
+                self._collection = self.client.get_collection(self.collection_name)
+            except Exception as exc:
+                raise StoreError(f"cannot reopen the Chroma store at {self.location}: {exc}") from exc
+
+    # ------------------------------------------------------------------ reads
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def all_chunk_ids(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self.collection.get(include=[], limit=50_000, offset=offset)["ids"]
+            ids.extend(page)
+            if len(page) < 50_000:
+                return ids
+            offset += len(page)
+
+    def get(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
+        out: list[StoredChunk] = []
+        for i in range(0, len(chunk_ids), _GET_BATCH):
+            got = self.collection.get(ids=list(chunk_ids[i : i + _GET_BATCH]), include=["documents", "metadatas"])
+            out.extend(
+                StoredChunk.from_record(cid, doc, meta or {})
+                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
+            )
+        return out
+
+    def embeddings_of(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors of the given chunks (absent ids are not in the result; none while another process's
+        write leaves an embedded client's vector segment behind its metadata)."""
+        if not chunk_ids:
+            return {}
+        try:
+            got = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        except Exception:  # noqa: BLE001 - another process is writing ("Error finding id"): none this time
+            return {}
+        return {cid: list(vec) for cid, vec in zip(got["ids"], got["embeddings"])}
+
+    def _metadata_pages(self) -> Iterator[tuple[list[str], list[dict[str, Any]]]]:
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            yield got["ids"], [m or {} for m in got["metadatas"]]
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += len(got["ids"])
+
+    def article_states(self, article_ids: Iterable[str]) -> dict[str, ArticleState]:
+        """The stored state of the given articles (absent ids are not in the result)."""
+        wanted = list(dict.fromkeys(article_ids))
+        states: dict[str, ArticleState] = {}
+        for i in range(0, len(wanted), 500):
+            got = self.collection.get(where={"article_id": {"$in": wanted[i : i + 500]}}, include=["metadatas"])
+            for cid, meta in zip(got["ids"], got["metadatas"]):
+                _add_state(states, cid, meta or {})
+        return states
+
+    def all_article_states(self) -> dict[str, ArticleState]:
+        states: dict[str, ArticleState] = {}
+        for ids, metas in self._metadata_pages():
+            for cid, meta in zip(ids, metas):
+                _add_state(states, cid, meta)
+        return states
+
+    def list_articles(self) -> list[ArticleInfo]:
+        """One row per stored article (metadata of its first chunk, chunk count), newest first."""
+        rows: dict[str, ArticleInfo] = {}
+        counts: dict[str, int] = defaultdict(int)
+        for _, metas in self._metadata_pages():
+            for meta in metas:
+                article_id = str(meta.get("article_id", ""))
+                counts[article_id] += 1
+                if article_id not in rows or int(meta.get("chunk_index", 0)) == 0:
+                    rows[article_id] = ArticleInfo(
+                        article_id, str(meta.get("title", "")), str(meta.get("source", "")),
+                        str(meta.get("url", "")), str(meta.get("published_at", "")), 0,
+                    )
+        out = [replace(info, chunks=counts[aid]) for aid, info in rows.items()]
+        out.sort(key=lambda a: (a.title.lower(), a.article_id))
+        out.sort(key=lambda a: a.published_at, reverse=True)
+        return out
+
+    def first_chunks_where(self, where: dict[str, Any]) -> list[dict[str, Any]]:
+        """Metadata of the first chunk of every article matching `where` (a Chroma metadata filter)."""
+        got = self.collection.get(where={"$and": [{"chunk_index": 0}, where]}, include=["metadatas"])
+        return [m or {} for m in got["metadatas"]]
+
+    # ------------------------------------------------------------------ writes
+
+    def upsert(self, nodes: Sequence[TextNode]) -> None:
+        """Write embedded nodes in batches no larger than Chroma's maximum; re-writing an id replaces it."""
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+        for i in range(0, len(nodes), self.max_batch):
+            batch = nodes[i : i + self.max_batch]
+            metadatas = []
+            for node in batch:
+                meta = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+                metadatas.append({k: ("" if v is None else v) for k, v in meta.items()})
+            self.collection.upsert(
+                ids=[n.node_id for n in batch],
+                embeddings=[n.get_embedding() for n in batch],
+                metadatas=metadatas,
+                documents=[n.text for n in batch],
+            )
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        for i in range(0, len(chunk_ids), self.max_batch):
+            self.collection.delete(ids=list(chunk_ids[i : i + self.max_batch]))
+
+    # ------------------------------------------------------------------ dense search
+
+    def search(self, embedding: list[float], top_k: int,
+               filters: SearchFilters | None = None) -> list[tuple[StoredChunk, float]]:
+        """Nearest chunks by cosine similarity, through llama-index's Chroma vector store."""
+        if top_k <= 0:
+            return []
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        query = VectorStoreQuery(
+            query_embedding=embedding, similarity_top_k=top_k, filters=_to_metadata_filters(filters)
+        )
+        try:
+            result = self.vector_store.query(query)
+        except Exception as exc:
+            if not filters:
+                raise StoreError(f"vector search failed at {self.location}: {exc}") from exc
+            # While another process writes, an embedded client's vector index is older than the metadata
+            # it filters with ("Error finding id"): search unfiltered, deeper, and filter here instead.
+            deeper = VectorStoreQuery(query_embedding=embedding, similarity_top_k=max(top_k * 8, 200))
+            try:
+                result = self.vector_store.query(deeper)
+            except Exception as again:
+                raise StoreError(f"vector search failed at {self.location}: {again}") from again
+        out = []
+        for node, sim in zip(result.nodes or [], result.similarities or []):
+            if not node.metadata.get("article_id"):
+                continue  # deleted by another process after this one loaded its vector index
+            if filters and not passes(node.metadata, filters):
+                continue
+            cosine = 1.0 + math.log(max(sim, 1e-12))  # the store reports exp(-distance), distance = 1 - cos
+            out.append((StoredChunk.from_record(node.node_id, node.get_content(), node.metadata), cosine))
+        return out[:top_k]
+
+
+def _add_state(states: dict[str, ArticleState], cid: str, meta: dict[str, Any]) -> None:
+    state = states.setdefault(str(meta.get("article_id", "")), ArticleState())
+    fp = str(meta.get("fingerprint", ""))
+    state.chunks[fp].append(cid)
+    state.expected[fp] = int(meta.get("n_chunks", -1))
+
+
+def _to_metadata_filters(filters: SearchFilters | None) -> MetadataFilters | None:
+    """`filters` as llama-index metadata filters, which the Chroma vector store turns into a `where`."""
+    if not filters:
+        return None
+    from llama_index.core.vector_stores.types import (
+        FilterCondition,
+        FilterOperator,
+        MetadataFilter,
+        MetadataFilters,
+    )
+
+    items: list[MetadataFilter | MetadataFilters] = []
+    if filters.sources:
+        items.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
+    if filters.date_from:
+        items.append(MetadataFilter(key="published_day", value=day_number(filters.date_from),
+                                    operator=FilterOperator.GTE))
+    if filters.date_to:
+        items.append(MetadataFilter(key="published_day", value=day_number(filters.date_to),
+                                    operator=FilterOperator.LTE))
+        items.append(MetadataFilter(key="published_day", value=0, operator=FilterOperator.GT))
+    undated = MetadataFilter(key="published_day", value=0, operator=FilterOperator.EQ)
+    for day, operator in ((filters.since, FilterOperator.GTE), (filters.as_of, FilterOperator.LTE)):
+        if day:
+            items.append(MetadataFilters(filters=[
+                MetadataFilter(key="published_day", value=day_number(day), operator=operator), undated,
+            ], condition=FilterCondition.OR))
+    return MetadataFilters(filters=items, condition=FilterCondition.AND)

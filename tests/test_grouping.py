@@ -1,0 +1,131 @@
+"""Wire copies: one story republished by ten outlets with small edits gets one group id at index time, an
+unrelated story and a follow-up on the same topic do not join it, and retrieval keeps one copy per story."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from assistant.factory import build_assistant
+from index.articles import Article
+from index.embedding import HashingEmbedding
+from index.grouping import THRESHOLD, Grouper, Member, signature
+
+STORY = (
+    "The regional water board voted on Thursday to build a desalination plant on the northern shore of Lake "
+    "Verrin, ending two years of argument over how the valley should cope with longer dry summers. The plant "
+    "will draw brackish water from the lake's salt flats and is expected to supply about forty thousand homes "
+    "once it opens in three years. Board chair ImeldaOstrova said the vote was the hardest decision of her "
+    "term, because the plant will raise household water bills by roughly six percent. Farmers in the lower "
+    "valley had pressed for the plant after last year's drought, when wells ran dry across several villages "
+    "and the board had to truck water to schools. Environmental groups warned that the salty brine left over "
+    "from the process could harm the marsh birds that nest along the shore, and they asked the board to pipe "
+    "the brine far out into deeper water. Ostrova said engineers would study that request before any "
+    "construction contract is signed. The board will hold two public meetings next month to explain the "
+    "costs, and residents can send written comments until the end of the year. The decision follows a "
+    "report by the board's own engineers, published in the spring, which found that the valley's "
+    "groundwater had fallen to its lowest level in half a century and that two of the four reservoirs "
+    "could not be refilled in a normal winter. The report compared the plant with a longer pipeline from "
+    "the mountain springs, which would have cost nearly twice as much and taken seven years to finish. "
+    "Several board members said they had changed their minds after visiting a similar plant on the coast, "
+    "where the operators showed them how the filters are cleaned and how the brine is diluted before it "
+    "is released. One member, a retired teacher from the upper valley, voted against the plan and said the "
+    "board should first repair the leaking canals that lose a fifth of the water they carry."
+)
+FOLLOW_UP = (
+    "Residents of the Lake Verrin valley packed a school hall on Monday to question the regional water board "
+    "about its planned desalination plant. Many asked why bills must rise before the plant produces any "
+    "water, and a group of fishermen said the brine pipe would cross their best grounds. Board engineers "
+    "showed three possible routes for the pipe and promised a decision by spring. Chair Imelda Ostrova "
+    "thanked the crowd and said a second meeting would be held in the lower valley next week."
+)
+OUTLETS = [f"Outlet {name}" for name in ["Alder", "Birch", "Cedar", "Dogwood", "Elm", "Fir", "Gum", "Hazel", "Ilex", "Juniper"]]
+WORDS = ["harbour", "council", "budget", "school", "road", "bridge", "orchard", "festival", "library", "museum", "election", "court", "hospital", "railway", "tram", "market", "river", "forest", "mine", "factory", "theatre", "stadium", "airport", "ferry", "clinic", "union"]
+
+
+def copy_of(story: str, outlet: str, rng: random.Random) -> str:
+    """The story as another outlet runs it: its own dateline and sign-off, one word changed."""
+    words = story.split()
+    words[rng.randrange(20, len(words))] = rng.choice(["quickly", "also", "then", "now"])
+    return f"VERRIN ({outlet}) - " + " ".join(words) + f" Copyright {outlet}, all rights reserved."
+
+
+def unrelated(i: int, rng: random.Random) -> Article:
+    text = " ".join(
+        f"The {rng.choice(WORDS)} {rng.choice(WORDS)} plan number {i}-{k} was discussed by the "
+        f"{rng.choice(WORDS)} committee on day {rng.randrange(1, 28)}." for k in range(12))
+    return Article(id=f"other-{i:03d}", title=f"Local {rng.choice(WORDS)} news {i}", text=text,
+                   source=rng.choice(["City Wire", "Hill Times"]), published_at=f"2025-05-0{1 + i % 9}")
+
+
+def generated_set(seed: int = 7) -> list[Article]:
+    rng = random.Random(seed)
+    copies = [Article(id=f"copy-{n}", title="Water board backs desalination plant", source=outlet,
+                      url=f"https://{outlet.split()[1].lower()}.example/verrin-plant", published_at="2025-05-08",
+                      text=copy_of(STORY, outlet, rng)) for n, outlet in enumerate(OUTLETS)]
+    follow = Article(id="follow-up", title="Residents question water board", source="Outlet Alder",
+                     text=FOLLOW_UP, published_at="2025-05-12")
+    return [*copies[:5], *(unrelated(i, rng) for i in range(200)), follow, *copies[5:]]
+
+
+def test_signatures_separate_copies_from_other_stories():
+    rng = random.Random(1)
+    story = signature(STORY)
+    assert story.similarity(signature(copy_of(STORY, "Outlet Elm", rng))) >= THRESHOLD
+    assert story.similarity(signature(FOLLOW_UP)) < 0.2
+    assert signature("Too short to compare.") is None
+
+
+def test_the_grouper_joins_stored_and_same_run_copies():
+    rng = random.Random(2)
+    stored = Member("original", "original", signature(STORY))
+    grouper = Grouper(lambda bands: [stored], exclude=[])
+    groups = grouper.assign([("a", signature(copy_of(STORY, "Outlet Fir", rng))), ("b", signature(FOLLOW_UP)),
+                             ("c", signature(FOLLOW_UP + " Copyright Outlet Gum."))])
+    assert groups == ["original", "b", "b"]
+    rewritten = Grouper(lambda bands: [stored], exclude=["original"]).assign([("x", signature(STORY))])
+    assert rewritten == ["x"], "the stored version of an article being rewritten is not a candidate"
+
+
+@pytest.fixture
+def indexed(settings):
+    assistant = build_assistant(settings, embed_model=HashingEmbedding())
+    summary = assistant.indexer.index_items(generated_set())
+    assert summary.added == 211
+    return assistant
+
+
+def test_copies_get_one_group_at_index_time_and_others_do_not(indexed):
+    groups = {c.article_id: c.group_id for c in indexed.store.get(indexed.store.all_chunk_ids())}
+    assert {groups[f"copy-{n}"] for n in range(10)} == {"copy-0"}
+    assert groups["follow-up"] == "follow-up"
+    assert sum(g == "copy-0" for g in groups.values()) == 10
+    members = indexed.store.group_members(["copy-0"])["copy-0"]
+    assert {m.source for m in members} == set(OUTLETS)
+
+
+def test_top_five_passages_hold_at_most_one_copy(indexed, settings):
+    question = "Why did the water board vote for a desalination plant on Lake Verrin?"
+    passages = indexed.retriever.search(question, top_k=5).passages
+    copies = [p.chunk.article_id for p in passages if p.chunk.article_id.startswith("copy-")]
+    assert len({*copies}) == 1, [p.chunk.article_id for p in passages]
+    assert "follow-up" in {p.chunk.article_id for p in passages}
+
+    ungrouped = build_assistant(settings.model_copy(update={"data_dir": settings.data_dir.parent / "flat",
+                                                            "group_copies": False}),
+                                embed_model=HashingEmbedding())
+    ungrouped.indexer.index_items(generated_set())
+    flat = ungrouped.retriever.search(question, top_k=5).passages
+    assert len({p.chunk.article_id for p in flat if p.chunk.article_id.startswith("copy-")}) >= 3, \
+        "without grouping the copies crowd the top five (else this test shows nothing)"
+
+
+def test_reindexing_keeps_groups_and_a_rewritten_copy_regroups(indexed):
+    again = indexed.indexer.index_items(generated_set())
+    assert again.unchanged == 211 and again.added == again.updated == 0
+    changed = Article(id="copy-3", title="A different story now", source="Outlet Dogwood", text=FOLLOW_UP)
+    assert indexed.indexer.index_items([changed]).updated == 1
+    groups = {c.article_id: c.group_id for c in indexed.store.get(indexed.store.all_chunk_ids())}
+    assert groups["copy-3"] == "follow-up"
+    assert {groups[f"copy-{n}"] for n in range(10) if n != 3} == {"copy-0"}
