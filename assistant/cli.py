@@ -170,6 +170,8 @@ def _print_sources(answer) -> None:
             if c.url:
                 print(f"    {c.url}")
             print(f"    \u201c{' '.join(c.quote.split())}\u201d")
+            if c.also_published_by:
+                print("    also published by: " + ", ".join(o["source"] or o["url"] for o in c.also_published_by))
 
 
 def _bold(text: str) -> str:

@@ -22,7 +22,7 @@ from assistant.errors import AssistantError, BadQuestionError, IndexingError
 from assistant.retrieval.dates import DatePlan, plan_dates
 from assistant.retrieval.hybrid import HybridRetriever, Retrieval
 from assistant.settings import Settings
-from assistant.types import Answer
+from assistant.types import Answer, Citation, Passage
 from index.indexer import Indexer, IndexSummary, ProgressFn
 from index.offline import offline_environment  # noqa: F401 - re-exported: the app sets it before Gradio loads
 from index.store import ArticleInfo, Corpus, SearchFilters
@@ -144,11 +144,27 @@ class Assistant:
             yield replace(base, answer=text, timings_ms=dict(timings))
         assert draft is not None
         timings["answer"] = (time.perf_counter() - t_answer) * 1000
+        citations = self._with_copies(draft.citations, retrieval.passages)
         timings["total"] = (time.perf_counter() - started) * 1000
-        yield replace(base, answer=draft.text, abstained=draft.abstained, citations=draft.citations,
+        yield replace(base, answer=draft.text, abstained=draft.abstained, citations=citations,
                       timings_ms=timings, backend=draft.backend or base.backend, notice=draft.notice,
                       sentences=draft.sentences or sentence_checks(draft),
                       short_answer=draft.short_answer or _short_answer_of(query, draft))
+
+    def _with_copies(self, citations: Sequence[Citation], passages: Sequence[Passage]) -> tuple[Citation, ...]:
+        """Each citation with the other outlets that ran the same story (one metadata query per answer)."""
+        group_of = {p.chunk.article_id: p.chunk.group_id for p in passages}
+        groups = {group_of.get(c.article_id, c.article_id) for c in citations}
+        if not groups:
+            return tuple(citations)
+        members = self.store.group_members(groups)
+        out = []
+        for c in citations:
+            others = tuple({"source": m.source, "url": m.url, "title": m.title}
+                           for m in members.get(group_of.get(c.article_id, c.article_id), ())
+                           if m.article_id != c.article_id)
+            out.append(replace(c, also_published_by=others) if others else c)
+        return tuple(out)
 
     # ------------------------------------------------------------------ index management
 

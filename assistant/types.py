@@ -37,6 +37,8 @@ class Citation:
     passage_start: int = 0  # offsets of the passage in the article text
     passage_end: int = 0
     chunk_id: str = ""
+    # Other outlets that ran the same story (wire copies, `index.grouping`): {"source", "url", "title"}.
+    also_published_by: tuple[dict[str, str], ...] = ()
 
     def quote_offsets_in_passage(self) -> tuple[int, int]:
         return self.start - self.passage_start, self.end - self.passage_start

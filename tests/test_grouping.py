@@ -129,3 +129,14 @@ def test_reindexing_keeps_groups_and_a_rewritten_copy_regroups(indexed):
     groups = {c.article_id: c.group_id for c in indexed.store.get(indexed.store.all_chunk_ids())}
     assert groups["copy-3"] == "follow-up"
     assert {groups[f"copy-{n}"] for n in range(10) if n != 3} == {"copy-0"}
+
+
+def test_an_answer_names_the_other_outlets_that_ran_the_story(indexed):
+    answer = indexed.ask("By how much will the desalination plant raise household water bills?", as_of="2025-05-20")
+    cited = [c for c in answer.citations if c.article_id.startswith("copy-")]
+    assert cited, (answer.answer, [c.article_id for c in answer.citations])
+    for c in cited:
+        others = {o["source"] for o in c.also_published_by}
+        assert others == set(OUTLETS) - {c.source}
+        assert all(o["url"].startswith("https://") for o in c.also_published_by)
+    assert all(not c.also_published_by for c in answer.citations if not c.article_id.startswith("copy-"))
