@@ -96,14 +96,23 @@ def watch_folders(sources: Sources, roots: list[Path], *, stop: threading.Event,
     import watchfiles
 
     roots = [r.resolve() for r in roots]
+    # The watcher is started (and has yielded once, empty) before the first sync, so no change made
+    # after "watching" is printed, or during the sync, is missed; one seen twice is found unchanged.
+    changes_seen = watchfiles.watch(*roots, stop_event=stop, debounce=debounce_ms, step=step_ms,
+                                    raise_interrupt=False, force_polling=force_polling, watch_filter=None,
+                                    yield_on_timeout=True, rust_timeout=1000)
+    pending = next(changes_seen, set())
     for root in roots:
         on_batch(root, -1, sync_folder(sources, root, progress=progress, on_wait=on_wait))
         if stop.is_set():
             return
     if on_ready:
         on_ready()
-    for changes in watchfiles.watch(*roots, stop_event=stop, debounce=debounce_ms, step=step_ms,
-                                    raise_interrupt=False, force_polling=force_polling, watch_filter=None):
+    while not stop.is_set():
+        changes = pending or next(changes_seen, None)
+        pending = set()
+        if changes is None:
+            break
         by_root: dict[Path, tuple[set[Path], set[Path]]] = {}
         for change, name in changes:
             path = Path(name)
@@ -122,5 +131,3 @@ def watch_folders(sources: Sources, roots: list[Path], *, stop: threading.Event,
                                        on_start=on_start)
             if n:
                 on_batch(root, n, summary)
-        if stop.is_set():
-            break
