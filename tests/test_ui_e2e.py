@@ -1,16 +1,23 @@
 """End to end: headless Chromium (Debian `chromium` driven by Playwright) against `python app.py` on a free
 loopback port with its own data directory and the real MiniLM embedding, as a user would run it.
 
-Covers: example question -> streamed answer with markers -> the marker brings its source card into view
+Covers: first paint under 2 s on first start with a "getting ready" note until the first question can be
+answered; example question -> streamed answer with markers -> the marker brings its source card into view
 with the quote highlighted; a follow-up understood in context; New chat; the as-of date beside the question
-box (nothing published later is used, "this week" counts from it, a bad date is refused) and the bold short
-answer leading an answer with its marker [1]; uploading an article through the
-Library tab and getting it cited, deleting it and no longer getting it cited; an article full of XSS
-payloads that executes nothing; and no request leaving the machine. Screenshots: test-output/ui/.
+box (nothing published later is used, "this week" counts from it and the window shows under the answer, a
+bad date is refused) and the bold short answer leading an answer with its marker [1]; markers as focusable
+pills with an outlet/date tip that scroll only the sources panel (a sheet with a way back on a phone); one
+card per article with a trimmed quote and a whole-passage toggle; uploading on drop through the Library
+tab, the per-file result, undated uploads first as "uploaded file", getting it cited, deleting it and no
+longer getting it cited; 👍/👎 and "Save as test question" with the saved set offered for download; the
+chat text not covered by a label; an article full of XSS payloads that executes nothing; and no request
+leaving the machine. The item tests run at 1400x900 and 390x844. Screenshots: test-output/ui/.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
 import time
 from pathlib import Path
@@ -28,6 +35,9 @@ SHOTS = TEST_OUTPUT / "ui"
 EXAMPLE = "What did Venezuela ask Iran for?"
 WHO_EXAMPLE = "Who won the Lakeport Marathon women's race and in what time?"  # a name: has a short answer
 TIMEOUT_MS = 60_000
+DESKTOP = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SIZES = pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1400x900", "390x844"])
 
 QUOKKA = """---
 title: Quokka Festival Sets Attendance Record on Rottnest Island
@@ -58,10 +68,16 @@ raw link</a> and ${alert('xss-tpl')} {{constructor.constructor('alert(1)')()}}.
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def started_app(tmp_path_factory):
+    """(url, data dir, log path) of `python app.py` on its first start (empty data dir)."""
     data = tmp_path_factory.mktemp("ui-e2e") / "data"
-    with running_app(data, embedding="minilm", timeout=300) as (url, _env, _log):
-        yield url.rstrip("/")
+    with running_app(data, embedding="minilm", timeout=300) as (url, _env, log):
+        yield url.rstrip("/"), data, log
+
+
+@pytest.fixture(scope="module")
+def app_url(started_app):
+    return started_app[0]
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +95,8 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    """A fresh browser session on the app; records dialogs and every request the page makes."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def _open(browser, app_url, size):
+    context = browser.new_context(viewport=size, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.dialogs = []
@@ -91,18 +105,34 @@ def page(browser, app_url):
     page.on("request", lambda r: page.requests.append(r.url))
     page.goto(app_url + "/")
     page.wait_for_selector("#chat")
-    yield page
+    return page
+
+
+def _close(page, app_url) -> None:
     outside = [u for u in page.requests if not u.startswith((app_url, "data:", "blob:"))]
-    context.close()
+    page.context.close()
     assert outside == [], f"the page made requests off this machine: {outside[:5]}"
+
+
+@pytest.fixture
+def page(browser, app_url, request):
+    """A fresh browser session on the app (the test's `size`, else 1400x900); records dialogs and every
+    request the page makes, and fails the test when one left the machine."""
+    size = request.node.callspec.params.get("size", DESKTOP) if hasattr(request.node, "callspec") else DESKTOP
+    page = _open(browser, app_url, size)
+    page.size = size
+    yield page
+    _close(page, app_url)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, *, full_page: bool = True) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    size = getattr(page, "size", DESKTOP)
+    suffix = "" if size == DESKTOP else f"-{size['width']}x{size['height']}"
+    page.screenshot(path=str(SHOTS / f"{name}{suffix}.png"), full_page=full_page)
 
 
 def bot_messages(page) -> list[str]:
@@ -141,16 +171,20 @@ def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
+def status_text(page) -> str:
+    return page.evaluate("() => { const r = document.querySelector('#library-status .library-result');"
+                         " return r ? r.innerText : ''; }")
+
+
 def upload(page, path: Path) -> str:
+    """Drop a file on the upload area (indexing starts at once); returns the result shown."""
     open_tab(page, "Library")
+    before = status_text(page)
     page.set_input_files("#library-files input[type=file]", str(path))
-    page.wait_for_selector(f"#library-files :text('{path.name}')")
-    before = page.input_value("#library-status textarea")
-    page.click("#library-upload")
     page.wait_for_function(
-        "b => { const v = document.querySelector('#library-status textarea').value; return v && v !== b; }",
-        arg=before)
-    return page.input_value("#library-status textarea")
+        """b => { const r = document.querySelector('#library-status .library-result');
+                  return r && r.innerText && r.innerText !== b; }""", arg=before)
+    return status_text(page)
 
 
 def find_in_library(page, query: str, text: str) -> None:
@@ -197,6 +231,36 @@ def assert_short_answer_leads(layout: dict) -> None:
 # ---------------------------------------------------------------------------------------------- tests
 
 
+def test_first_start_paints_fast_and_says_it_is_getting_ready(browser, started_app):
+    """Runs first, right after the app listens on an empty data dir (samples not indexed, models cold)."""
+    url, _data, log = started_app
+    page = _open(browser, url, DESKTOP)
+    ready_before = "ready to answer after" in log.read_text()
+    paint = page.evaluate("() => performance.getEntriesByType('paint')"
+                          ".find(e => e.name === 'first-contentful-paint').startTime")
+    assert paint < 2000, f"first contentful paint after {paint:.0f} ms"
+    note = page.locator("#ready-note")
+    if not ready_before:  # the note shows until the first question can be answered
+        assert note.is_visible() and "Getting ready" in note.inner_text(), log.read_text()
+        shot(page, "00-first-start-getting-ready")
+    phone = _open(browser, url, PHONE)
+    phone_paint = phone.evaluate("() => performance.getEntriesByType('paint')"
+                                 ".find(e => e.name === 'first-contentful-paint').startTime")
+    assert phone_paint < 2000, f"first contentful paint after {phone_paint:.0f} ms at 390x844"
+    if not ready_before and "ready to answer after" not in log.read_text():
+        assert phone.locator("#ready-note").is_visible()
+        phone.size = PHONE
+        shot(phone, "00-first-start-getting-ready")
+    _close(phone, url)
+    page.fill("#question textarea", EXAMPLE)  # asked while getting ready: answered once ready
+    page.press("#question textarea", "Enter")
+    answer, _ = wait_answer(page, EXAMPLE)
+    assert re.search(r"\[\d\]", answer)
+    page.wait_for_selector("#ready-note", state="hidden")
+    assert "ready to answer after" in log.read_text()
+    _close(page, url)
+
+
 def test_chat_streams_cites_opens_sources_and_follows_up(page, browser, app_url):
     # record every state of the answer bubble, to see it arrive in pieces
     page.evaluate("""() => { window.__states = [];
@@ -224,10 +288,9 @@ def test_chat_streams_cites_opens_sources_and_follows_up(page, browser, app_url)
     shot(page, "02-streamed-answer-with-markers")
 
     page.locator("#chat [data-testid=bot] a.cite-marker").first.click()
-    card = page.locator("#src-1-1")
-    assert card.is_visible()
-    quote = card.locator("mark").inner_text()
-    assert quote and quote.split()[0] in answer
+    quote = page.locator("#src-1-1")  # the highlighted quote of [1], inside its article's card
+    assert quote.is_visible() and quote.evaluate("e => e.tagName") == "MARK"
+    assert quote.inner_text().split()[0] in answer
     shot(page, "03-source-card-with-highlighted-quote")
 
     follow, panel = ask(page, "And what about China?")
@@ -256,7 +319,8 @@ def test_chat_streams_cites_opens_sources_and_follows_up(page, browser, app_url)
     assert page.dialogs == []
 
 
-def test_short_answer_leads_and_as_of_date_limits_articles(page):
+@SIZES
+def test_short_answer_leads_and_as_of_date_limits_articles(page, size):
     page.locator("#chat").get_by_text(WHO_EXAMPLE).first.click()
     answer, panel = wait_answer(page, WHO_EXAMPLE)
     layout = short_answer_layout(page)
@@ -265,6 +329,7 @@ def test_short_answer_leads_and_as_of_date_limits_articles(page):
     assert "window-note" not in page.locator("#chat [data-testid=bot]").last.inner_html()
     page.locator("#chat [data-testid=bot] .short-answer a.cite-marker").click()
     assert page.locator("#src-1-1").is_visible() and "marathon" in " ".join(card_titles(panel)).lower()
+    page.keyboard.press("Escape")  # closes the source sheet on a phone
     shot(page, "14-short-answer-first")
 
     page.get_by_label("As of").fill("2025-01-01")  # before every bundled article
@@ -296,7 +361,9 @@ def test_uploaded_article_is_cited_then_forgotten_after_delete(page, tmp_path):
     path = tmp_path / "quokka-festival.md"
     path.write_text(QUOKKA)
     status = upload(page, path)
-    assert status.startswith("added 1, updated 0, unchanged 0, removed 0, failed 0"), status
+    assert status.startswith("Uploaded 1 file. 1 article: 1 added ("), status
+    assert "\u2713 quokka-festival.md \u2192 \u201cQuokka Festival Sets Attendance Record on Rottnest Island\u201d " \
+        "(added)" in status.splitlines(), status
     find_in_library(page, "quokka", "Quokka Festival Sets Attendance Record")
     shot(page, "06-library-after-upload")
 
@@ -312,7 +379,7 @@ def test_uploaded_article_is_cited_then_forgotten_after_delete(page, tmp_path):
     row.locator("[role=gridcell]").nth(1).click()
     page.wait_for_selector("#library-selected :text('quokka-festival')")
     page.click("#library-delete")
-    page.wait_for_function("() => document.querySelector('#library-status textarea').value.startsWith('removed 1')")
+    page.wait_for_function("() => document.querySelector('#library-status').innerText.startsWith('Removed 1 article.')")
     page.wait_for_function("() => !document.querySelector('#library-table').innerText.includes('Quokka Festival')")
     shot(page, "08-library-after-delete")
 
@@ -329,7 +396,7 @@ def test_article_with_xss_payloads_executes_nothing(page, tmp_path):
     path = tmp_path / "zorblat-gala.txt"
     path.write_text(XSS)
     status = upload(page, path)
-    assert "added 1" in status and "failed 0" in status, status
+    assert "1 added" in status and "failed" not in status, status
     find_in_library(page, "zorblat", "Zorblat harbour gala")
     table_text = page.inner_text("#library-table")
     assert "<script>alert('xss-title')</script>" in table_text  # shown as characters
@@ -339,7 +406,9 @@ def test_article_with_xss_payloads_executes_nothing(page, tmp_path):
     answer, _ = ask(page, "How many visitors did the Zorblat harbour gala draw?")
     assert "12,000" in answer, answer
     page.locator("#chat [data-testid=bot] a.cite-marker").first.click()
-    card = page.locator("#src-1-1")
+    card = page.locator(".source-card:has(#src-1-1)")
+    if card.locator("details.whole").count():
+        card.locator("details.whole > summary").click()  # the whole passage too
     assert "<script>alert('xss-title')</script>" in card.inner_text()
     card_text = card.inner_text()
     for payload in ("javascript:alert('xss-url')", "<script>alert('xss-body')</script>",
@@ -364,7 +433,6 @@ def test_upload_limits_give_clear_messages(page, tmp_path):
 
     def try_upload(paths: list[Path], expected: str) -> None:
         page.set_input_files("#library-files input[type=file]", [str(p) for p in paths])
-        page.click("#library-upload")
         page.wait_for_selector(f".toast-body:has-text({expected!r})")
         for close in page.locator(".toast-close").all():
             close.click()
@@ -402,3 +470,194 @@ def test_filters_narrow_retrieval(page):
     assert "cite-marker" not in page.locator("#chat [data-testid=bot]").last.inner_html()
     assert "source-card" not in panel and "No sources" in panel
     shot(page, "13-filters-exclude-everything")
+
+
+PLAIN_NOTE = """Harbour Ferry Timetable Changes
+The Kestrel Bay ferry will leave every 25 minutes from Monday, the harbour office said in a notice.
+Evening sailings end at 22:40 instead of midnight while the pier is repaired.
+"""
+
+
+def _marker_state(page, marker) -> dict:
+    return marker.evaluate("""m => { const s = getComputedStyle(m);
+        return {bg: s.backgroundColor, radius: parseFloat(s.borderRadius), color: s.color,
+                focusable: m.tabIndex >= 0, text: m.innerText}; }""")
+
+
+def _panel_view(page, card_selector: str) -> dict:
+    return page.evaluate("""sel => { const card = document.querySelector(sel);
+        const panel = card.closest('.sources-panel'); const p = panel.getBoundingClientRect();
+        const t = card.querySelector('.card-title').getBoundingClientRect();
+        return {panelTop: panel.scrollTop, maxTop: panel.scrollHeight - panel.clientHeight, pageY: window.scrollY, titleTop: t.top, titleBottom: t.bottom,
+                top: p.top, bottom: p.bottom, innerHeight: window.innerHeight}; }""", card_selector)
+
+
+@SIZES
+def test_markers_are_pills_that_open_their_card(page, size):
+    _answer, _ = ask(page, EXAMPLE)
+    marker = page.locator("#chat [data-testid=bot] a.cite-marker").first
+    state = _marker_state(page, marker)
+    assert state["bg"] not in ("rgba(0, 0, 0, 0)", "transparent") and state["radius"] >= 8, state  # a pill
+    assert state["focusable"] and state["text"].strip() == "[1]", state
+    tip = marker.locator(".tip")
+    assert not tip.is_visible()
+    marker.hover()
+    assert tip.is_visible() and tip.inner_text() == "Harbor Ledger \u00b7 2025-11-01"
+    shot(page, "17-marker-pill-tip", full_page=False)
+    _follow, _ = ask(page, "And what about China?")
+    first_marker = page.locator("#chat [data-testid=bot]").first.locator("a.cite-marker").first
+    first_marker.focus()  # from the keyboard: Enter on the focused pill
+    assert page.evaluate("() => document.activeElement.classList.contains('cite-marker')")
+    before_y = page.evaluate("() => window.scrollY")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('src-1-1').closest('details').open")
+    assert page.locator("mark[data-quote='1-1'].pulse").count() >= 1  # the quote pulses
+    if size == DESKTOP:
+        time.sleep(1.0)  # the smooth scroll
+        view = _panel_view(page, ".source-card:has(#src-1-1)")
+        assert view["top"] - 1 <= view["titleTop"] and view["titleBottom"] <= view["bottom"] + 1, view  # in view
+        # at the panel's top, or the panel scrolled as far as it goes; the page itself did not move
+        assert view["titleTop"] <= view["top"] + 60 or view["panelTop"] >= view["maxTop"] - 1, view
+        assert view["pageY"] == before_y, view
+        shot(page, "18-marker-scrolls-the-sources-panel", full_page=False)
+    else:
+        sheet = page.locator("#source-sheet.open")
+        sheet.wait_for()
+        title = sheet.locator(".card-title")
+        box = title.bounding_box()
+        assert box and 0 <= box["y"] and box["y"] + box["height"] <= size["height"], box
+        assert "Venezuela" in title.inner_text() and sheet.locator("mark.pulse").count() >= 1
+        assert page.evaluate("() => window.scrollY") == before_y  # the answer stays where it was
+        shot(page, "18-marker-opens-a-sheet", full_page=False)
+        sheet.get_by_role("button", name="Back to the answer").click()
+        page.wait_for_selector("#source-sheet.open", state="detached")
+        assert page.evaluate("() => document.activeElement.classList.contains('cite-marker')")
+        assert first_marker.is_visible()
+        shot(page, "19-back-to-the-answer", full_page=False)
+    assert page.dialogs == []
+
+
+@SIZES
+def test_one_card_per_article_with_trimmed_quote_and_whole_passage_toggle(page, size):
+    _, _panel = ask(page, WHO_EXAMPLE)
+    section = page.locator("#sources section.turn-sources")
+    articles = section.locator(".source-card").evaluate_all("cs => cs.map(c => c.dataset.article)")
+    assert articles and len(articles) == len(set(articles)), articles  # one card per article
+    card = section.locator(".source-card").first
+    assert card.locator(".card-title").inner_text()
+    assert re.search(r"\S+ \u00b7 \d{4}-\d\d-\d\d", card.locator(".card-meta").inner_text())  # outlet · date
+    assert card.locator(".card-url").inner_text().startswith("https://")
+    excerpt = card.locator(".excerpt").first
+    short = excerpt.inner_text()
+    assert excerpt.locator("mark").count() == 1
+    card.locator("details.whole > summary").first.click()
+    full = card.locator(".passage-full").first
+    assert full.is_visible() and not excerpt.is_visible()
+    assert len(full.inner_text()) > len(short) and full.locator("mark").inner_text() in short
+    assert card.locator("details.whole > summary").first.inner_text() == "Show only the quote"
+    shot(page, "20-one-card-whole-passage", full_page=size == DESKTOP)
+    card.locator("details.whole > summary").first.click()
+    assert excerpt.is_visible()
+
+
+def _library_table_font(page) -> dict:
+    return page.evaluate("""() => { const cell = document.querySelector('#library-table [role=gridcell]');
+        const ui = document.querySelector('#library-search label, #library-search span') || document.body;
+        return {cell: getComputedStyle(cell).fontFamily, body: getComputedStyle(ui).fontFamily}; }""")
+
+
+@SIZES
+def test_upload_on_drop_names_the_file_and_lists_undated_uploads_first(page, size, tmp_path):
+    open_tab(page, "Library")
+    drop = page.locator("#library-files").bounding_box()
+    if size == DESKTOP:  # visible without scrolling
+        assert drop and drop["y"] + drop["height"] <= size["height"], drop
+    font = _library_table_font(page)
+    assert "mono" not in font["cell"].lower() and font["cell"] == font["body"], font
+    name = f"ferry-notes-{size['width']}.txt"
+    path = tmp_path / name
+    path.write_text(PLAIN_NOTE)
+    status = upload(page, path)  # no button: dropping the file indexes it
+    lines = status.splitlines()
+    assert lines[0].startswith("Uploaded 1 file. 1 article: 1 added (1 passage embedded in"), status
+    assert f"\u2713 {name} \u2192 \u201cHarbour Ferry Timetable Changes\u201d (added)" in lines, status
+    assert "chunks" not in status and "1 files" not in status
+    today = datetime.date.today().isoformat()
+    page.wait_for_selector(f"#library-table [role=row].virtual-row:has-text('{name[:-4]}')")
+    first_row = page.locator("#library-table [role=row].virtual-row").first.inner_text()
+    assert name[:-4] in first_row and "uploaded file" in first_row and today in first_row, first_row
+    shot(page, "21-library-upload-on-drop", full_page=False)
+
+    open_tab(page, "Chat")
+    answer, _panel = ask(page, "How often will the Kestrel Bay ferry leave from Monday?")
+    assert "25 minutes" in answer, answer
+    card = page.locator(".source-card:has(#src-1-1)")
+    assert card.locator(".card-meta").inner_text() == f"uploaded file \u00b7 {today}"
+    assert page.locator("#chat [data-testid=bot] a.cite-marker .tip").first.inner_text() == \
+        f"uploaded file \u00b7 {today}"
+    assert "Harbour Ferry Timetable Changes" in card.locator(".card-title").inner_text()
+    shot(page, "22-uploaded-file-card")
+
+
+def _feedback_button(page, label: str):
+    return page.locator("#chat .message-buttons-left").last.get_by_role("button", name=label, exact=True)
+
+
+@SIZES
+def test_feedback_and_save_as_test_question(page, size, started_app):
+    _url, data, _log = started_app
+    saved = data / "saved-questions.jsonl"
+    before = saved.read_text().splitlines() if saved.exists() else []
+    feedback = data / "feedback.jsonl"
+    ratings = len(feedback.read_text().splitlines()) if feedback.exists() else 0
+    page.get_by_label("As of").fill("2025-11-20")
+    _answer, _ = ask(page, WHO_EXAMPLE)
+    short = short_answer_layout(page)["short"]
+    _feedback_button(page, "Like").click()
+    page.wait_for_selector(".toast-body:has-text('kept on this machine')")
+    assert len(feedback.read_text().splitlines()) == ratings + 1
+    line = json.loads(feedback.read_text().splitlines()[-1])
+    assert line["rating"] == "up" and line["question"] == WHO_EXAMPLE and line["short_answer"] == short
+    _feedback_button(page, "Feedback").click()
+    page.get_by_role("button", name="Save as test question").click()
+    form = page.locator("#save-question")  # a field of the form (the group renders its id twice)
+    form.wait_for()
+    assert page.input_value("#save-question textarea, #save-question input") == WHO_EXAMPLE
+    assert page.input_value("#save-answer textarea, #save-answer input") == short
+    assert "marathon" in page.input_value("#save-evidence textarea, #save-evidence input")
+    shot(page, "23-save-as-test-question", full_page=size == DESKTOP)
+    page.click("#save-confirm")
+    page.wait_for_selector(".toast-body:has-text('Saved as test question')")
+    form.wait_for(state="hidden")
+    lines = saved.read_text().splitlines()
+    assert len(lines) == len(before) + 1
+    record = json.loads(lines[-1])
+    assert (record["question"], record["answer"], record["asked_at"]) == (WHO_EXAMPLE, [short], "2025-11-20")
+    assert record["evidence_ids"] and all("marathon" in e for e in record["evidence_ids"])
+
+    open_tab(page, "Library")
+    button = page.locator("#download-questions")
+    page.wait_for_function("() => !document.querySelector('#download-questions').disabled")
+    assert f"({len(lines)} question" in button.inner_text()
+    with page.expect_download() as download:
+        button.click()
+    assert Path(download.value.path()).read_text() == saved.read_text()
+
+
+@SIZES
+def test_conversation_text_is_not_covered_by_a_label(page, size):
+    for question in (EXAMPLE, WHO_EXAMPLE, "And what about China?"):
+        ask(page, question)
+    covered = page.evaluate("""() => { const log = document.querySelector('#chat [role=log]') ||
+                                           document.querySelector('#chat .bubble-wrap');
+        log.scrollTop = 40;  // scrolled a little: the first visible line sits at the top edge
+        const box = log.getBoundingClientRect();
+        const out = [];
+        for (const x of [box.left + 20, box.left + box.width / 2, box.right - 40]) {
+            const el = document.elementFromPoint(x, box.top + 6);
+            if (el && !log.contains(el)) out.push(el.outerHTML.slice(0, 120));
+        }
+        return out; }""")
+    assert covered == [], covered
+    assert page.locator("#chat label:has-text('Conversation'), #chat [data-testid=block-label]").count() == 0
+    shot(page, "24-scrolled-chat-not-covered", full_page=False)

@@ -285,8 +285,7 @@ CSS = """
   line-height: 1.55; text-align: center; text-decoration: none !important; vertical-align: 0.12em; cursor: pointer; }
 .cite-marker:hover { background: #bfdbfe; }
 .cite-marker:focus-visible { outline: 2px solid #2563eb; outline-offset: 1px; }
-.cite-marker .br { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
-  white-space: nowrap; }
+.cite-marker .br { font-size: 0; }
 .cite-marker .tip { display: none; }
 .cite-marker:hover .tip, .cite-marker:focus-visible .tip { display: block;
   position: absolute; left: 50%; bottom: calc(100% + 4px); transform: translateX(-50%); z-index: 30;

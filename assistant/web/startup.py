@@ -8,6 +8,7 @@ is kept and shown as the note, and questions are then refused with it. It does n
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -50,6 +51,10 @@ class Readiness:
 
     def _run(self) -> None:
         started = time.perf_counter()
+        try:  # Linux: a thread's own niceness, inherited by the threads it starts (PyTorch's): serve pages first
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except (AttributeError, OSError):
+            pass
         try:
             for what, step in self._steps:
                 try:
