@@ -258,7 +258,11 @@ class Sources:
 
     def refresh(self, locations: Iterable[str] | None = None, *, progress: ProgressFn | None = None,
                 on_source: SourceProgress | None = None, on_wait: WaitFn | None = None) -> RefreshReport:
-        """Poll every saved source (or those given) once and index what is new; see the module docstring."""
+        """Poll every saved source (or those given) once and index what is new; see the module docstring.
+
+        Folders are indexed one by one (each with its own prune); the URLs are all fetched first and their
+        articles indexed in one indexer call (one write instead of one per feed), after which each URL
+        source's state is saved."""
         started = time.perf_counter()
         entries = self._read_registry()
         if locations is not None:
@@ -266,15 +270,17 @@ class Sources:
             entries = [e for e in entries if e["location"] in wanted]
         total = IndexSummary()
         with self.refresh_lock(on_wait):
+            reads = []
             for i, entry in enumerate(entries):
                 if on_source:
                     on_source(i, len(entries), entry["location"])
                 state = self.state(entry["location"])
                 if entry.get("kind") == "folder":
-                    part = self.refresh_folder(state, progress=progress, on_wait=on_wait)
+                    merge_summary(total, self.refresh_folder(state, progress=progress, on_wait=on_wait))
                 else:
-                    part = self._refresh_url(state, progress=progress, on_wait=on_wait)
-                merge_summary(total, part)
+                    reads.append((state, self._read_url(state)))
+            if reads:
+                merge_summary(total, self._index_urls(reads, progress=progress, on_wait=on_wait))
             if on_source:
                 on_source(len(entries), len(entries), "")
         if self._fetcher is not None:
@@ -287,31 +293,49 @@ class Sources:
                on_wait: WaitFn | None) -> IndexSummary:
         return self.indexer.index_items(items, progress=progress, on_wait=on_wait)
 
-    def _refresh_url(self, state: SourceState, *, progress: ProgressFn | None,
-                     on_wait: WaitFn | None) -> IndexSummary:
+    def _read_url(self, state: SourceState) -> Any:
         from index.feeds import read_url
 
         known = {key: value[0] for key, value in state.entries.items()}
         read = read_url(state.location, self.fetcher(), etag=state.etag, last_modified=state.last_modified,
                         known=known, max_entries=self.max_entries)
         state.last_check = now_iso()
+        return read
+
+    def _index_urls(self, reads: list[tuple[SourceState, Any]], *, progress: ProgressFn | None,
+                    on_wait: WaitFn | None) -> IndexSummary:
+        """Index what the URL sources gave (a story in two feeds once, under the first), then record each
+        source's state: only now, after the indexer committed."""
+        items: list[Article | LoadFailure] = []
+        seen: set[str] = set()
+        for _, read in reads:
+            for item in read.items:
+                if isinstance(item, Article):
+                    if item.id in seen:
+                        continue
+                    seen.add(item.id)
+                items.append(item)
+        summary = self._index(items, progress, on_wait) if items else IndexSummary()
+        added = set(summary.added_ids)
+        for state, read in reads:
+            self._record_url(state, read, added, summary)
+        return summary
+
+    def _record_url(self, state: SourceState, read: Any, added: set[str], summary: IndexSummary) -> None:
         if read.not_modified:
-            summary = IndexSummary(unchanged=len(state.article_ids()))
+            summary.unchanged += len(state.article_ids())
             state.last_error = ""
             self.save_state(state)
-            return summary
+            return
         if read.error:  # the feed or page itself failed: nothing of it changes
-            summary = IndexSummary(failed=len(read.items), failures=list(read.items))
             state.last_error = read.error
             self.save_state(state)
-            return summary
-        summary = self._index(read.items, progress, on_wait)
-        # Committed: now (and only now) record what was indexed.
+            return
         summary.unchanged += read.skipped
         state.kind = read.kind
-        entry_failed = any(isinstance(i, LoadFailure) and i.origin != state.location for i in read.items)
+        failures = [i for i in read.items if isinstance(i, LoadFailure)]
         # With an entry left to retry, keep the old validators: a 304 next time would hide it.
-        if not entry_failed:
+        if not any(f.origin != state.location for f in failures):
             state.etag, state.last_modified = read.etag, read.last_modified
         if read.kind == "page":
             article = next((i for i in read.items if isinstance(i, Article)), None)
@@ -325,10 +349,9 @@ class Sources:
                 stale = [k for k in state.entries if k not in current]
                 for key in stale[: len(state.entries) - MAX_KNOWN_ENTRIES]:
                     del state.entries[key]
-        state.articles_added += summary.added
-        state.last_error = str(summary.failures[0]) if summary.failures else ""
+        state.articles_added += sum(1 for i in read.items if isinstance(i, Article) and i.id in added)
+        state.last_error = str(failures[0]) if failures else ""
         self.save_state(state)
-        return summary
 
     def refresh_folder(self, state: SourceState, *, progress: ProgressFn | None,
                         on_wait: WaitFn | None) -> IndexSummary:
