@@ -37,7 +37,8 @@ def _without_timings(payload: dict) -> dict:
     return {k: v for k, v in payload.items() if k != "timings_ms"}
 
 
-def test_first_start_indexes_the_samples_and_binds_loopback(app):
+def test_first_start_indexes_the_samples_and_binds_loopback(app, client):
+    client.predict(QUESTION, api_name="/ask")  # answered once the background first-start work is done
     log = app[2].read_text()
     assert f"indexed the bundled samples: added {len(list(SAMPLES.glob('*.md')))}," in log
     assert f"Running on local URL:  {app[0].rstrip('/')}" in log
@@ -110,7 +111,7 @@ def test_chat_endpoint_streams_then_shows_cited_answer(client):
     assert all(len(a) <= len(b) for a, b in itertools.pairwise(words))
     assert 'class="cite-marker"' in words[-1] and "Venezuela" in words[-1]
     sources_html = job.outputs()[-1][2]
-    assert "<mark>" in sources_html and "source-card" in sources_html
+    assert "<mark id=\"src-1-1\"" in sources_html and "source-card" in sources_html
 
 
 def test_chat_endpoint_passes_the_as_of_date(client):
@@ -144,3 +145,32 @@ def test_login_is_required_when_configured(tmp_path, hashing_assistant):
         assert got["citations"] and time.perf_counter() - started < 60
     finally:
         demo.close()
+
+
+def test_saved_test_question_round_trips_through_assistant_eval(app, client, tmp_path):
+    """/save_test_question writes the data dir's question set; `assistant eval` reads it as is and scores it."""
+    data = app[1]["ASSISTANT_DATA_DIR"]
+    saved = client.predict(QUESTION, "", [], "2025-11-20", api_name="/save_test_question")  # from the answer
+    assert saved["question"] == QUESTION and saved["asked_at"] == "2025-11-20"
+    assert saved["evidence_ids"] == ["venezuela-seeks-military-aid"]
+    given = client.predict("How far can the drones Venezuela asked Iran for fly?", "1,000 km",
+                           ["venezuela-seeks-military-aid"], "2025-11-20", api_name="/save_test_question")
+    assert given["answer"] == ["1,000 km"]
+    wrong = client.predict("What did Venezuela ask Iran for?", "a submarine", ["voltic-power-bank-recall"],
+                           "2025-11-20", api_name="/save_test_question")  # a test the assistant must fail
+    path = f"{data}/saved-questions.jsonl"
+    out = tmp_path / "eval"
+    done = run_cli("eval", path, "--out", str(out), "--top-k", "5",
+                   env={k: app[1][k] for k in ("ASSISTANT_DATA_DIR", "ASSISTANT_EMBEDDING")})
+    assert done.returncode == 0, done.stderr
+    report = json.loads((out / "report.json").read_text())
+    rows = {r["id"]: r for r in report["questions"]}
+    assert set(rows) == {saved["id"], given["id"], wrong["id"]}
+    first = rows[saved["id"]]  # saved from the assistant's own answer: it passes as it was answered
+    assert first["passed"] is True and first["first_hit_rank"] == 1 and first["as_of"] == "2025-11-20"
+    if saved.get("answer"):
+        assert first["correct"] is True and first["short_answer_em"] == 1
+    assert rows[given["id"]]["first_hit_rank"] == 1
+    assert rows[given["id"]]["correct"] is ("1,000 km" in rows[given["id"]]["answer"])
+    assert rows[wrong["id"]]["correct"] is False and rows[wrong["id"]]["passed"] is False
+    assert report["counts"]["questions"] == 3
