@@ -345,7 +345,7 @@ def test_uploads_with_hostile_names_sizes_and_counts(library, tmp_path):
         file("big.md", "x " * 40_000),  # 80 kB > 50 kB limit
         file("fine.md", "A fine article about the harbour council budget."),
     ]
-    summary = library.upload(files)
+    summary = library.upload(files).summary
     assert not outside.exists()
     written = {p.name for p in library.uploads_dir.iterdir() if not p.name.startswith(".")}
     assert written <= {"evil.md", "md.md", "fine.md", "upload.md"}, written
