@@ -5,7 +5,8 @@ Owns the registry of sources (`<data dir>/sources/sources.json`), each source's 
 indexed, the articles a folder gave) and `Sources.refresh`, which polls them and hands the articles to
 the `Indexer`. It builds nothing itself: the indexer and the fetcher come from `assistant.factory`.
 
-What a refresh does per source, one source at a time:
+What a refresh does per source (folders one at a time; the URL sources are all fetched first and
+their new articles indexed in one indexer call, a story found in two feeds once):
 
 - **feed**: a conditional GET (If-None-Match / If-Modified-Since). 304: nothing else is fetched. 200:
   entries whose version (a hash of what the feed says about them) is the one already indexed are skipped,
