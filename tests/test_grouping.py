@@ -140,3 +140,23 @@ def test_an_answer_names_the_other_outlets_that_ran_the_story(indexed):
         assert others == set(OUTLETS) - {c.source}
         assert all(o["url"].startswith("https://") for o in c.also_published_by)
     assert all(not c.also_published_by for c in answer.citations if not c.article_id.startswith("copy-"))
+
+
+def test_evaluation_counts_the_kept_copy_as_the_evidence_it_copies(indexed):
+    """A question set names one copy; retrieval keeps another: the retrieval and citation scores treat the
+    kept copy as the evidence (the same story text), and an unrelated article still is not."""
+    from assistant.evaluation.questions import Question
+    from assistant.evaluation.runner import observe
+    from assistant.evaluation.scoring import score_question
+
+    question = Question(id="q", question="By how much will the desalination plant raise household water bills?",
+                        answers=("six percent",), evidence_ids=("copy-7",), asked_at="2025-05-20")
+    obs = observe(indexed, question, top_k=5)
+    kept = {c.article_id for c in obs.answer.citations if c.article_id.startswith("copy-")}
+    assert kept and "copy-7" not in kept, "the set names a copy other than the one retrieval kept"
+    assert obs.ranking[0] == "copy-7" and set(obs.same_story) >= kept
+    row = score_question(question, obs)
+    assert all(c["in_evidence"] for c in row["citations"] if c["article_id"] in kept)
+
+    elsewhere = Question(id="r", question=question.question, evidence_ids=("other-004",), asked_at="2025-05-20")
+    assert not observe(indexed, elsewhere, top_k=5).same_story

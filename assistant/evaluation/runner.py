@@ -18,6 +18,7 @@ from assistant.evaluation.scoring import Observation
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
+    from assistant.types import Passage
 
 PROBE_DEPTH = 20  # passages ranked for the retrieval metrics (enough for ten distinct articles, mostly)
 
@@ -39,11 +40,29 @@ def observe(assistant: Assistant, question: Question, top_k: int, *, use_dates: 
     answer = assistant.ask(question.question, top_k=top_k, as_of=as_of, use_dates=use_dates)
     latency_ms = (time.perf_counter() - started) * 1000
     if top_k >= PROBE_DEPTH:
-        ranking = tuple(p.chunk.article_id for p in answer.passages)
+        probed = list(answer.passages)
     else:
         probe, _ = assistant.retrieve(question.question, PROBE_DEPTH, as_of=as_of, use_dates=use_dates)
-        ranking = tuple(p.chunk.article_id for p in probe.passages)
-    return Observation(answer, ranking, latency_ms)
+        probed = probe.passages
+    same_story = _copies_of_evidence(assistant, [*answer.passages, *probed], question.evidence_ids)
+    ranking = tuple(same_story.get(p.chunk.article_id, p.chunk.article_id) for p in probed)
+    return Observation(answer, ranking, latency_ms, same_story)
+
+
+def _copies_of_evidence(assistant: Assistant, passages: Sequence[Passage], evidence_ids: Sequence[str]
+                        ) -> dict[str, str]:
+    """Retrieved articles that are wire copies of an evidence article, mapped to it."""
+    evidence = set(evidence_ids)
+    grouped = {p.chunk.article_id: p.chunk.group_id for p in passages if p.chunk.article_id not in evidence}
+    if not evidence or not grouped:
+        return {}
+    members = assistant.store.group_members(set(grouped.values()))
+    out = {}
+    for article_id, group in grouped.items():
+        hits = sorted(evidence & {m.article_id for m in members.get(group, ())})
+        if hits:
+            out[article_id] = hits[0]
+    return out
 
 
 def run(assistant: Assistant, questions: Sequence[Question], top_k: int, *, use_dates: bool = True

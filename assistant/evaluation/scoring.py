@@ -10,7 +10,7 @@ counts block only. It does not run the assistant or write files.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.evaluation import metrics as m
 from assistant.evaluation.questions import Question
@@ -48,8 +48,11 @@ class Observation:
     """What one ask produced: the answer, the passage ranking used for retrieval metrics, the time."""
 
     answer: Answer
-    ranking: tuple[str, ...]  # article id of each retrieved passage, best first
+    ranking: tuple[str, ...]  # article id of each retrieved passage, best first (copies as their evidence)
     latency_ms: float
+    # A wire copy of an evidence article (same group, `index.grouping`) -> that evidence id: retrieval keeps
+    # one copy per story, and the copy it keeps is as good as the one the question set names.
+    same_story: dict[str, str] = field(default_factory=dict)
 
 
 def score_question(q: Question, obs: Observation) -> dict:
@@ -61,7 +64,7 @@ def score_question(q: Question, obs: Observation) -> dict:
         supported, score = m.citation_supported(answer.answer, c.n, c.quote, c.text)
         citations.append({
             "n": c.n, "article_id": c.article_id, "chunk_id": c.chunk_id,
-            "in_evidence": (c.article_id in evidence) if evidence else None,
+            "in_evidence": (obs.same_story.get(c.article_id, c.article_id) in evidence) if evidence else None,
             "quote": c.quote, "quote_in_passage": m.quote_in_passage(c.quote, c.text),
             "overlap": round(score, 4), "supported": supported,
         })
