@@ -133,6 +133,10 @@ class Settings(BaseSettings):
                                                                 "(after gzip decoding).")
     feed_max_entries: int = Field(500, ge=1, le=100_000, description="Most entries read from one feed (the "
                                                                     "first ones); more are reported.")
+    refresh_minutes: float = Field(0.0, ge=0, le=7 * 24 * 60, description="While the web app runs, refresh "
+                                                                      "every saved source every this many "
+                                                                      "minutes (0 = never; the Library tab's "
+                                                                      "Refresh now still works).")
 
     @field_validator("postprocessors", mode="before")
     @classmethod

@@ -6,8 +6,10 @@ Owns the page layout, event wiring and serving (host, port, optional login, the 
 open non-loopback bind, the named API endpoints `ask`, the same JSON as `assistant ask --json`, and
 `save_test_question`). Answers come from `Assistant.ask_stream`, follow-ups are rewritten by a `Condenser`
 (`assistant.answering.chat`), all HTML comes from `assistant.web.render`, article management from
-`assistant.web.library`, saved test questions and 👍/👎 from `assistant.web.feedback`, and first-start work
-runs in the background (`assistant.web.startup`: the page is served at once, with a "getting ready" note).
+`assistant.web.library`, saved sources (feeds, pages, folders) and their refresh, by the button or every
+`ASSISTANT_REFRESH_MINUTES`, from `assistant.web.sources_panel`, saved test questions and 👍/👎 from
+`assistant.web.feedback`, and first-start work runs in the background (`assistant.web.startup`: the page
+is served at once, with a "getting ready" note).
 Each browser session keeps its own conversation in `gr.State`. It imports nothing from `index`: what it
 needs of it comes through `assistant.service`, `assistant.types` and `assistant.errors`.
 Over 300 lines because a Gradio Blocks layout and its event handlers must be declared in one function
@@ -36,6 +38,7 @@ from assistant.types import Answer, SearchFilters
 from assistant.web import render
 from assistant.web.feedback import FeedbackStore, SavedQuestion
 from assistant.web.library import ALLOWED_SUFFIXES, Library, plural, summary_text
+from assistant.web.sources_panel import SOURCE_HEADERS, SourcesPanel
 from assistant.web.startup import Readiness
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial",
@@ -104,9 +107,10 @@ def _shown_as_error() -> Iterator[None]:
 
 def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, library: Library | None = None,
              examples: Sequence[str] | None = None, readiness: Readiness | None = None,
-             feedback: FeedbackStore | None = None) -> gr.Blocks:
+             feedback: FeedbackStore | None = None, sources_panel: SourcesPanel | None = None) -> gr.Blocks:
     condenser = condenser or assistant.condenser
     library = library or Library.from_assistant(assistant)
+    panel = sources_panel or SourcesPanel.from_assistant(assistant, exposed=not is_loopback(assistant.settings.host))
     examples = list(load_examples() if examples is None else examples)
     readiness = readiness or Readiness.ready()
     feedback = feedback or FeedbackStore(assistant.settings.data_dir)
@@ -273,6 +277,28 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
         with _shown_as_error():
             return _status_html(_summary_text(library.reindex(progress=_progress_fn(progress))))
 
+    # ------------------------------------------------------------------ sources handlers
+
+    def source_rows():
+        return (panel.rows(), gr.Dropdown(choices=panel.locations(), value=None),
+                _status_html(panel.note()))
+
+    def add_source(location: str, request: gr.Request):
+        try:
+            return _status_html(panel.add(location, username=getattr(request, "username", None))), ""
+        except (AssistantError, IndexingError) as exc:
+            return _status_html(f"\u2717 {exc}"), gr.skip()
+
+    def remove_source(location: str | None):
+        try:
+            return _status_html(panel.remove(location or ""))
+        except (AssistantError, IndexingError) as exc:
+            return _status_html(f"\u2717 {exc}")
+
+    def refresh_sources(progress=gr.Progress()) -> str:  # noqa: B008 - Gradio injects it
+        with _shown_as_error():
+            return _status_html(panel.refresh(progress=_progress_fn(progress)).text)
+
     # ------------------------------------------------------------------ API
 
     def ask(question: str, sources: list[str] | None = None, date_from: str = "", date_to: str = "",
@@ -389,6 +415,22 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
                 selected = gr.Dropdown(label="Selected articles (click rows to add)", choices=[],
                                        multiselect=True, elem_id="library-selected", scale=4)
                 delete_btn = gr.Button("Delete selected", variant="stop", scale=1, elem_id="library-delete")
+            gr.Markdown("### Sources\nFeeds, pages and folders this library follows: *Refresh now* polls each "
+                        "once and indexes what is new (like `assistant refresh`).", elem_id="library-sources-intro")
+            with gr.Row():
+                source_location = gr.Textbox(label="Add a source", placeholder="https://... feed or page URL, or a "
+                                             "folder path on this machine", elem_id="source-location", scale=4,
+                                             max_lines=1)
+                source_add = gr.Button("Add source", scale=1, elem_id="source-add")
+            sources_table = gr.Dataframe(headers=SOURCE_HEADERS, datatype=["str", "str", "str", "number", "str"],
+                                         interactive=False, elem_id="sources-table", wrap=True,
+                                         column_widths=["8%", "40%", "16%", "10%", "26%"])
+            with gr.Row():
+                source_selected = gr.Dropdown(label="Saved source", choices=[], elem_id="source-selected", scale=3)
+                source_remove = gr.Button("Remove source", scale=1, elem_id="source-remove")
+                sources_refresh = gr.Button("Refresh now", variant="primary", scale=1, elem_id="sources-refresh")
+            sources_note = gr.HTML("", elem_id="sources-note")
+            sources_status = gr.HTML("", elem_id="sources-status")
 
         # ------------------------------------------------------------------ events
 
@@ -420,6 +462,21 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
         files.upload(upload, [files], [status, files], **write).then(
             refresh, [search, selected], refreshed, api_visibility="private")
         reindex_btn.click(reindex, None, [status], **write).then(
+            refresh, [search, selected], refreshed, api_visibility="private")
+
+        listed = [sources_table, source_selected, sources_note]
+        demo.load(source_rows, None, listed, api_visibility="private")
+        refresh_btn.click(source_rows, None, listed, api_visibility="private")
+        source_add.click(add_source, [source_location], [sources_status, source_location],
+                         api_visibility="private").then(source_rows, None, listed, api_visibility="private")
+        source_location.submit(add_source, [source_location], [sources_status, source_location],
+                               api_visibility="private").then(source_rows, None, listed, api_visibility="private")
+        source_remove.click(remove_source, [source_selected], [sources_status], api_visibility="private").then(
+            source_rows, None, listed, api_visibility="private")
+        # Not queued behind a running refresh: a second request reaches the panel and is told one is running.
+        sources_refresh.click(refresh_sources, None, [sources_status], api_visibility="private",
+                              concurrency_id="sources-refresh", concurrency_limit=None).then(
+            source_rows, None, listed, api_visibility="private").then(
             refresh, [search, selected], refreshed, api_visibility="private")
 
         gr.api(ask, api_name="ask")
@@ -494,7 +551,10 @@ def main() -> None:
     # ready" note, and a question asked before they are done waits for them.
     # The work starts once the server listens, so that it does not slow down serving the first page.
     readiness = Readiness.for_assistant(assistant)
-    demo = build_ui(assistant, readiness=readiness)
+    panel = SourcesPanel.from_assistant(assistant, exposed=not is_loopback(settings.host))
+    demo = build_ui(assistant, readiness=readiness, sources_panel=panel)
     demo.launch(**options, prevent_thread_lock=True)
     readiness.start()
+    if panel.start_timer():  # ASSISTANT_REFRESH_MINUTES: saved sources refreshed in the background
+        print(f"refreshing saved sources every {settings.refresh_minutes:g} minutes", flush=True)
     demo.block_thread()
