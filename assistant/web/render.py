@@ -336,7 +336,7 @@ CSS = """
   border-radius: 14px 14px 0 0; padding: 0.6em 0.9em 1.2em; box-shadow: 0 -6px 24px rgba(0, 0, 0, 0.25); }
 #source-sheet .sheet-back { font: inherit; font-weight: 600; color: #1d4ed8; background: none; border: 0;
   padding: 0.5em 0; cursor: pointer; }
-#library-table, #library-table * { font-family: var(--font) !important; }
+#library-table, #library-table *, #sources-table, #sources-table * { font-family: var(--font) !important; }
 @media (max-width: 768px) { #sources-col { position: static; } .sources-panel { max-height: none; } }
 """
 

@@ -118,15 +118,14 @@ class SourcesPanel:
         return self._lock.locked()
 
     def note(self) -> str:
-        """One line under the section: the timer, if on, and the latest refresh."""
+        """One line under the section: the timer, if on, and the latest background refresh."""
         parts = []
         if self.refresh_minutes > 0:
             parts.append(f"Refreshed in the background every {self.refresh_minutes:g} minutes.")
         if self.busy:
             parts.append("A refresh is running.")
-        elif self.last is not None:
-            parts.append(f"Last refresh ({self.last.trigger}) at {self.last.finished_at}: "
-                         f"{self.last.text.splitlines()[0]}")
+        elif self.last is not None and self.last.trigger == "timer":  # a button's result is shown already
+            parts.append(f"Last background refresh at {self.last.finished_at}: {self.last.text.splitlines()[0]}")
         return " ".join(parts)
 
     # ------------------------------------------------------------------ changing

@@ -1,0 +1,98 @@
+"""End to end: the Library tab's Sources section in headless Chromium (Debian `chromium` + Playwright) against
+`python app.py` on a free loopback port, with a feed served by a real HTTP server on 127.0.0.1
+(tests/web_support.py, stories written for the tests). Adds the feed, refreshes it, and sees the source
+listed with its articles and the new articles counted in the library; a metadata address is refused with
+its one-line reason; no request of the page leaves the machine. Screenshot: test-output/ui/library-sources.png.
+The rules behind it (login, link-local, one refresh at a time, the timer) are in tests/test_sources_panel.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import running_app
+from tests.test_ui_e2e import CHROMIUM, CHROMIUM_ARGS, DESKTOP, SHOTS, TIMEOUT_MS, open_tab
+from tests.web_support import Route, WebServer, article_page, rss_feed, story
+
+pytestmark = pytest.mark.slow
+
+
+def _status(page) -> str:
+    return page.evaluate("() => { const r = document.querySelector('#sources-status .library-result');"
+                         " return r ? r.innerText : ''; }")
+
+
+def _wait_status(page, starts: str) -> str:
+    page.wait_for_function("s => { const r = document.querySelector('#sources-status .library-result');"
+                           " return r && r.innerText.startsWith(s); }", arg=starts)
+    return _status(page)
+
+
+def _articles(page) -> int:
+    found = re.search(r"(\d+) articles?", page.inner_text("#library-stats"))
+    return int(found[1]) if found else -1
+
+
+def test_add_a_feed_refresh_it_and_see_its_articles(tmp_path, monkeypatch):
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (./scripts/test.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.delenv("ASSISTANT_REFRESH_MINUTES", raising=False)
+    with WebServer() as web:
+        for n in (20, 21):
+            web.routes[f"/ledger/{n}"] = Route(article_page(n))
+        feed = web.url("/ledger.xml")
+        web.routes["/ledger.xml"] = Route(rss_feed([(n, web.url(f"/ledger/{n}")) for n in (20, 21)]),
+                                          content_type="application/rss+xml")
+        data = tmp_path / "data"
+        with running_app(data, embedding="hashing", timeout=180) as (url, _, _), sync_playwright() as pw:
+            app_url = url.rstrip("/")
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_context(viewport=DESKTOP).new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            requests: list[str] = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(app_url + "/")
+            page.wait_for_selector("#chat")
+            page.wait_for_function("() => !document.querySelector('#ready-note .ready-note')")  # samples indexed
+            open_tab(page, "Library")
+            page.click("#library-refresh")
+            page.wait_for_function("() => /\\d+ articles/.test(document.querySelector('#library-stats').innerText)")
+            before = _articles(page)
+            assert before > 0
+            assert "No data" in page.inner_text("#sources-table") or \
+                not page.locator("#sources-table [role=row].virtual-row").count()
+
+            page.fill("#source-location input", "http://169.254.169.254/latest/meta-data/")
+            page.click("#source-add")
+            refused = _wait_status(page, "\u2717 ")
+            assert "link-local address 169.254.169.254 refused" in refused and "\n" not in refused.strip()
+
+            page.fill("#source-location input", feed)
+            page.click("#source-add")
+            assert _wait_status(page, "Saved ") == f"Saved {feed} (a URL (feed or page)); Refresh now reads it."
+            page.wait_for_selector(f"#sources-table [role=row].virtual-row:has-text({feed!r})")
+            assert "never" in page.locator("#sources-table [role=row].virtual-row").first.inner_text()
+
+            page.click("#sources-refresh")
+            result = _wait_status(page, "added ")
+            assert result.startswith("added 2, updated 0, unchanged 0, removed 0, failed 0 ("), result
+            assert result.strip().count("\n") == 0  # nothing failed: the summary line alone
+            page.wait_for_function("n => { const m = document.querySelector('#library-stats').innerText"
+                                   ".match(/(\\d+) articles?/); return m && Number(m[1]) === n; }", arg=before + 2)
+            row = page.locator("#sources-table [role=row].virtual-row").first.inner_text()
+            cells = [c.strip() for c in row.split("\t") if c.strip()] if "\t" in row else row.split()
+            assert "feed" in cells and feed in row and "2" in cells and "UTC" in row, row
+            page.fill("#library-search textarea", "report 20")
+            page.wait_for_selector(f"#library-table [role=row].virtual-row:has-text({story(20)['title']!r})")
+            assert [h.path for h in web.page_hits()].count("/ledger.xml") == 1
+            page.fill("#library-search textarea", "")
+            page.locator("#sources-table").scroll_into_view_if_needed()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "library-sources.png"), full_page=True)
+            browser.close()
+    outside = [u for u in requests if not u.startswith((app_url, "data:", "blob:"))]
+    assert outside == [], f"the page made requests off this machine: {outside[:5]}"
