@@ -3,16 +3,19 @@
 (tests/web_support.py, stories written for the tests). Adds the feed, refreshes it, and sees the source
 listed with its articles and the new articles counted in the library; a metadata address is refused with
 its one-line reason; no request of the page leaves the machine. Screenshot: test-output/ui/library-sources.png.
+And `python app.py` with ASSISTANT_REFRESH_MINUTES refreshing a source saved with the CLI on its own.
 The rules behind it (login, link-local, one refresh at a time, the timer) are in tests/test_sources_panel.py.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import time
 
 import pytest
 
-from tests.conftest import running_app
+from tests.conftest import run_cli, running_app
 from tests.test_ui_e2e import CHROMIUM, CHROMIUM_ARGS, DESKTOP, SHOTS, TIMEOUT_MS, open_tab
 from tests.web_support import Route, WebServer, article_page, rss_feed, story
 
@@ -96,3 +99,34 @@ def test_add_a_feed_refresh_it_and_see_its_articles(tmp_path, monkeypatch):
             browser.close()
     outside = [u for u in requests if not u.startswith((app_url, "data:", "blob:"))]
     assert outside == [], f"the page made requests off this machine: {outside[:5]}"
+
+
+def test_the_app_refreshes_saved_sources_every_refresh_minutes(tmp_path, monkeypatch):
+    """`python app.py` with ASSISTANT_REFRESH_MINUTES: a source saved with the CLI is refreshed by the app's
+    timer (its summary in the app's log), and a new entry is picked up by a later tick."""
+    with WebServer() as web:
+        for n in (30, 31, 32):
+            web.routes[f"/tick/{n}"] = Route(article_page(n))
+        web.routes["/tick.xml"] = Route(rss_feed([(n, web.url(f"/tick/{n}")) for n in (30, 31)]),
+                                        content_type="application/rss+xml")
+        data = tmp_path / "data"
+        saved = run_cli("sources", "add", web.url("/tick.xml"), env={"ASSISTANT_DATA_DIR": str(data)})
+        assert saved.returncode == 0, saved.stderr
+        monkeypatch.setenv("ASSISTANT_REFRESH_MINUTES", "0.02")  # every 1.2 s
+        monkeypatch.setenv("ASSISTANT_INDEX_SAMPLES_ON_START", "false")
+        with running_app(data, embedding="hashing", timeout=180) as (_, _, log):
+            def wait_for(text: str) -> None:
+                deadline = time.monotonic() + 60
+                while text not in log.read_text():
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"{text!r} not in the app's log:\n{log.read_text()[-2000:]}")
+                    time.sleep(0.2)
+
+            wait_for("refreshing saved sources every 0.02 minutes")
+            wait_for("background refresh: added 2, updated 0, unchanged 0, removed 0, failed 0")
+            web.routes["/tick.xml"] = Route(rss_feed([(n, web.url(f"/tick/{n}")) for n in (30, 31, 32)]),
+                                            content_type="application/rss+xml")
+            wait_for("background refresh: added 1, updated 0, unchanged 2, removed 0, failed 0")
+    listed = run_cli("sources", "list", "--json", env={"ASSISTANT_DATA_DIR": str(data)})
+    [source] = json.loads(listed.stdout)
+    assert source["kind"] == "feed" and source["articles_added"] == 3
