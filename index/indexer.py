@@ -191,7 +191,7 @@ class Indexer:
         """Wire copies get the group of the stored (or earlier) article they copy (index.grouping)."""
         grouper = Grouper(self.store.group_candidates, exclude=[p.article.id for p in pending])
         signatures = [signature(p.article.text) for p in pending]
-        groups = grouper.assign([(p.article.id, sig) for p, sig in zip(pending, signatures)])
+        groups = grouper.assign([(p.article.id, sig, p.article.title) for p, sig in zip(pending, signatures)])
         for item, sig, group in zip(pending, signatures, groups):
             mine = "" if group == item.article.id else group
             item.chunks = [replace(c, group=mine) for c in item.chunks]

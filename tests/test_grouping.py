@@ -41,6 +41,8 @@ FOLLOW_UP = (
     "thanked the crowd and said a second meeting would be held in the lower valley next week."
 )
 OUTLETS = [f"Outlet {name}" for name in ["Alder", "Birch", "Cedar", "Dogwood", "Elm", "Fir", "Gum", "Hazel", "Ilex", "Juniper"]]
+HEADLINES = ["Water board backs desalination plant", "Verrin water board approves desalination plant",
+             "Desalination plant for Lake Verrin wins board vote"]
 WORDS = ["harbour", "council", "budget", "school", "road", "bridge", "orchard", "festival", "library", "museum", "election", "court", "hospital", "railway", "tram", "market", "river", "forest", "mine", "factory", "theatre", "stadium", "airport", "ferry", "clinic", "union"]
 
 
@@ -61,7 +63,7 @@ def unrelated(i: int, rng: random.Random) -> Article:
 
 def generated_set(seed: int = 7) -> list[Article]:
     rng = random.Random(seed)
-    copies = [Article(id=f"copy-{n}", title="Water board backs desalination plant", source=outlet,
+    copies = [Article(id=f"copy-{n}", title=HEADLINES[n % len(HEADLINES)], source=outlet,
                       url=f"https://{outlet.split()[1].lower()}.example/verrin-plant", published_at="2025-05-08",
                       text=copy_of(STORY, outlet, rng)) for n, outlet in enumerate(OUTLETS)]
     follow = Article(id="follow-up", title="Residents question water board", source="Outlet Alder",
@@ -77,14 +79,28 @@ def test_signatures_separate_copies_from_other_stories():
     assert signature("Too short to compare.") is None
 
 
+def test_the_same_boilerplate_under_other_headlines_is_not_a_copy():
+    """Scraped pages that kept only a site's ad survey: the same words, three different stories."""
+    junk = ("How relevant is this ad to you? Video player was slow to load content. Video content never "
+            "loaded. Ad froze or did not finish loading. Video content did not start after ad. Audio on ad "
+            "was too loud. Other issues. Thank you for your feedback, it helps us improve the site.")
+    stored = Member("p1", "p1", signature(junk), "Ferry strike ends after three days")
+    groups = Grouper(lambda bands: [stored]).assign([
+        ("p2", signature(junk), "New stadium roof opens to the public"),
+        ("p3", signature(junk), "Ferry strike ends as crews return"),
+    ])
+    assert groups == ["p2", "p1"]
+
+
 def test_the_grouper_joins_stored_and_same_run_copies():
     rng = random.Random(2)
-    stored = Member("original", "original", signature(STORY))
+    stored = Member("original", "original", signature(STORY), "Water board backs desalination plant")
     grouper = Grouper(lambda bands: [stored], exclude=[])
-    groups = grouper.assign([("a", signature(copy_of(STORY, "Outlet Fir", rng))), ("b", signature(FOLLOW_UP)),
-                             ("c", signature(FOLLOW_UP + " Copyright Outlet Gum."))])
+    groups = grouper.assign([("a", signature(copy_of(STORY, "Outlet Fir", rng)), "Board backs Verrin plant"),
+                             ("b", signature(FOLLOW_UP), "Residents question board"),
+                             ("c", signature(FOLLOW_UP + " Copyright Outlet Gum."), "")])
     assert groups == ["original", "b", "b"]
-    rewritten = Grouper(lambda bands: [stored], exclude=["original"]).assign([("x", signature(STORY))])
+    rewritten = Grouper(lambda bands: [stored], exclude=["original"]).assign([("x", signature(STORY), "")])
     assert rewritten == ["x"], "the stored version of an article being rewritten is not a candidate"
 
 
@@ -124,7 +140,8 @@ def test_top_five_passages_hold_at_most_one_copy(indexed, settings):
 def test_reindexing_keeps_groups_and_a_rewritten_copy_regroups(indexed):
     again = indexed.indexer.index_items(generated_set())
     assert again.unchanged == 211 and again.added == again.updated == 0
-    changed = Article(id="copy-3", title="A different story now", source="Outlet Dogwood", text=FOLLOW_UP)
+    changed = Article(id="copy-3", title="Residents question the water board", source="Outlet Dogwood",
+                      text=FOLLOW_UP)
     assert indexed.indexer.index_items([changed]).updated == 1
     groups = {c.article_id: c.group_id for c in indexed.store.get(indexed.store.all_chunk_ids())}
     assert groups["copy-3"] == "follow-up"

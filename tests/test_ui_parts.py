@@ -410,15 +410,11 @@ def test_marker_tip_and_card_show_uploaded_file_and_the_upload_day_when_outlet_a
 
 
 def test_also_published_by_shows_when_the_citation_carries_it():
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True)
-    class Grouped(Citation):
-        also_published_by: tuple = ()
+    from dataclasses import replace
 
     base = _citation()
-    grouped = Grouped(**base.__dict__, also_published_by=("Outlet", "Bay Times",
-                                                          {"source": "<b>Wire</b>", "url": "https://w.example/x"}))
+    grouped = replace(base, also_published_by=("Outlet", "Bay Times",
+                                               {"source": "<b>Wire</b>", "url": "https://w.example/x"}))
     card = render.source_card(grouped, 1)
     assert 'Also published by Bay Times, <a href="https://w.example/x"' in card and "&lt;b&gt;Wire" in card
     assert "Also published" not in render.source_card(base, 1)
