@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.factory import build_assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from index.grouping import signature  # noqa: E402
-from tests.test_grouping import generated_set  # noqa: E402
+from assistant.factory import build_assistant
+from assistant.settings import Settings
+from index.grouping import signature
+from tests.test_grouping import generated_set
 
 QUESTIONS = [
     "Why did the water board vote for a desalination plant on Lake Verrin?",
