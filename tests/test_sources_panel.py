@@ -118,7 +118,7 @@ def test_each_failure_is_one_source_reason_line_and_the_last_error(web, settings
     (True, True, None, False),       # exposed with a login configured but no user on the request
 ])
 def test_url_sources_need_a_login_when_the_app_is_exposed(settings, tmp_path, exposed, login, username, allowed):
-    from assistant.web.sources_panel import SourcesPanel
+    from assistant.web.sources_panel import SourceRefused, SourcesPanel
 
     update = {"host": "0.0.0.0" if exposed else "127.0.0.1"}
     if login:
@@ -130,8 +130,6 @@ def test_url_sources_need_a_login_when_the_app_is_exposed(settings, tmp_path, ex
         assert panel.add(url, username=username).startswith("Saved ")
         assert panel.locations() == [url]
     else:
-        from assistant.web.sources_panel import SourceRefused
-
         with pytest.raises(SourceRefused) as refused:
             panel.add(url, username=username)
         message = str(refused.value)
@@ -141,7 +139,11 @@ def test_url_sources_need_a_login_when_the_app_is_exposed(settings, tmp_path, ex
         assert panel.locations() == []
     folder = tmp_path / "drop"
     folder.mkdir()
-    assert panel.add(str(folder), username=username).startswith("Saved ")  # a folder needs no login
+    if allowed:
+        assert panel.add(str(folder), username=username).startswith("Saved ")
+    else:  # a folder's files would be readable through answers: the same rule
+        with pytest.raises(SourceRefused, match="folder source"):
+            panel.add(str(folder), username=username)
 
 
 @pytest.mark.parametrize("url, address", [

@@ -3,8 +3,8 @@ refreshed from the browser, and the background refresh every `ASSISTANT_REFRESH_
 
 Owns what the section shows (one row per source: kind, location, last check, articles added, last error),
 the one-line results (a refresh reads exactly like `assistant refresh`: its summary line, then one
-`source: reason` line per failure), the app's rules for adding a URL source (a login is needed when the app
-is served beyond loopback; a literal link-local address is refused at once unless `allow_link_local`, and a
+`source: reason` line per failure), the app's rules for adding a source (a login is needed when the app is
+served beyond loopback, for a folder too: its files would be readable through answers; for a URL, a literal link-local address is refused at once unless `allow_link_local`, and a
 name that resolves to one is refused by the fetcher when it is fetched, its reason shown in the result and
 in the source's last error), and one refresh at a time within the app: the *Refresh now* button and the
 timer share one lock, and a request that finds it taken is told "a refresh is already running" instead of
@@ -132,16 +132,16 @@ class SourcesPanel:
 
     def check_allowed(self, location: str, *, username: str | None) -> None:
         """Raise SourceRefused when the app may not add `location` (see the module docstring)."""
-        if not is_url(location.strip()):
-            return
+        kind = "URL" if is_url(location.strip()) else "folder"
         if self.exposed and not self.login_configured:
             raise SourceRefused(
-                f"adding a URL source from the app needs a login when it is served beyond loopback "
+                f"adding a {kind} source from the app needs a login when it is served beyond loopback "
                 f"({self.host or 'a non-loopback address'}): set ASSISTANT_AUTH_USERNAME and "
                 "ASSISTANT_AUTH_PASSWORD, or bind to 127.0.0.1, or use `assistant sources add` on the server")
         if self.exposed and not username:
-            raise SourceRefused("adding a URL source needs a login (the app is served beyond loopback); log in first")
-        if self.allow_link_local:
+            raise SourceRefused(f"adding a {kind} source needs a login (the app is served beyond loopback); "
+                                "log in first")
+        if kind == "folder" or self.allow_link_local:
             return
         try:
             host = urlsplit(location.strip()).hostname or ""
