@@ -36,10 +36,20 @@ _WORD = re.compile(r"[a-z0-9]+")
 _DIGIT_GROUP = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
 
 
-def normalize(text: str) -> str:
-    """Lower-case and strip accents ("Velásquez" -> "velasquez")."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold(run: re.Match) -> str:
+    decomposed = unicodedata.normalize("NFKD", run.group())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize(text: str) -> str:
+    """Lower-case and strip accents ("Velásquez" -> "velasquez"). Only the non-ASCII runs are decomposed
+    (the same result as decomposing the whole text: combining marks are all dropped, so their reordering
+    does not matter), which made it ~10x faster on news text, where it was the biggest cost of answering."""
+    lowered = text.lower()
+    return lowered if lowered.isascii() else _NON_ASCII.sub(_fold, lowered)
 
 
 # Irregular past forms of verbs that news questions paraphrase ("Who built ..." / "was built by").
@@ -62,6 +72,7 @@ _IRREGULAR = {
 }
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     """A very light suffix stripper: plurals and -ed/-ing, enough to match "asked" with "ask"; common
     irregular past forms map to their verb ("built" -> "build")."""

@@ -179,3 +179,35 @@ def test_filters_apply_to_both_rankings(settings, filters, expected):
     assert {p.chunk.article_id for p in retrieval.passages} == expected
     for p in retrieval.passages:
         assert p.dense is not None and p.lexical is not None, "every match is found by both rankings"
+
+
+# ----------------------------------------------------------------------------------- text folding
+
+
+def _reference_fold(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@pytest.mark.parametrize("text", ["Velásquez said “the drones” — 1,000 km", "São Paulo ﬁnal ½", "e\u0301 İstanbul",
+                                  "Ελληνικά Άρης", "हिन्दी नुक़्ता 日本語", "plain ASCII"])
+def test_normalize_folds_only_non_ascii_runs_with_the_same_result(text):
+    from index.lexical import normalize
+
+    assert normalize(text) == _reference_fold(text)
+
+
+def test_normalize_matches_whole_text_decomposition_on_any_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from index.lexical import normalize
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text())
+    def check(text):
+        assert normalize(text) == _reference_fold(text)
+
+    check()
