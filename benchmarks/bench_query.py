@@ -4,7 +4,7 @@
     python benchmarks/bench_query.py             # 1k, 10k, dev size (~12k), 100k chunks, 60 questions
 
 The index is one embedded Chroma collection (plus our BM25 index) grown in steps; at each size the
-RealTime QA dev questions are asked through `HybridRetriever.retrieve` and `Assistant.ask` (the default
+RealTime QA dev questions are asked through `HybridRetriever.search` and `Assistant.ask` (the default
 extractive answerer: real MiniLM for the question, the static model shortlisting the answer's sentences
 and MiniLM embedding the best 6), after a warm-up; `ask_no_shortlist` is the same answerer with MiniLM
 embedding 16 sentences and no shortlist (the default before the static model). At each

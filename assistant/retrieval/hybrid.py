@@ -179,16 +179,16 @@ class HybridRetriever(BaseRetriever):
         self.top_k = top_k
         self.fusion = fusion
         self.dense_weight = dense_weight
-        self.max_per_article = max_per_article
-        self.recency_weight = recency_weight
-        self.recency_days = recency_days
-        self.extra_postprocessors = list(postprocessors)
+        # In order: recency prior, date window, the configured ones, the per-article cap.
+        self.postprocessors: list[BaseNodePostprocessor] = [
+            RecencyPrior(weight=recency_weight, scale_days=recency_days), DateWindow(), *postprocessors,
+            PerArticleCap(max_per_article=max_per_article, top_k=top_k),
+        ]
 
-    @property
-    def postprocessors(self) -> list[BaseNodePostprocessor]:
-        """In order: recency prior, date window, the configured ones, the per-article cap."""
-        return [RecencyPrior(weight=self.recency_weight, scale_days=self.recency_days), DateWindow(),
-                *self.extra_postprocessors, PerArticleCap(max_per_article=self.max_per_article)]
+    def _postprocess(self, nodes: list[NodeWithScore], query: NewsQuery) -> list[NodeWithScore]:
+        for postprocessor in self.postprocessors:
+            nodes = postprocessor.postprocess_nodes(nodes, query_bundle=query)
+        return nodes
 
     def search(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, *,
                recency_as_of: dt.date | None = None) -> Retrieval:
@@ -203,8 +203,7 @@ class HybridRetriever(BaseRetriever):
         timings["embed_query"] = (t1 - t0) * 1000
         nodes, dense_score, lexical_score = self._fused(query, timings)
         t3 = time.perf_counter()
-        for postprocessor in self.postprocessors:
-            nodes = postprocessor.postprocess_nodes(nodes, query_bundle=query)
+        nodes = self._postprocess(nodes, query)
         passages = [
             Passage(chunk_of(n), float(n.score or 0.0), dense_score.get(n.node.node_id),
                     lexical_score.get(n.node.node_id), rank)
@@ -218,9 +217,7 @@ class HybridRetriever(BaseRetriever):
         if query.embedding is None:
             query.embedding = self.embed_model.get_query_embedding(query.query_str)
         nodes, _, _ = self._fused(query, {})
-        for postprocessor in self.postprocessors:
-            nodes = postprocessor.postprocess_nodes(nodes, query_bundle=query)
-        return nodes[: query.top_k]
+        return self._postprocess(nodes, query)[: query.top_k]
 
     def _fused(self, query: NewsQuery, timings: dict[str, float]
                ) -> tuple[list[NodeWithScore], dict[str, float], dict[str, float]]:
