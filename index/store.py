@@ -34,12 +34,11 @@ from index.records import (  # noqa: F401 - re-exported: the corpus's vocabulary
     day_number,
     make_node,
 )
-from index.vectors import ChromaVectors
+from index.vectors import GET_BATCH, ChromaVectors
 
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
 
-_GET_BATCH = 2000
 
 
 class _LexicalSide:
@@ -84,8 +83,8 @@ class _LexicalSide:
         stored = set(self.vectors.all_chunk_ids())
         index.remove([cid for cid in list(index.slot_of) if cid not in stored])
         missing = [cid for cid in stored if cid not in index]
-        for i in range(0, len(missing), _GET_BATCH):
-            index.add(chunk.lexical_doc() for chunk in self.vectors.get(missing[i : i + _GET_BATCH]))
+        for i in range(0, len(missing), GET_BATCH):
+            index.add(chunk.lexical_doc() for chunk in self.vectors.get(missing[i : i + GET_BATCH]))
 
     def _save(self) -> None:
         if self.path is not None and self.index is not None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # llama-index costs ~1.7 s to import: loaded on the first wri
     from llama_index.core.vector_stores.types import MetadataFilters
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-_GET_BATCH = 2000
+GET_BATCH = 2000  # ids per Chroma get (the corpus also syncs its BM25 side in pieces this size)
 _PAGE = 20_000
 
 
@@ -182,8 +182,8 @@ class ChromaVectors:
 
     def get(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
         out: list[StoredChunk] = []
-        for i in range(0, len(chunk_ids), _GET_BATCH):
-            got = self.collection.get(ids=list(chunk_ids[i : i + _GET_BATCH]), include=["documents", "metadatas"])
+        for i in range(0, len(chunk_ids), GET_BATCH):
+            got = self.collection.get(ids=list(chunk_ids[i : i + GET_BATCH]), include=["documents", "metadatas"])
             out.extend(
                 StoredChunk.from_record(cid, doc, meta or {})
                 for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
