@@ -327,7 +327,8 @@ def _jsonl_articles(path: Path, id_prefix: str) -> Iterator[Article | LoadFailur
             yield LoadFailure(origin, str(exc))
 
 
-def _iter_files(root: Path) -> Iterator[Path]:
+def iter_folder(root: Path) -> Iterator[Path]:
+    """The files `assistant index DIR` reads: supported suffixes, recursively, hidden ones left out."""
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
@@ -362,7 +363,7 @@ def read_articles(paths: Iterable[str | Path]) -> Iterator[Article | LoadFailure
         root = Path(given)
         if root.is_dir():
             items: Iterable[Article | LoadFailure] = (
-                item for file in _iter_files(root) for item in read_path(file, root)
+                item for file in iter_folder(root) for item in read_path(file, root)
             )
         elif root.exists():
             items = read_path(root)

@@ -34,13 +34,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.articles import SUPPORTED_SUFFIXES, Article, LoadFailure, read_path
+from index.articles import Article, LoadFailure, iter_folder, read_path
 from index.atomic import write_text_atomic
 from index.errors import IndexingError
 from index.indexer import IndexSummary, ProgressFn
@@ -147,16 +147,6 @@ def merge_summary(total: IndexSummary, part: IndexSummary) -> None:
     total.updated_ids += part.updated_ids
     total.removed_ids += part.removed_ids
     total.notes += part.notes
-
-
-def iter_folder(root: Path) -> Iterator[Path]:
-    """The files `assistant index DIR` reads: supported suffixes, recursively, hidden ones left out."""
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
-            yield path
 
 
 class Sources:

@@ -20,9 +20,9 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from index.articles import SUPPORTED_SUFFIXES
+from index.articles import SUPPORTED_SUFFIXES, iter_folder
 from index.indexer import IndexSummary, ProgressFn
-from index.sources import Sources, iter_folder, now_iso
+from index.sources import Sources, now_iso
 
 BatchFn = Callable[[Path, int, IndexSummary], None]  # (folder, files in the batch, summary)
 
