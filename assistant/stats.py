@@ -14,7 +14,7 @@ def index_stats(settings: Settings, store: Corpus) -> dict:
     """What the index holds and how it was built; needs the store only (no model is loaded)."""
     lexical = store.lexical()
     return {
-        "articles": len(store.article_ids()),
+        "articles": len(lexical.article_chunk_counts()),
         "chunks": store.count(),
         "lexical_chunks": len(lexical),
         "store": settings.store_label,
