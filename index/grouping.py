@@ -25,6 +25,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -44,8 +45,10 @@ class Signature:
     values: np.ndarray  # NUM_PERM uint64 hash minima
     size: int  # number of distinct shingles
 
+    @cached_property
     def bands(self) -> tuple[str, ...]:
-        """One short string per band (equal band strings = equal rows)."""
+        """One short string per band (equal band strings = equal rows); computed once per signature (the
+        indexer's metadata and the grouper's lookup and matching all use them)."""
         return tuple(f"{i}-{_band_key(self.values[i * ROWS:(i + 1) * ROWS])}" for i in range(BANDS))
 
     def jaccard(self, other: Signature) -> float:
@@ -136,7 +139,7 @@ def group_metadata(group: str, sig: Signature | None) -> dict[str, str]:
     """What the first chunk stores: the signature and its bands (the group is on every chunk)."""
     if sig is None:
         return {}
-    return {"minhash": sig.encode(), **dict(zip(BAND_KEYS, sig.bands()))}
+    return {"minhash": sig.encode(), **dict(zip(BAND_KEYS, sig.bands))}
 
 
 class Grouper:
@@ -155,21 +158,21 @@ class Grouper:
         wanted: dict[str, list[str]] = {}
         for _, sig, _ in items:
             if sig is not None:
-                for key, value in zip(BAND_KEYS, sig.bands()):
+                for key, value in zip(BAND_KEYS, sig.bands):
                     wanted.setdefault(key, []).append(value)
         stored: dict[str, list[Member]] = {}
         if wanted:
             for member in self.lookup(wanted):
                 if member.article_id in self.exclude:
                     continue
-                for value in member.signature.bands():
+                for value in member.signature.bands:
                     stored.setdefault(value, []).append(member)
         groups = []
         for article_id, sig, title in items:
             if sig is None:
                 groups.append(article_id)
                 continue
-            bands = sig.bands()
+            bands = sig.bands
             best: Member | None = None
             best_sim = THRESHOLD
             for pool in (stored, self._run):
