@@ -196,3 +196,48 @@ def test_date_bounds_that_exclude_nothing_are_not_sent_to_the_vector_search():
     narrow = SearchFilters(as_of="2025-11-01", since="2025-10-20")
     assert _without_idle_bounds(narrow, (20250110, 20251119)) == narrow
     assert _without_idle_bounds(narrow, (0, 0)) == SearchFilters(since="2025-10-20")  # nothing dated
+
+
+def _two_passages(answerer: ExtractiveAnswerer):
+    """One claim sentence from the retriever's top passage and one from a weaker passage."""
+    top = answerer._split([Passage(_chunk("The coffee chain adds olive oil to its new drinks."), 1.0, rank=1)])[0]
+    other = answerer._split([Passage(_chunk("Starbucks stopped its shipments to Russia in March."), 0.5, rank=2)])[0]
+    return top, other
+
+
+def _set(sentence, score, key):
+    sentence.score, sentence.key, sentence.similarity = score, key, 0.5
+    return sentence
+
+
+def test_among_strong_sentences_the_retrievers_confidence_in_the_passage_decides():
+    answerer = _answerer()
+    top, other = _two_passages(answerer)
+    ranked = sorted([_set(top, 0.50, 1.10), _set(other, 0.55, 0.85)], key=lambda s: -s.key)
+    assert answerer.select(ranked) == [top]
+
+
+def test_the_passage_prior_brings_no_weak_sentence_in_and_turns_no_abstention_into_an_answer():
+    answerer = _answerer()
+    top, other = _two_passages(answerer)
+    weak_top = sorted([_set(top, 0.30, 0.90), _set(other, 0.60, 0.80)], key=lambda s: -s.key)
+    assert answerer.select(weak_top) == [other]  # 0.30 is under keep_ratio x 0.60: not a strong sentence
+    both_weak = sorted([_set(top, 0.20, 0.80), _set(other, 0.20, 0.50)], key=lambda s: -s.key)
+    assert answerer.select(both_weak) == []  # under min_score, whatever the retriever thought
+
+
+def test_the_top_passages_best_sentences_are_embedded_even_with_little_coverage():
+    embedded: list[list[str]] = []
+
+    def embed(texts):
+        embedded.append(texts)
+        return [[1.0, 0.0]] * len(texts)
+
+    answerer = ExtractiveAnswerer(None, idf=lambda term: 1.0, shortlist_embed=lambda texts: [[1.0, 0.0]] * len(texts),
+                                  sentence_embed=embed, sentences_embedded=2)
+    digest = Passage(_chunk("The coffee chain adds a spoonful of olive oil to a line of beverages."), 1.0, rank=1)
+    wordy = StoredChunk(chunk_id="c2", article_id="a2", title="Starbucks", source="", published_at="2025-11-01",
+                        text=" ".join(f"Starbucks sold new drinks in shop number {i} this week." for i in range(8)),
+                        start=0, end=0)
+    answerer.answer("Which ingredient is in the new Starbucks drinks?", [digest, Passage(wordy, 0.9, rank=2)])
+    assert any("olive oil" in text for text in embedded[0][1:])
