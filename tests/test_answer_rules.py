@@ -241,3 +241,18 @@ def test_the_top_passages_best_sentences_are_embedded_even_with_little_coverage(
                         start=0, end=0)
     answerer.answer("Which ingredient is in the new Starbucks drinks?", [digest, Passage(wordy, 0.9, rank=2)])
     assert any("olive oil" in text for text in embedded[0][1:])
+
+
+def test_a_which_thing_question_gets_the_common_noun_nearest_the_thing_under_the_fast_model():
+    vectors = {"sport": [1.0, 0.0], "skateboarding": [0.9, 0.436]}
+
+    def fast(texts):  # a stand-in for the static model: only "skateboarding" is near "sport"
+        return [vectors.get(t, [0.0, 1.0]) for t in texts]
+
+    answerer = ExtractiveAnswerer(None, idf=lambda term: 1.0, shortlist_embed=fast)
+    text = "Ana Ruiz became the first skateboarding world champion from Dunmore at the age of 14."
+    found = answerer._typed_span("Ana Ruiz became the first world champion in which sport?", text)
+    assert found is not None and text[found[0]:found[1]] == "skateboarding"
+    assert answerer._typed_span("Which team does Ana Ruiz play for?", text) is None  # no common-noun thing
+    vectors["skateboarding"] = [0.2, 0.98]  # nothing near enough: the rules decide
+    assert answerer._typed_span("Ana Ruiz became the first world champion in which sport?", text) is None

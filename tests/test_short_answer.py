@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.short_answer import answer_kind, short_answer
+from assistant.answering.short_answer import answer_kind, category, noun_spans, short_answer
 
 
 def span_text(question: str, sentence: str) -> str | None:
@@ -244,3 +244,22 @@ def test_exact_match(prediction, answers, expected):
     from assistant.evaluation.metrics import exact_match
 
     assert exact_match(prediction, answers) is expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("New research says the ingredients in which alcoholic drink keep skin healthy?", "alcoholic drink"),
+    ("Ana Ruiz became the first world champion in which sport?", "sport"),
+    ("The council weighed a cull of which household pets?", "household pets"),
+    ("Which film won the most awards this week?", None),  # a title: capitalised, the rules find it
+    ("Which team does he play for?", None),
+])
+def test_category_is_the_common_noun_thing_a_question_asks_for(question, expected):
+    assert category(question) == expected
+
+
+def test_noun_spans_are_runs_of_content_words_the_question_does_not_say():
+    question = "The ingredients in which alcoholic drink keep skin healthy?"
+    sentence = "Chemists in Dunmore found that residue from whisky-making protects skin."
+    spans = [sentence[a:b] for a, b in noun_spans(question, sentence)]
+    assert "whisky-making" in spans and "Dunmore" in spans and "residue" in spans
+    assert not any(w in s.split() for s in spans for w in ("skin", "in", "that", "from"))

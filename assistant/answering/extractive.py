@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.answering.short_answer import answer_kind, question_focus, short_answer
+from assistant.answering.short_answer import answer_kind, category, noun_spans, question_focus, short_answer
 from assistant.types import Citation, Passage, SentenceCheck
 from index.lexical import STOPWORDS, tokenize
 from index.sentences import split_sentences
@@ -305,11 +305,23 @@ class ExtractiveAnswerer:
             for candidate in (sentence, sentence.next if is_lead_in(sentence.text) else None):
                 if candidate is None or not candidate.claim:
                     continue
-                span = short_answer(question, candidate.text)
+                span = self._typed_span(question, candidate.text) or short_answer(question, candidate.text)
                 if span is not None:
                     sentence.found = (candidate, span)
                     break
         return None if sentence.found == (None,) else sentence.found
+
+    def _typed_span(self, question: str, text: str) -> tuple[int, int] | None:
+        """For "which <thing>" ("which alcoholic drink"): the run of content words of `text` most similar
+        to the thing under the fast model ("whisky"), when similar enough; None otherwise (or without one)."""
+        thing = category(question) if self.shortlist_embed is not None else None
+        spans = noun_spans(question, text) if thing else []
+        if not spans:
+            return None
+        vectors = np.asarray(self.shortlist_embed([thing] + [text[a:b].lower() for a, b in spans]), dtype=np.float32)
+        sims = vectors[1:] @ vectors[0]
+        best = int(np.argmax(sims))
+        return spans[best] if sims[best] >= TYPED_MIN_SIMILARITY else None
 
     @staticmethod
     def _readable(sentence: _Sentence) -> list[_Sentence]:
@@ -419,6 +431,7 @@ SIM_WEIGHT = 0.6  # share of the MiniLM similarity in a sentence's score (the re
 # part of `score`, so it never turns an abstention into an answer). Tuned on the RealTime QA dev set with
 # the samples as the guard for abstention (benchmarks/README.md, "Answer selection").
 PASSAGE_PRIOR = 0.6
+TYPED_MIN_SIMILARITY = 0.3  # of a common-noun answer to the asked-for thing, under the fast model
 TOP_PASSAGE_SENTENCES = 2  # sentences of the top passage always embedded
 RANK_PRIOR = 0.05  # score bonus of a sentence of the top passage (divided by sqrt(rank) below it)
 TITLE_CREDIT = 0.5  # coverage credit of a headline term, for every sentence of its article

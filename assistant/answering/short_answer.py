@@ -44,6 +44,10 @@ measure: range distance length size height speed magnitude temperature weight de
 name: name title film movie show series book novel song album variant virus app holiday tournament event
  product drug vaccine animal creature species genre brand ingredient chemical sport drink food slogan program
  programme bill law award planet sitcom cartoon comedy ballad beverage flavor flavour color colour pet item
+things: animal creature species ingredient chemical sport drink food pet beverage flavor flavour fruit
+ vegetable plant tree bird fish insect dish meal snack dessert candy sweet clothing garment item fabric
+ material metal mineral substance gas drug medicine disease illness condition body instrument vehicle
+ tool device appliance game hobby activity crop
 titled: film movie show series book novel song album title sitcom cartoon comedy ballad play slogan
 skip: type kind sort form us uk eu
 how_measure: long far tall high big large strong fast deep heavy wide old
@@ -111,6 +115,7 @@ class _Asked(NamedTuple):
     names: frozenset[str]  # the question's capitalised words (not sentence-initial), lower case
     anchor: tuple[str, str]  # (stem, preposition) right before the wh-word: "ban on which ..." -> (ban, on)
     subject: bool  # the wh-phrase is the subject ("Which team won ...", not "Which team does he play for")
+    nouns: tuple[str, ...] = ()  # the words naming the asked-for thing ("alcoholic drink")
 
 
 def _asked(question: str) -> _Asked:
@@ -128,7 +133,7 @@ def _asked(question: str) -> _Asked:
     focus = "%" if nouns == ["%"] else (tokenize(nouns[-1]) or [""])[0] if nouns else ""
     names = frozenset(normalize(w) for w in re.findall(r"(?<=\w[\s,’'])[A-Z][\w.-]*", question))
     return _Asked(kind, focus, frozenset(tokenize(question)), names, ((tokenize(word) or [""])[0], prep),
-                  bool(subject and wh and not before))
+                  bool(subject and wh and not before), tuple(nouns))
 
 
 def _kind(clause: str, wh: re.Match | None) -> tuple[str | None, list[str], bool]:
@@ -463,6 +468,39 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     question asks for no name/number/date/place/amount or the sentence holds no fitting span."""
     ranked = _ranked(question, sentence)
     return (ranked[0][1].start, ranked[0][1].end) if ranked else None
+
+
+_THINGS = frozenset(t for w in _LEX["things"] for t in tokenize(w))
+
+
+def category(question: str) -> str | None:
+    """The common-noun class a "which <thing>" question asks for ("alcoholic drink", "household pets"), or
+    None. Its answer is a common noun ("whisky", "cats") that capitalisation cannot find: the answerer
+    ranks `noun_spans` by their similarity to this phrase."""
+    asked = _asked(question)
+    if asked.kind == "name" and asked.focus in _THINGS and asked.nouns != ("%",):
+        return " ".join(asked.nouns)
+    return None
+
+
+def noun_spans(question: str, sentence: str, longest: int = 3) -> list[tuple[int, int]]:
+    """Offsets of every run of 1..`longest` content words in `sentence` that the question does not say
+    (no stopwords, numbers or the question's names), the candidates for a `category` answer."""
+    asked, toks = _asked(question), _tokens(sentence)
+
+    def usable(t: _Tok) -> bool:
+        return (t.low not in _INITIAL_FUNCTION | _VAGUE and not t.low[:1].isdigit() and t.low not in asked.names
+                and not set(tokenize(t.low)) <= asked.words)
+
+    spans = []
+    for i in range(len(toks)):
+        for j in range(i, min(i + longest, len(toks))):
+            if not usable(toks[j]):
+                break
+            spans.append((toks[i].start, toks[j].end))
+            if toks[j].brk:
+                break
+    return spans
 
 
 def explain(question: str, sentence: str, n: int = 5) -> list[tuple[float, str, str]]:
