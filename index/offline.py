@@ -8,6 +8,7 @@ is kept. The tokenizer's bundled cache (TIKTOKEN_CACHE_DIR) is set where it is f
 from __future__ import annotations
 
 import os
+import sys
 
 OFFLINE_ENV = {
     "ANONYMIZED_TELEMETRY": "False",  # chromadb
@@ -23,3 +24,36 @@ OFFLINE_ENV = {
 def offline_environment() -> None:
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
+    skip_override_checks()
+
+
+def skip_override_checks() -> None:
+    """Make the `overrides` package's decorators mark methods without checking them.
+
+    chromadb decorates about 160 methods with `@override`/`@overrides`, whose check (find the base class by
+    disassembling the calling frame, then compare signatures) runs at import time: 0.2-0.3 s of a bare
+    `import chromadb`'s 0.6-0.9 s on this project's 2-core machine, paid by every command that opens the
+    index. The check is a development aid for chromadb's authors (it raises on a mismatched signature
+    that their own tests would catch); the `__override__` mark that `EnforceOverrides` classes look for is
+    still set. Done before chromadb is first imported, and only when `overrides` is the version checked
+    here (7.x), so a different release keeps its own behaviour. ASSISTANT_CHECK_OVERRIDES=1 keeps the checks.
+    """
+    if os.environ.get("ASSISTANT_CHECK_OVERRIDES") == "1":
+        return
+    try:
+        import overrides
+    except ImportError:
+        return
+    module = sys.modules.get("overrides.overrides")  # (`overrides.overrides` is the decorator, not the module)
+    if module is None or not str(getattr(overrides, "__VERSION__", "")).startswith("7.") \
+            or getattr(overrides, "_marks_only", False):
+        return
+
+    def mark(method=None, *, check_signature: bool = True, check_at_runtime: bool = False):
+        if method is None:
+            return mark
+        method.__override__ = True
+        return method
+
+    overrides.override = overrides.overrides = module.override = module.overrides = mark
+    overrides._marks_only = True
