@@ -17,6 +17,7 @@ candidate patterns and checks; they share the ranking and are tested as one tabl
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -118,6 +119,7 @@ class _Asked(NamedTuple):
     nouns: tuple[str, ...] = ()  # the words naming the asked-for thing ("alcoholic drink")
 
 
+@functools.lru_cache(maxsize=256)  # asked once per candidate sentence: short_answer, category, noun_spans
 def _asked(question: str) -> _Asked:
     spans = split_sentences(question)  # a quiz preamble ("X happened this week.") is no part of the question
     clause = normalize(question[spans[-1].start:spans[-1].end] if spans else question)
