@@ -7,7 +7,9 @@ followed by the marker of the passage it was quoted from, and a short answer (th
 name/number/date/place/amount question, `assistant.answering.short_answer`). Questions, captions, bylines and
 headlines are never quoted as claims; a sentence that opens with a dangling reference brings the one
 before it, a lead-in the one after it. When no sentence is relevant enough, or the question asks for a
-kind of fact that no strong sentence holds (a near miss), it abstains and cites nothing. Embedding sentences is the costly step at question time,
+kind of fact that no strong sentence holds (a near miss), it abstains and cites nothing. Whether to answer
+reads the sentences' own score; which strong sentence answers also weighs the retriever's confidence in its
+passage (`PASSAGE_PRIOR`). Embedding sentences is the costly step at question time,
 so a fast static model (`shortlist_embed`) can rank all of them first and a model of its own
 (`sentence_embed`, an int8 copy of MiniLM, or the NumPy MiniLM for `assistant ask`) then embeds the question with only the best few (6 instead of
 16 float-MiniLM embeddings: ask p50 several times lower, see benchmarks/README.md).
