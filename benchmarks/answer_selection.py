@@ -25,24 +25,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 DEV = ROOT.parent / "shared" / "datasets" / "realtimeqa-2023"
 
-# (label, answerer attributes, module constants), each row adding one step to the one before
-STEPS = [
-    ("before: 5 passages, score orders, min score 0.30",
-     {"passages_considered": 5, "min_score": 0.3}, {"PASSAGE_PRIOR": 0.0, "TOP_PASSAGE_SENTENCES": 0,
-                                                   "TYPED_MIN_SIMILARITY": 9.0}),
-    ("+ passage prior 0.6 in the order (not in the score)",
-     {"passages_considered": 5, "min_score": 0.3}, {"PASSAGE_PRIOR": 0.6, "TOP_PASSAGE_SENTENCES": 0,
-                                                   "TYPED_MIN_SIMILARITY": 9.0}),
-    ("+ 3 passages",
-     {"passages_considered": 3, "min_score": 0.3}, {"PASSAGE_PRIOR": 0.6, "TOP_PASSAGE_SENTENCES": 0,
-                                                   "TYPED_MIN_SIMILARITY": 9.0}),
-    ("+ top passage's 2 best sentences always embedded",
-     {"passages_considered": 3, "min_score": 0.3}, {"PASSAGE_PRIOR": 0.6, "TOP_PASSAGE_SENTENCES": 2,
-                                                   "TYPED_MIN_SIMILARITY": 9.0}),
-    ("+ min score 0.25",
-     {"passages_considered": 3, "min_score": 0.25}, {"PASSAGE_PRIOR": 0.6, "TOP_PASSAGE_SENTENCES": 2,
-                                                    "TYPED_MIN_SIMILARITY": 9.0}),
-    ("+ typed common-noun short answers (default)", {}, {}),
+# The state before the change (answerer attributes and module constants), then each row's step on top of
+# the rows above it; None: the defaults as shipped.
+BEFORE = {"passages_considered": 5, "min_score": 0.3, "PASSAGE_PRIOR": 0.0, "TOP_PASSAGE_SENTENCES": 0,
+          "TYPED_MIN_SIMILARITY": 9.0}
+STEPS: list[tuple[str, dict | None]] = [
+    ("before: 5 passages, score orders, min score 0.30", {}),
+    ("+ passage prior 0.6 in the order (not in the score)", {"PASSAGE_PRIOR": 0.6}),
+    ("+ 3 passages", {"passages_considered": 3}),
+    ("+ top passage's 2 best sentences always embedded", {"TOP_PASSAGE_SENTENCES": 2}),
+    ("+ min score 0.25", {"min_score": 0.25}),
+    ("+ typed common-noun short answers (default)", None),
 ]
 
 
@@ -84,14 +77,12 @@ def run_set(name: str, questions_file: Path, articles: Path, data_dir: Path) -> 
         retrieval, _ = assistant.retrieve(q.question, 10, as_of=q.asked_at or None)
         retrieved.append((list(retrieval.passages), retrieval.query_embedding))
     answerer = assistant.answerer
-    defaults = {k: getattr(answerer, k) for k in ("passages_considered", "min_score")}
-    constants = {k: getattr(extractive, k) for k in ("PASSAGE_PRIOR", "TOP_PASSAGE_SENTENCES", "TYPED_MIN_SIMILARITY")}
-    rows = []
-    for label, attributes, module in STEPS:
-        for k, v in {**defaults, **attributes}.items():
-            setattr(answerer, k, v)
-        for k, v in {**constants, **module}.items():
-            setattr(extractive, k, v)
+    defaults = {k: getattr(answerer if hasattr(answerer, k) else extractive, k) for k in BEFORE}
+    state, rows = dict(BEFORE), []
+    for label, step in STEPS:
+        state = dict(defaults) if step is None else {**state, **step}
+        for k, v in state.items():
+            setattr(answerer if hasattr(answerer, k) else extractive, k, v)
         rows.append((label, _score(answerer, questions, retrieved)))
         print(f"{name:8} {label:52} " + " ".join(f"{k} {v:.3f}" for k, v in rows[-1][1].items()), flush=True)
     return rows
