@@ -45,15 +45,14 @@ def skip_override_checks() -> None:
     except ImportError:
         return
     module = sys.modules.get("overrides.overrides")  # (`overrides.overrides` is the decorator, not the module)
-    if module is None or not str(getattr(overrides, "__VERSION__", "")).startswith("7.") \
-            or getattr(overrides, "_marks_only", False):
+    if module is None or not str(getattr(overrides, "__VERSION__", "")).startswith("7.") or overrides.override is _mark:
         return
+    overrides.override = overrides.overrides = module.override = module.overrides = _mark
 
-    def mark(method=None, *, check_signature: bool = True, check_at_runtime: bool = False):
-        if method is None:
-            return mark
-        method.__override__ = True
-        return method
 
-    overrides.override = overrides.overrides = module.override = module.overrides = mark
-    overrides._marks_only = True
+def _mark(method=None, *, check_signature: bool = True, check_at_runtime: bool = False):
+    """`@override` / `@override(...)` that only sets the mark `EnforceOverrides` looks for."""
+    if method is None:
+        return _mark
+    method.__override__ = True
+    return method

@@ -193,7 +193,7 @@ class ExtractiveAnswerer:
         # (a news digest says "the coffee chain" where the question says "Starbucks"): its best sentences are
         # always embedded, whatever their coverage.
         listed = {id(s) for s in shortlist}
-        top = [s for s in sorted(sentences, key=lambda s: -s.prescore) if s.passage.rank == sentences[0].passage.rank]
+        top = sorted((s for s in sentences if s.passage.rank == sentences[0].passage.rank), key=lambda s: -s.prescore)
         shortlist += [s for s in top[:TOP_PASSAGE_SENTENCES] if id(s) not in listed]
         if self.sentence_embed is not None:
             vectors = np.asarray(self.sentence_embed([question] + [s.text for s in shortlist]), dtype=np.float32)
