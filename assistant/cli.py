@@ -11,7 +11,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from assistant.console import EXIT_ERROR, EXIT_OK, index_with_progress, quiet_broken_pipe, settings_from_args
+from assistant.console import (
+    EXIT_ERROR,
+    EXIT_OK,
+    FailureWarnings,
+    index_with_progress,
+    quiet_broken_pipe,
+    settings_from_args,
+)
 from assistant.errors import AssistantError
 from index.errors import IndexingError
 
@@ -88,13 +95,14 @@ def _store(args: argparse.Namespace):
 def cmd_index(args: argparse.Namespace) -> int:
     from index.fetch import is_url
 
+    warnings = FailureWarnings()  # each unreadable file or line is named as soon as it is read
     if any(is_url(p) for p in args.paths):  # URLs are fetched; nothing reaches the network otherwise
         from assistant.sources_command import index_paths_and_urls
 
-        summary = index_paths_and_urls(_assistant(args), args.paths, prune=args.prune)
+        summary = index_paths_and_urls(_assistant(args), args.paths, prune=args.prune, on_failure=warnings)
     else:
-        summary = index_with_progress(_assistant(args), args.paths, prune=args.prune)
-    for failure in summary.failures:
+        summary = index_with_progress(_assistant(args), args.paths, prune=args.prune, on_failure=warnings)
+    for failure in warnings.rest(summary.failures):
         print(f"warning: skipped {failure}", file=sys.stderr)
     for note in summary.notes:
         print(f"warning: {note}", file=sys.stderr)
@@ -117,6 +125,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise AssistantError(str(exc)) from exc
     # One question: no PyTorch to load (the NumPy MiniLM embeds it and the answer's sentences).
     assistant = _assistant(args, fast_start=True)
+    if assistant.store.count() == 0:
+        raise AssistantError(_nothing_indexed(assistant.settings))
     if args.json:
         answer = assistant.ask(args.question, top_k=args.top_k, filters=filters, as_of=as_of)
         print(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -148,6 +158,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"warning: {answer.notice}", file=sys.stderr)
     _print_sources(answer)
     return EXIT_OK
+
+
+def _nothing_indexed(settings) -> str:
+    """Why `ask` cannot answer on an empty index, and the command that fills it."""
+    from pathlib import Path
+
+    samples = Path(settings.samples_dir)
+    try:
+        shown = samples.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        shown = samples
+    where = settings.chroma_url or settings.data_dir
+    return (f"nothing is indexed yet (in {where}); index the bundled sample articles with "
+            f"`assistant index {shown}`, or your own with `assistant index PATH|URL`")
 
 
 def _print_answer(answer) -> None:
@@ -197,7 +221,11 @@ def cmd_remove(args: argparse.Namespace) -> int:
     indexer = build_indexer(settings, store, embed_model=None)  # removing embeds nothing
     removed = indexer.remove(args.article_ids, on_wait=lambda msg: print(msg, file=sys.stderr))
     missing = [a for a in args.article_ids if a not in removed]
-    print(f"removed {len(removed)} article(s)" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
+    if removed or not missing:
+        print(f"removed {len(removed)} article(s)")
+    if missing:
+        print(f"error: not in the index: {', '.join(missing)} (`assistant stats` counts what is indexed)",
+              file=sys.stderr)
     return EXIT_ERROR if missing else EXIT_OK
 
 

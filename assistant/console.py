@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -32,9 +32,13 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         raise AssistantError(f"invalid setting: {detail}") from exc
 
 
-def index_with_progress(assistant: Any, paths: Sequence[str], *, prune: bool = False) -> Any:
-    """Run a reindex with a terminal progress bar on stderr; returns the IndexSummary."""
+def index_with_progress(assistant: Any, paths: Sequence[str], *, prune: bool = False,
+                        on_failure: Callable[[Any], None] | None = None) -> Any:
+    """Run a reindex with a terminal progress bar on stderr; returns the IndexSummary. `on_failure` is
+    called with each file or line that cannot be read as soon as it is read (before the bar starts)."""
     from tqdm import tqdm
+
+    from index.articles import read_articles
 
     bar: dict[str, tqdm] = {}
 
@@ -44,11 +48,38 @@ def index_with_progress(assistant: Any, paths: Sequence[str], *, prune: bool = F
         bar["bar"].n = done
         bar["bar"].refresh()
 
-    summary = assistant.index(paths, prune=prune, progress=progress,
-                              on_wait=lambda msg: print(msg, file=sys.stderr))
-    if "bar" in bar:
-        bar["bar"].close()
-    return summary
+    try:
+        return assistant.indexer.index_items(reported(read_articles(paths), on_failure), prune=prune,
+                                             progress=progress, on_wait=lambda msg: print(msg, file=sys.stderr))
+    finally:
+        if "bar" in bar:
+            bar["bar"].close()
+
+
+def reported(items: Iterable[Any], on_failure: Callable[[Any], None] | None) -> Iterator[Any]:
+    """`items` passed through, each `LoadFailure` handed to `on_failure` as it comes out of the reader."""
+    from index.articles import LoadFailure
+
+    for item in items:
+        if on_failure is not None and isinstance(item, LoadFailure):
+            on_failure(item)
+        yield item
+
+
+class FailureWarnings:
+    """Prints `warning: skipped FILE[:LINE]: reason` on stderr the moment a file or line fails to read, and
+    remembers it, so the summary at the end does not print it twice."""
+
+    def __init__(self) -> None:
+        self.shown: list[Any] = []
+
+    def __call__(self, failure: Any) -> None:
+        self.shown.append(failure)
+        print(f"warning: skipped {failure}", file=sys.stderr, flush=True)
+
+    def rest(self, failures: Iterable[Any]) -> list[Any]:
+        """The failures not printed yet."""
+        return [f for f in failures if f not in self.shown]
 
 
 class ProgressBar:
@@ -74,11 +105,12 @@ class ProgressBar:
             self.bar = None
 
 
-def index_items_with_progress(assistant: Any, items: Any, *, prune: bool = False) -> Any:
+def index_items_with_progress(assistant: Any, items: Any, *, prune: bool = False,
+                              on_failure: Callable[[Any], None] | None = None) -> Any:
     """`index_with_progress` for already-read items (articles and failures, e.g. from URLs)."""
     bar = ProgressBar()
     try:
-        return assistant.indexer.index_items(items, prune=prune, progress=bar,
+        return assistant.indexer.index_items(reported(items, on_failure), prune=prune, progress=bar,
                                              on_wait=lambda msg: print(msg, file=sys.stderr))
     finally:
         bar.close()

@@ -69,8 +69,10 @@ def _sources(args: argparse.Namespace, *, with_indexer: bool) -> Any:
     return settings, build_sources(settings, assistant.indexer if assistant else None), assistant
 
 
-def index_paths_and_urls(assistant: Any, inputs: Sequence[str], *, prune: bool = False) -> Any:
-    """`assistant index PATH|URL...`: files and folders read as usual, URLs fetched (feeds or pages)."""
+def index_paths_and_urls(assistant: Any, inputs: Sequence[str], *, prune: bool = False,
+                         on_failure: Callable[[Any], None] | None = None) -> Any:
+    """`assistant index PATH|URL...`: files and folders read as usual, URLs fetched (feeds or pages);
+    `on_failure` hears of each input that fails as soon as it is read or fetched."""
     from itertools import chain
 
     from assistant.console import index_items_with_progress
@@ -97,7 +99,7 @@ def index_paths_and_urls(assistant: Any, inputs: Sequence[str], *, prune: bool =
             yield item
 
     try:
-        return index_items_with_progress(assistant, list(deduplicated()), prune=prune)
+        return index_items_with_progress(assistant, deduplicated(), prune=prune, on_failure=on_failure)
     finally:
         fetcher.close()
 

@@ -127,7 +127,7 @@ def _run_and_list_heavy(args: list[str], data_dir: Path) -> tuple[int, list[str]
                           env={**_env(), "ASSISTANT_DATA_DIR": str(data_dir)}, check=False)
     line = [x for x in done.stdout.splitlines() if x.startswith("HEAVY=")]
     assert line, done.stdout + done.stderr
-    return done.returncode, json.loads(line[-1][len("HEAVY="):]), done.stdout
+    return done.returncode, json.loads(line[-1][len("HEAVY="):]), done.stdout + done.stderr
 
 
 def _env() -> dict[str, str]:

@@ -167,8 +167,30 @@ def test_index_missing_path(tmp_path):
 
 def test_remove_unknown_article(tmp_path):
     proc = run_cli("remove", "never-indexed", "--data-dir", str(tmp_path / "d"), *HASHING)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "not in the index: never-indexed" in proc.stdout
+    assert_one_line_error(proc, "not in the index: never-indexed")
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_ask_on_an_empty_index_says_how_to_fill_it(tmp_path, json_flag):
+    data = tmp_path / "empty"
+    proc = run_cli("ask", "What did Venezuela ask Iran for?", *json_flag, "--data-dir", str(data), *HASHING)
+    line = assert_one_line_error(proc, "nothing is indexed yet", str(data))
+    assert "`assistant index samples/articles`" in line, line
+    assert proc.stdout == ""
+
+
+def test_a_malformed_line_is_named_before_indexing_starts(tmp_path):
+    """The warning for a bad JSONL line comes as the line is read, before the progress bar, not at the end."""
+    feed = tmp_path / "feed.jsonl"
+    good = [json.dumps({"id": f"ok-{i}", "text": f"Harbour note {i}: the ferry left on time."}) for i in range(3)]
+    feed.write_text("\n".join([good[0], "{broken", *good[1:]]) + "\n")
+    proc = run_cli("index", str(feed), "--data-dir", str(tmp_path / "d"), *HASHING)
+    assert proc.returncode == 1, proc.stderr
+    warning = f"warning: skipped {feed}:2: invalid JSON"
+    assert proc.stderr.count(warning) == 1, proc.stderr
+    bar = proc.stderr.find("chunk")  # tqdm's bar: "...| 0/3 [00:00<?, ?chunk/s]"
+    assert bar > proc.stderr.find(warning) >= 0, proc.stderr
 
 
 def test_usage_error_exit_code():
