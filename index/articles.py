@@ -5,7 +5,9 @@ article ids and content hashes, and the readers' clean text. `.txt` bodies are k
 `.md`/`.markdown` bodies are parsed as CommonMark (markdown-it-py) and stored as plain text: no heading,
 emphasis, link, image or list markup, one line per paragraph (hard-wrapped lines joined), paragraphs
 separated by a blank line, list items one per line, and a leading heading becomes the title (when front
-matter gives none) instead of being repeated in the text. HTML pages are read by `index.html`
+matter gives none) instead of being repeated in the text. A `.txt`/`.md` file whose front matter gives no
+date takes the one its dateline states near the top (`dateline`: "October 31, 2025" on its own line or
+opening the story), never a date from inside a sentence. HTML pages are read by `index.html`
 (trafilatura, with the old hand-written parser as fallback). Bad inputs never raise out of
 `read_articles`: each becomes a `LoadFailure` naming the file (and line) and the reason, and the other
 inputs are still read. It does not chunk, embed or store anything.
@@ -193,7 +195,42 @@ def _text_article(path: Path, article_id: str) -> Article:
         if heading and not (body.strip() and _same_words(heading, str(record["title"]))):
             body = f"{heading}\n\n{body}" if body.strip() else heading
     record["text"] = body.strip("\n")
+    if not record.get("published_at"):
+        record["published_at"] = dateline(record["text"])
     return article_from_record(record, default_id=article_id, origin=str(path))
+
+
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_FULL_DATE = re.compile(
+    rf"\b(?:{_MONTH}\s+{_DAY},?\s+\d{{4}}|{_DAY}\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}|\d{{4}}-\d\d-\d\d)\b",
+    re.IGNORECASE)
+_DATELINE_LINES = 8
+
+
+def dateline(text: str) -> str:
+    """The publication date a text states near its top, as YYYY-MM-DD, else "".
+
+    Only a line among the first few that is a dateline counts: the date with at most a few words around
+    it ("October 31, 2025", "Published: 31 Oct 2025, 09:12", "By Ana Ruiz | Oct. 31, 2025"), or a city
+    dateline opening the story ("LISBON, October 31, 2025 - ..."). A date inside a sentence (a photo
+    caption, "the vote on March 3, 2024") is not the article's date and is left alone."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:_DATELINE_LINES]
+    for line in lines:
+        match = _FULL_DATE.search(line)
+        if not match:
+            continue
+        rest = (line[: match.start()] + " " + line[match.end():]).split()
+        opening = re.match(r"^[A-Z][A-Z .'-]{1,40},\s*$", line[: match.start()]) and \
+            re.match(r"^\s*(?:\([^)]*\)\s*)?[-\u2013\u2014:]", line[match.end():])
+        if len(rest) > 6 and not opening:
+            continue
+        try:
+            return normalize_date(re.sub(r"(?<=\d)(?:st|nd|rd|th)\b|\bof\b", "", match[0]))
+        except ArticleError:
+            continue
+    return ""
 
 
 # --------------------------------------------------------------------------------------------- markdown

@@ -11,10 +11,12 @@ article (main text, title, date, outlet), and the article id rule for URLs (`can
   (`content:encoded`, Atom `<content>`) has at least `FULL_TEXT_WORDS` words is indexed from it; otherwise
   its link is fetched and the page's main text is used. Title, outlet, URL and publication date come from
   the entry (outlet: the entry's `<source>`), falling back to the page (outlet: its site name, then the
-  feed's title).
+  feed's title, then, when nothing names it, the page's host without `www.`).
 - **Pages**: decoded by the Content-Type charset, else by `<meta charset>` (`index.html.decode_html`);
   bytes invalid in that encoding fail the page. A page whose main text has fewer than `MIN_ARTICLE_WORDS`
   words is "not an article" (a front page, a login wall, a search result) and fails.
+- **Checking a URL** (`probe_url`): one fetch, to say what a new source is ("feed “Title”, 24 entries",
+  "page “Headline” (Outlet)") or why it fails, before it is saved.
 - **Article ids** (`canonical_id`): `host/path?query` of the URL, lower-case host without `www.`, no
   scheme (http and https are one article), no default port, no fragment, repeated and trailing slashes
   dropped, tracking parameters (`utm_*`, `fbclid`, `gclid`, `mc_cid`, `ref`...) dropped and the rest
@@ -114,6 +116,11 @@ def decode_page(result: FetchResult) -> str:
         raise ArticleError(str(exc).replace("file is", "the page is")) from exc
 
 
+def _host_name(url: str) -> str:
+    """'https://www.News.example:8080/x' -> 'news.example': an outlet named by its address."""
+    return (urlsplit(url).hostname or "").lower().rstrip(".").removeprefix("www.")
+
+
 def _same_host(a: str, b: str) -> bool:
     def host(url: str) -> str:
         name = (urlsplit(url).hostname or "").lower()
@@ -142,7 +149,10 @@ def page_article(result: FetchResult, *, article_id: str = "", title: str = "", 
             date = normalize_date(meta["published_at"])
         except ArticleError:
             date = ""
-    record = {"text": text, "title": title or meta.get("title", ""), "source": source or meta.get("source", "") or source_fallback,
+    # The outlet: as given (a feed entry's <source>), else the page's own name for itself (og:site_name,
+    # JSON-LD publisher), else the feed's title, and the host name only when nothing names it.
+    outlet = source or meta.get("source", "") or source_fallback or _host_name(url or page_url)
+    record = {"text": text, "title": title or meta.get("title", ""), "source": outlet,
               "url": url or page_url, "published_at": date}
     return article_from_record(record, default_id=article_id or canonical_id(page_url),
                                origin=origin or result.url)
@@ -353,6 +363,22 @@ def read_url(url: str, fetcher: Fetcher, *, etag: str = "", last_modified: str =
         if isinstance(item, Article):
             out.versions[entry.key] = (entry.version, item.id)
     return out
+
+
+def probe_url(url: str, fetcher: Fetcher, *, max_entries: int = MAX_ENTRIES) -> tuple[str, str]:
+    """One fetch of `url`, to say what it is before it is saved: ("feed", 'feed “Title”, 24 entries') or
+    ("page", 'page “Headline” (Outlet)'). Its entries' pages are not fetched and nothing is indexed.
+    Raises FetchError or ArticleError (one line, as a refresh would report it)."""
+    result = fetcher.fetch(url)
+    kind = sniff_kind(result)
+    if kind == "page":
+        article = page_article(result)
+        outlet = f" ({article.source})" if article.source else ""
+        return "page", f"page \u201c{article.title or article.id}\u201d{outlet}"
+    feed = parse_feed(result, max_entries=max_entries)
+    count = feed.total
+    title = f" \u201c{feed.title}\u201d" if feed.title else ""
+    return "feed", f"feed{title}, {count} entr{'y' if count == 1 else 'ies'}"
 
 
 def read_urls(urls: list[str], fetcher: Fetcher, *, max_entries: int = MAX_ENTRIES

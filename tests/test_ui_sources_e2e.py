@@ -60,7 +60,7 @@ def test_add_a_feed_refresh_it_and_see_its_articles(tmp_path, monkeypatch):
             page.on("request", lambda r: requests.append(r.url))
             page.goto(app_url + "/")
             page.wait_for_selector("#chat")
-            page.wait_for_function("() => !document.querySelector('#ready-note .ready-note')")  # samples indexed
+            page.wait_for_selector("#chat .corpus-summary")  # samples indexed: the empty chat says what it holds
             open_tab(page, "Library")
             page.click("#library-refresh")
             page.wait_for_function("() => /\\d+ articles/.test(document.querySelector('#library-stats').innerText)")
@@ -76,14 +76,18 @@ def test_add_a_feed_refresh_it_and_see_its_articles(tmp_path, monkeypatch):
 
             page.fill("#source-location input", feed)
             page.click("#source-add")
-            assert _wait_status(page, "Saved ") == f"Saved {feed} (a URL (feed or page)); Refresh now reads it."
+            saved = _wait_status(page, "Saved ")  # checked once at once: what it is, not only that it was saved
+            assert saved == f"Saved {feed} (feed \u201cThe Fennick Gazette - Local news\u201d, 2 entries); Refresh " \
+                            "now reads it.", saved
             page.wait_for_selector(f"#sources-table [role=row].virtual-row:has-text({feed!r})")
             assert "never" in page.locator("#sources-table [role=row].virtual-row").first.inner_text()
 
             page.click("#sources-refresh")
             result = _wait_status(page, "added ")
             assert result.startswith("added 2, updated 0, unchanged 0, removed 0, failed 0 ("), result
-            assert result.strip().count("\n") == 0  # nothing failed: the summary line alone
+            _head, *added = result.strip().splitlines()  # nothing failed: the summary line, then what was added
+            assert sorted(added) == sorted(f"+ \u201c{story(n)['title']}\u201d (The Fennick Gazette, "
+                                           f"{story(n)['date']})" for n in (20, 21)), result
             page.wait_for_function("n => { const m = document.querySelector('#library-stats').innerText"
                                    ".match(/(\\d+) articles?/); return m && Number(m[1]) === n; }", arg=before + 2)
             row = page.locator("#sources-table [role=row].virtual-row").first.inner_text()
@@ -91,7 +95,7 @@ def test_add_a_feed_refresh_it_and_see_its_articles(tmp_path, monkeypatch):
             assert "feed" in cells and feed in row and "2" in cells and "UTC" in row, row
             page.fill("#library-search textarea", "report 20")
             page.wait_for_selector(f"#library-table [role=row].virtual-row:has-text({story(20)['title']!r})")
-            assert [h.path for h in web.page_hits()].count("/ledger.xml") == 1
+            assert [h.path for h in web.page_hits()].count("/ledger.xml") == 2  # the check when added, the refresh
             page.fill("#library-search textarea", "")
             page.locator("#sources-table").scroll_into_view_if_needed()
             SHOTS.mkdir(parents=True, exist_ok=True)

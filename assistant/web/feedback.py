@@ -63,6 +63,21 @@ class SavedQuestion:
         return line
 
 
+def article_choices(answer: Answer) -> list[tuple[str, str]]:
+    """The articles a reader may name as the one holding the right answer: those the answer cites, then the
+    others it retrieved, as ("Title (Outlet, date)", article id)."""
+    seen: dict[str, tuple[str, str]] = {}
+    rows = [(c.article_id, c.title, c.source, c.published_at) for c in answer.citations]
+    rows += [(p.chunk.article_id, p.chunk.title, p.chunk.source, p.chunk.published_at) for p in answer.passages]
+    for article_id, title, source, published_at in rows:
+        if article_id in seen:
+            continue
+        meta = ", ".join(x for x in (source, published_at) if x)
+        label = (title or article_id)[:90] + (f" ({meta})" if meta else "")
+        seen[article_id] = (label, article_id)
+    return list(seen.values())
+
+
 class FeedbackStore:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)

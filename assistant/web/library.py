@@ -63,6 +63,66 @@ class UploadedFile:
     reason: str = ""  # why it failed ("" = it did not)
 
 
+@dataclass(frozen=True)
+class Deleted:
+    """What a delete took away, kept (by the page, for as long as it is open) so that it can be undone:
+    each article as it was stored, and the bytes of its upload file when it came as one."""
+
+    articles: tuple[Article, ...] = ()
+    files: tuple[tuple[str, bytes], ...] = ()  # (file name in the uploads folder, its bytes)
+
+    @property
+    def ids(self) -> list[str]:
+        return [a.id for a in self.articles]
+
+    def names(self) -> str:
+        """'“Title” (id)' for one article, '“Title” and “Title”' for two, '3 articles: “A”, “B”, ...'."""
+        shown = [f"\u201c{a.title or a.id}\u201d" for a in self.articles]
+        if len(shown) == 1:
+            return f"{shown[0]} ({self.articles[0].id})"
+        if len(shown) == 2:
+            return " and ".join(shown)
+        more = f", and {len(shown) - 3} more" if len(shown) > 3 else ""
+        return f"{len(shown)} articles: {', '.join(shown[:3])}{more}"
+
+
+def corpus_summary(articles: Sequence[ArticleInfo]) -> str:
+    """One line about what the index holds: '1,371 articles from 212 outlets, 6 Jan – 10 Mar 2023'."""
+    if not articles:
+        return "No articles are indexed yet: add some in the Library tab."
+    outlets = {a.source.casefold() for a in articles if a.source and a.source != UPLOADED_FILE_OUTLET}
+    head = f"{len(articles):,} article{'s' if len(articles) != 1 else ''}"
+    if outlets:
+        head += f" from {len(outlets):,} outlet{'s' if len(outlets) != 1 else ''}"
+    days = sorted(a.published_at[:10] for a in articles if re.fullmatch(r"\d{4}-\d\d-\d\d", a.published_at[:10]))
+    if not days:
+        return head
+    first, last = dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[-1])
+    if first == last:
+        return f"{head}, {_day(last, year=True)}"
+    return f"{head}, {_day(first, year=first.year != last.year)} \u2013 {_day(last, year=True)}"
+
+
+def _day(day: dt.date, *, year: bool) -> str:
+    return f"{day.day} {day:%b}" + (f" {day.year}" if year else "")
+
+
+def added_titles(summary: IndexSummary, articles: Sequence[ArticleInfo], *, limit: int = 10) -> list[str]:
+    """One line per article a run added: '+ “Title” (Outlet, 2025-10-30)', the first `limit` of them."""
+    info = {a.article_id: a for a in articles}
+    lines = []
+    for article_id in summary.added_ids[:limit]:
+        a = info.get(article_id)
+        if a is None:
+            lines.append(f"+ {article_id}")
+            continue
+        meta = ", ".join(x for x in (a.source, a.published_at) if x)
+        lines.append(f"+ \u201c{a.title or article_id}\u201d" + (f" ({meta})" if meta else ""))
+    if len(summary.added_ids) > limit:
+        lines.append(f"+ and {len(summary.added_ids) - limit} more (listed in the table)")
+    return lines
+
+
 @dataclass
 class UploadResult:
     summary: IndexSummary
@@ -257,6 +317,45 @@ class Library:
             shutil.copyfileobj(data, out)
         return target
 
+    def snapshot(self, article_ids: Iterable[str]) -> Deleted:
+        """What deleting these articles would take away: each article rebuilt from its stored passages (text
+        at its offsets, metadata), and the bytes of its single-article upload file, if any."""
+        wanted = [a for a in dict.fromkeys(article_ids) if a]
+        store = self.assistant.store
+        articles, files = [], []
+        for article_id, state in store.article_states(wanted).items():
+            by_version: dict[str, list] = {}
+            for chunk in store.get(state.ids_except(None)):
+                by_version.setdefault(chunk.fingerprint, []).append(chunk)
+            if not by_version:
+                continue
+            chunks = sorted(max(by_version.values(), key=len), key=lambda c: c.start)
+            text = _rebuilt_text(chunks)
+            first = chunks[0]
+            articles.append(Article(id=article_id, text=text, title=first.title, url=first.url,
+                                    source=first.source, published_at=first.published_at, origin="undo"))
+            for suffix in _SINGLE_ARTICLE_SUFFIXES:
+                path = self.uploads_dir / f"{article_id}{suffix}"
+                if path.parent == self.uploads_dir and path.is_file():
+                    files.append((path.name, path.read_bytes()))
+        order = {a: i for i, a in enumerate(wanted)}
+        return Deleted(tuple(sorted(articles, key=lambda a: order.get(a.id, 0))), tuple(files))
+
+    def undo(self, deleted: Deleted, progress: ProgressFn | None = None) -> IndexSummary:
+        """Put deleted articles back: their upload files are restored and read again, the others are
+        indexed from the text they had; reindex no longer skips them."""
+        restored: list[Path] = []
+        for name, data in deleted.files:
+            target = self.uploads_dir / safe_name(name)
+            self.uploads_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_write(target) as out:
+                out.write(data)
+            restored.append(target)
+        from_files = {a.id: a for a in read_articles(restored) if isinstance(a, Article)}
+        items = [from_files.get(a.id, a) for a in deleted.articles]
+        self._save_deleted(self._deleted() - set(deleted.ids))
+        return self.assistant.index_items(items, progress=progress)
+
     def delete(self, article_ids: Iterable[str]) -> list[str]:
         """Remove articles from the index (and their single-article upload files); returns those removed."""
         wanted = [a for a in dict.fromkeys(article_ids) if a]
@@ -287,6 +386,21 @@ class Library:
                     seen.add(item.id)
                 items.append(item)
         return self.assistant.index_items(items, progress=progress)
+
+
+def _rebuilt_text(chunks: Sequence) -> str:
+    """An article's text from its passages (each stores its offsets; overlaps are written once, and a gap
+    between two passages, whitespace the chunker skipped, becomes spaces, so the offsets still hold)."""
+    out: list[str] = []
+    end = 0
+    for chunk in chunks:
+        if chunk.start >= end:
+            out.append(" " * (chunk.start - end))
+            out.append(chunk.text)
+        else:
+            out.append(chunk.text[end - chunk.start:])
+        end = max(end, chunk.end)
+    return "".join(out)
 
 
 def _inverted(iso: str) -> str:

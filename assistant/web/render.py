@@ -72,41 +72,88 @@ def user_message(question: str) -> str:
     return inert(question)
 
 
-def answer_message(answer: Answer, turn: int, *, final: bool = True, uploads: Uploads | None = None) -> str:
+_WORD_RUN = re.compile(r"\S+\s*")
+
+
+def word_count(text: str) -> int:
+    return len(_WORD_RUN.findall(text))
+
+
+def answer_message(answer: Answer, turn: int, *, final: bool = True, uploads: Uploads | None = None,
+                   words: int | None = None) -> str:
     """The assistant's chat message: answer text with linked markers, or a plain abstention.
 
     A final answer with a short answer (a name, number, date...) leads with it in bold and its marker [1],
     the sentence(s) follow on the next line; an answer whose question named a period ("this week") ends
     with a muted line saying which articles it drew on. While streaming (`final=False`) there is no short
-    answer yet."""
+    answer yet. `words` shows a final answer being revealed: the short answer, then only the first `words`
+    words of the sentences, without the lines that follow them."""
     if not answer.answer and not final:
         return '<span class="thinking">Searching the articles&#8230;</span>'
+    text = answer.answer
+    if words is not None:
+        text = "".join(_WORD_RUN.findall(text)[:words]).rstrip()
     if answer.abstained:
-        body = f'<span class="abstained">{inert(answer.answer)}</span>'
+        body = f'<span class="abstained">{inert(text)}</span>'
     else:
         cited = {c.n: c for c in answer.citations}
         parts: list[str] = []
         last = 0
-        for match in _MARKER.finditer(answer.answer):
+        for match in _MARKER.finditer(text):
             n = int(match[1])
-            parts.append(inert(answer.answer[last : match.start()]))
+            parts.append(inert(text[last : match.start()]))
             parts.append(_marker(turn, n, cited.get(n), uploads) if (n in cited or not final) else inert(match[0]))
             last = match.end()
-        parts.append(inert(answer.answer[last:]))
+        parts.append(inert(text[last:]))
         body = "".join(parts)
-        if final:
+        if final and words is not None:
+            body += '<span class="typing" aria-hidden="true"></span>'
+        if final and words is None:
             body = _mark_unverified(body, answer)
-            if answer.short_answer:  # its marker is always [1]: the first cited sentence holds it
-                marker = _marker(turn, 1, cited[1], uploads) if 1 in cited else inert("[1]")
-                body = (f'<span class="short-answer"><strong>{inert(answer.short_answer)}</strong> {marker}'
-                        f"</span><br>{body}")
-    if answer.window is not None:  # the question's time expression ("this week") became this window
-        body += f'<br><span class="window-note">Articles published {inert(answer.window.label())}</span>'
+        if final and answer.short_answer:  # its marker is always [1]: the first cited sentence holds it
+            marker = _marker(turn, 1, cited[1], uploads) if 1 in cited else inert("[1]")
+            body = (f'<span class="short-answer"><strong>{inert(answer.short_answer)}</strong> {marker}'
+                    f"</span><br>{body}")
     if final and answer.notice:  # e.g. the LLM failed and this is the extractive answer
         body = f'<span class="llm-notice">{inert(answer.notice)}</span><br>{body}'
+    if words is not None:
+        return body
+    if answer.window is not None:  # the question's time expression ("this week") became this window
+        body += f'<br><span class="window-note">Articles published {inert(answer.window.label())}</span>'
     if answer.standalone_question:
         body += f'<br><span class="standalone">Understood as: {inert(answer.standalone_question)}</span>'
     return body
+
+
+_PRESET_DAYS = {"today": (0, 0), "a week ago": (7, 0), "a month ago": (0, 1)}
+
+
+def as_of_tools(presets: Sequence[tuple[str, str]]) -> str:
+    """Buttons beside the As-of box: presets (today, a week ago, a month ago) and a calendar; the page's
+    script writes the day they give into the box, as if typed (see CLICK_SCRIPT)."""
+    buttons = []
+    for label, value in presets:
+        days, months = _PRESET_DAYS.get(value, (0, 0))
+        buttons.append(f'<button type="button" class="as-of-preset" data-days="{days}" data-months="{months}">'
+                       f"{html.escape(label)}</button>")
+    buttons.append('<button type="button" class="pick-day" title="Pick the as-of day on a calendar">Pick a day'
+                   '&#8230;</button><input type="date" tabindex="-1" aria-hidden="true">')
+    return f'<div class="as-of-tools">{"".join(buttons)}</div>'
+
+
+def empty_chat(summary: str = "", note: str = "", *, failed: bool = False) -> str:
+    """What an empty chat shows above the example questions: what the index holds, in one line, and the
+    "getting ready" note while the first question cannot be answered yet (inside the chat, so the page does
+    not move when it goes)."""
+    parts = ['<div class="empty-chat">']
+    if summary:
+        parts.append(f'<p class="corpus-summary">{inert(summary)}</p>')
+    parts.append('<p class="empty-hint">Ask a question about the news articles, or pick an example.</p>')
+    if note:
+        kind = "ready-note failed" if failed else "ready-note"
+        parts.append(f'<div id="ready-note" class="{kind}" role="status">{inert(note)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
 
 
 def _mark_unverified(body: str, answer: Answer) -> str:
@@ -338,6 +385,60 @@ CSS = """
   padding: 0.5em 0; cursor: pointer; }
 #library-table, #library-table *, #sources-table, #sources-table * { font-family: var(--font) !important; }
 @media (max-width: 768px) { #sources-col { position: static; } .sources-panel { max-height: none; } }
+.empty-chat { text-align: center; padding: 0 0.5em; }
+.empty-chat .corpus-summary { font-weight: 600; margin: 0 0 0.25em 0; }
+.empty-chat .empty-hint { opacity: 0.75; margin: 0 0 0.6em 0; }
+.ready-note { display: inline-block; padding: 0.5em 0.8em; border-radius: 8px; background: #fef3c7; color: #78350f;
+  border: 1px solid #fcd34d; font-size: 0.9em; text-align: left; }
+.ready-note.failed { background: #fee2e2; color: #7f1d1d; border-color: #fca5a5; }
+.typing::after { content: "\\258D"; margin-left: 1px; opacity: 0.55; animation: typing-blink 0.9s steps(1) infinite; }
+@keyframes typing-blink { 50% { opacity: 0; } }
+#chat-note .chat-note { font-size: 0.9em; padding: 0.2em 0.3em; line-height: 1.45; }
+#chat-note .chat-note.error { color: #b91c1c; }
+#as-of-row { align-items: center; gap: 4px 10px; flex-wrap: wrap; }
+#as-of-pick { position: relative; flex: 0 0 auto !important; min-width: 0 !important; width: auto !important; }
+#as-of-note { font-size: 0.85em; flex: 1 1 16em !important; min-width: 0 !important; }
+#as-of-note .as-of-said { opacity: 0.8; }
+#as-of-note .as-of-bad { color: #b91c1c; }
+.as-of-tools { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.as-of-tools button { font: inherit; font-size: var(--button-small-text-size, 0.85em); cursor: pointer;
+  padding: var(--button-small-padding, 4px 10px); border-radius: var(--button-small-radius, 6px);
+  border: 1px solid var(--button-secondary-border-color, #ddd); background: var(--button-secondary-background-fill, #f3f4f6);
+  color: var(--button-secondary-text-color, #111); }
+.as-of-tools button:hover { filter: brightness(0.96); }
+#as-of-pick input[type=date] { position: absolute; left: 0; bottom: 0; width: 1px; height: 1px; opacity: 0;
+  pointer-events: none; border: 0; padding: 0; }
+#save-form { scroll-margin: 12px; }
+#save-form .save-intro p { margin: 0.2em 0; }
+#delete-confirm .confirm-text, #library-undo-note { font-size: 0.92em; }
+/* Library rows: a clicked row is highlighted as a whole row, not outlined as a cell being edited */
+#library-table [role=gridcell], #sources-table [role=gridcell], #library-table [role=columnheader],
+#sources-table [role=columnheader] { word-break: normal !important; overflow-wrap: break-word; }
+#library-table [role=gridcell], #library-table [role=gridcell] * { cursor: pointer; }
+#library-table .cell-selected, #library-table [role=gridcell]:focus, #library-table [role=gridcell]:focus-within {
+  outline: none !important; box-shadow: none !important; border-color: transparent !important; }
+#library-table .selection-button { display: none !important; }
+#library-table [role=row]:has(.cell-selected) [role=gridcell] { background: #dbeafe !important; color: #1e3a8a; }
+#library-table [role=row]:hover [role=gridcell] { background: #eff6ff; }
+@media (max-width: 640px) {  /* on a phone the tables keep readable columns and scroll sideways */
+  #library-table .table-container, #sources-table .table-container { overflow-x: auto !important; }
+  #library-table .table-wrap { min-width: 640px; }
+  #sources-table .table-wrap { min-width: 680px; }
+  #library-table [role=columnheader], #sources-table [role=columnheader] { white-space: nowrap !important; }
+  #library-files-help { font-size: 0.85em; }
+}
+@media (hover: none), (pointer: coarse) { .cite-marker .tip, .cite-marker:hover .tip, .cite-marker:focus-visible .tip { display: none !important; } }
+"""
+
+# Page-wide styles Gradio would scope to its container (where the toasts are not): toasts at the top left, over
+# the page's title, never over the sources panel on the right.
+HEAD_STYLE = """
+<style>
+@media (min-width: 641px) {
+  .toast-wrap { right: auto !important; left: 12px !important; top: 6px !important; align-items: flex-start !important;
+    width: min(26rem, 44vw) !important; }
+}
+</style>
 """
 
 # Markers: clicking (or Enter on a focused marker) scrolls only the sources panel so that the card's title is
@@ -411,6 +512,146 @@ CLICK_SCRIPT = """
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") closeSheet();
   });
+
+  // A marker's tip stays inside the window (a marker near the left edge shifts its tip right).
+  function placeTip(event) {
+    var marker = event.target && event.target.closest ? event.target.closest("a.cite-marker") : null;
+    var tip = marker && marker.querySelector(".tip");
+    if (!tip) return;
+    tip.style.transform = "";
+    requestAnimationFrame(function () {
+      var r = tip.getBoundingClientRect();
+      if (!r.width) return;
+      var shift = r.left < 6 ? 6 - r.left : (r.right > window.innerWidth - 6 ? window.innerWidth - 6 - r.right : 0);
+      if (shift) tip.style.transform = "translateX(calc(-50% + " + Math.round(shift) + "px))";
+    });
+  }
+  document.addEventListener("mouseover", placeTip, true);
+  document.addEventListener("focusin", placeTip, true);
+
+  // Follow the conversation: each new answer is scrolled into view as it streams (its first line stays in
+  // view; as it grows, its end is shown too), unless the reader scrolled up meanwhile. Scrolls the chat's
+  // own box, and the page only when the answer's top is outside the window.
+  var follow = {users: -1, off: false, ours: 0, pending: false};
+  function chatBox() {
+    var chat = document.getElementById("chat");
+    var el = chat && (chat.querySelector("[role=log]") || chat.querySelector(".bubble-wrap"));
+    for (var e = el; e; e = e.parentElement) {  // the chat block itself scrolls in Gradio 6
+      var style = getComputedStyle(e);
+      if (/(auto|scroll)/.test(style.overflowY) && e.scrollHeight > e.clientHeight + 1) return e;
+      if (e === chat) break;
+    }
+    return chat;
+  }
+  function followAnswer() {
+    follow.pending = false;
+    var chat = document.getElementById("chat");
+    if (!chat) return;
+    var users = chat.querySelectorAll("[data-testid=user]");
+    var bots = chat.querySelectorAll("[data-testid=bot]");
+    var fresh = users.length !== follow.users;
+    if (fresh) { follow.users = users.length; follow.off = false; }
+    if (follow.off || !bots.length || !users.length) return;
+    var user = users[users.length - 1], bot = bots[bots.length - 1];
+    if (user.compareDocumentPosition(bot) & Node.DOCUMENT_POSITION_PRECEDING) bot = null;  // no answer yet
+    var box = chatBox();
+    if (!box) return;
+    var b = box.getBoundingClientRect();
+    var last = bot || user;
+    var qTop = user.getBoundingClientRect().top - b.top + box.scrollTop;
+    var aTop = last.getBoundingClientRect().top - b.top + box.scrollTop;
+    var end = last.getBoundingClientRect().bottom - b.top + box.scrollTop;
+    var anchor = (end - qTop + 24 <= box.clientHeight) ? qTop : aTop;  // the question too, when it fits
+    var target = Math.min(anchor - 12, Math.max(box.scrollTop, end - box.clientHeight + 12));
+    if (Math.abs(box.scrollTop - target) > 2) { follow.ours = Date.now(); box.scrollTop = Math.max(0, target); }
+    if (fresh || bot) {
+      var top = last.getBoundingClientRect().top;
+      if (top < 4 || top > window.innerHeight - 48) {
+        follow.ours = Date.now();
+        window.scrollBy(0, top - Math.max(12, Math.min(window.innerHeight * 0.25, 160)));
+      }
+    }
+  }
+  function stopFollowing(event) {
+    var chat = document.getElementById("chat");
+    if (!chat || !chat.contains(event.target)) return;
+    if (event.type === "wheel" && event.deltaY >= 0) return;
+    if (event.type === "keydown" && ["PageUp", "ArrowUp", "Home"].indexOf(event.key) < 0) return;
+    follow.off = true;
+  }
+  document.addEventListener("wheel", stopFollowing, {passive: true, capture: true});
+  document.addEventListener("touchmove", stopFollowing, {passive: true, capture: true});
+  document.addEventListener("keydown", stopFollowing, true);
+  new MutationObserver(function (records) {
+    for (var i = 0; i < records.length; i++) {
+      var t = records[i].target;
+      var el = t.nodeType === 1 ? t : t.parentElement;
+      if (el && el.closest && el.closest("#chat")) {
+        if (!follow.pending) { follow.pending = true; requestAnimationFrame(followAnswer); }
+        return;
+      }
+    }
+  }).observe(document.documentElement, {subtree: true, childList: true, characterData: true});
+
+  // The question box gets the focus on a wide screen without scrolling the page (on a phone, focusing it
+  // would scroll past the title and open the keyboard).
+  var focusTries = 0;
+  (function focusQuestion() {
+    var box = document.querySelector("#question textarea, #question input");
+    if (!box) { if (focusTries++ < 100) setTimeout(focusQuestion, 100); return; }
+    if (!window.matchMedia(NARROW).matches && !document.activeElement.closest("input, textarea")) {
+      box.focus({preventScroll: true});
+    }
+  })();
+
+  // The As-of box: presets and the native date picker write into it like typing does.
+  function setAsOf(value) {
+    var box = document.querySelector("#as-of textarea, #as-of input");
+    if (!box) return;
+    box.value = value;
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+    box.dispatchEvent(new Event("change", {bubbles: true}));
+    box.dispatchEvent(new Event("blur", {bubbles: true}));
+  }
+  function isoDay(d) {
+    var m = d.getMonth() + 1, day = d.getDate();
+    return d.getFullYear() + "-" + (m < 10 ? "0" : "") + m + "-" + (day < 10 ? "0" : "") + day;
+  }
+  document.addEventListener("click", function (event) {
+    var preset = event.target && event.target.closest ? event.target.closest(".as-of-tools .as-of-preset") : null;
+    if (preset) {
+      setAsOf(window.newsAssistant.daysAgo(+preset.dataset.days || 0, +preset.dataset.months || 0));
+      return;
+    }
+    var pick = event.target && event.target.closest ? event.target.closest(".as-of-tools .pick-day") : null;
+    if (!pick) return;
+    var input = pick.parentElement.querySelector("input[type=date]");
+    var current = (document.querySelector("#as-of textarea, #as-of input") || {}).value || "";
+    if (/^\\d{4}-\\d\\d-\\d\\d$/.test(current)) input.value = current;
+    try { input.showPicker(); } catch (e) { input.style.pointerEvents = "auto"; input.focus(); input.click(); }
+  });
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input && input.matches && input.matches("#as-of-pick input[type=date]") && input.value) setAsOf(input.value);
+  });
+  window.newsAssistant = {
+    daysAgo: function (days, months) {
+      var d = new Date();
+      if (months) d.setMonth(d.getMonth() - months); else d.setDate(d.getDate() - days);
+      return isoDay(d);
+    },
+    showSaveForm: function () {  // after 👎 or "Save as test question": the form, in view, its answer field focused
+      var tries = 0;
+      (function look() {
+        var form = Array.prototype.find.call(document.querySelectorAll("#save-form"),
+                                             function (f) { return f.offsetParent !== null; });
+        if (!form) { if (tries++ < 40) setTimeout(look, 50); return; }
+        form.scrollIntoView({block: "nearest", behavior: "smooth"});
+        var answer = form.querySelector("#save-answer textarea, #save-answer input");
+        if (answer) answer.focus({preventScroll: true});
+      })();
+    }
+  };
 })();
 </script>
 """

@@ -3,7 +3,8 @@ refreshed from the browser, and the background refresh every `ASSISTANT_REFRESH_
 
 Owns what the section shows (one row per source: kind, location, last check, articles added, last error),
 the one-line results (a refresh reads exactly like `assistant refresh`: its summary line, then one
-`source: reason` line per failure), the app's rules for adding a source (a login is needed when the app is
+`source: reason` line per failure), checking a URL once when it is added (one fetch: "feed “Title”, 24
+entries", or its error, and then it is not saved), the app's rules for adding a source (a login is needed when the app is
 served beyond loopback, for a folder too: its files would be readable through answers; for a URL, a literal link-local address is refused at once unless `allow_link_local`, and a
 name that resolves to one is refused by the fetcher when it is fetched, its reason shown in the result and
 in the source's last error), and one refresh at a time within the app: the *Refresh now* button and the
@@ -76,13 +77,41 @@ class RefreshOutcome:
     trigger: str = "button"  # "button" or "timer"
 
 
+def url_probe(settings: Any) -> Callable[[str], str]:
+    """What the app checks a new URL source with: one fetch under the settings' limits (`index.feeds.probe_url`)."""
+
+    def probe(url: str) -> str:
+        from assistant.factory import build_fetcher
+        from index.feeds import probe_url
+
+        fetcher = build_fetcher(settings)
+        try:
+            return probe_url(url, fetcher, max_entries=settings.feed_max_entries)[1]
+        finally:
+            fetcher.close()
+
+    return probe
+
+
+def _article_files(folder: str) -> int:
+    from pathlib import Path
+
+    from index.articles import iter_folder
+
+    try:
+        return sum(1 for _ in iter_folder(Path(folder)))
+    except OSError:
+        return 0
+
+
 class SourcesPanel:
     """The saved sources as the app shows and changes them, and the app's background refresh."""
 
     def __init__(self, sources: Sources, *, exposed: bool, login_configured: bool, allow_link_local: bool = False,
                  refresh_minutes: float = 0.0, host: str = "",
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None, probe: Callable[[str], str] | None = None) -> None:
         self.sources = sources
+        self.probe = probe  # URL -> what it is ("feed “Title”, 24 entries"); raises when it fails
         self.exposed = exposed
         self.login_configured = login_configured
         self.allow_link_local = allow_link_local
@@ -102,7 +131,7 @@ class SourcesPanel:
         return cls(build_sources(settings, assistant.indexer), exposed=exposed,
                    login_configured=bool(settings.auth_username and settings.auth_password),
                    allow_link_local=settings.allow_link_local, refresh_minutes=settings.refresh_minutes,
-                   host=settings.host)
+                   host=settings.host, probe=url_probe(settings))
 
     # ------------------------------------------------------------------ reading
 
@@ -158,10 +187,20 @@ class SourcesPanel:
         if not text:
             raise SourceRefused("type a feed or page URL (http:// or https://) or a folder path first")
         self.check_allowed(text, username=username)
+        found = ""
+        if is_url(text) and self.probe is not None and text not in self.locations():
+            try:  # one fetch now, so that a wrong address is said at once, not at the next refresh
+                found = self.probe(text)
+            except (AssistantError, IndexingError) as exc:
+                raise SourceRefused(f"not saved: {text}: {exc}") from exc
         info, new = self.sources.add(text)
         if not new:
             return f"Already saved: {info.location}"
-        what = "a folder" if info.kind == "folder" else "a URL (feed or page)"
+        if info.kind == "folder":
+            files = _article_files(info.location)
+            return (f"Saved {info.location} (a folder): {files} article file{'' if files == 1 else 's'} in it; "
+                    "Refresh now reads it.")
+        what = found or "a URL (feed or page)"
         return f"Saved {info.location} ({what}); Refresh now reads it."
 
     def remove(self, location: str) -> str:

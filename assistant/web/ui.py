@@ -19,7 +19,9 @@ Over 300 lines because a Gradio Blocks layout and its event handlers must be dec
 from __future__ import annotations
 
 import ipaddress
+import math
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,8 +38,17 @@ from assistant.retrieval.timewindow import parse_as_of
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.types import Answer, SearchFilters
 from assistant.web import render
-from assistant.web.feedback import FeedbackStore, SavedQuestion
-from assistant.web.library import ALLOWED_SUFFIXES, Library, plural, summary_text
+from assistant.web.dates import PRESETS, DateNotUnderstood, said_back, understand_date
+from assistant.web.feedback import FeedbackStore, SavedQuestion, article_choices
+from assistant.web.library import (
+    ALLOWED_SUFFIXES,
+    Deleted,
+    Library,
+    added_titles,
+    corpus_summary,
+    plural,
+    summary_text,
+)
 from assistant.web.sources_panel import SOURCE_HEADERS, SourcesPanel
 from assistant.web.startup import Readiness
 
@@ -84,8 +95,39 @@ def _status_html(text: str) -> str:
     return f'<div class="library-result">{render.inert(text)}</div>' if text else ""
 
 
-def _note_html(text: str) -> str:
-    return f'<div class="ready-note" role="status">{render.inert(text)}</div>' if text else ""
+def _chat_note(text: str, *, error: bool = False) -> str:
+    """A line under the question box (instead of a toast, which would cover the sources panel)."""
+    kind = "chat-note error" if error else "chat-note"
+    return f'<div class="{kind}" role="status">{render.inert(text)}</div>' if text else ""
+
+
+def _as_of_note(text: str) -> str:
+    """What the As-of box was understood as, said back ("As of Friday 3 February 2023"), or why not."""
+    try:
+        day = understand_date(text)
+    except DateNotUnderstood as exc:
+        return f'<span class="as-of-bad">\u2717 {render.inert(str(exc))}</span>'
+    if not (text or "").strip():
+        return f'<span class="as-of-said">As of today, {render.inert(said_back(day).removesuffix(" (today)"))}</span>'
+    return f'<span class="as-of-said">As of {render.inert(said_back(day))}</span>'
+
+
+# The pace of the chat's answer: the extractive answerer writes its whole answer in a few milliseconds, so
+# the page reveals it, short answer first, then the sentences a few words at a time, over at most
+# REVEAL_MAX_S (about 20 ms a word). A writer slower than LIVE_AFTER_S (an LLM) is shown as it writes.
+REVEAL_STEP_S = 0.05
+REVEAL_MAX_S = 0.6
+REVEAL_S_PER_WORD = 0.02
+LIVE_AFTER_S = 0.25
+
+
+def reveal_steps(n_words: int) -> list[int]:
+    """How many words each step of the reveal shows (the last step shows them all)."""
+    if n_words <= 0:
+        return []
+    steps = max(2, min(n_words, round(min(REVEAL_MAX_S, n_words * REVEAL_S_PER_WORD) / REVEAL_STEP_S)))
+    size = math.ceil(n_words / steps)
+    return list(range(size, n_words, size)) + [n_words]
 
 
 def _progress_fn(progress: Any):
@@ -127,11 +169,10 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
         try:
             question = clean_question(message)
             filters = parse_filters(outlets, date_from, date_to)
-            day = parse_as_of(as_of)  # "" = today, resolved now: the whole turn uses one day
+            day = understand_date(as_of)  # "" = today, resolved now: the whole turn uses one day
         except (AssistantError, IndexingError) as exc:
-            gr.Warning(str(exc))
-            # change nothing: a generator that ends without yielding would blank the question and the chat
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            # change nothing else: a generator that ends without yielding would blank the question and the chat
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), _chat_note(str(exc), error=True)
             return
         turn_no = len(session.turns) + 1
         placeholder = Answer(question=question, answer="", abstained=False)
@@ -139,49 +180,70 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
         if not readiness.is_ready:
             waiting = '<span class="thinking">Getting ready; your question is answered in a moment&#8230;</span>'
             yield ("", _messages(session, (question, waiting), uploads),
-                   render.sources_panel(session.answers, pending=placeholder, uploads=uploads), gr.skip())
+                   render.sources_panel(session.answers, pending=placeholder, uploads=uploads), gr.skip(), "")
             try:
                 wait_until_ready()
             except AssistantError as exc:
-                gr.Warning(str(exc))
-                yield (message, _messages(session, uploads=uploads), render.sources_panel(session.answers), session)
+                yield (message, _messages(session, uploads=uploads), render.sources_panel(session.answers), session,
+                       _chat_note(str(exc), error=True))
                 return
             uploads = library.upload_dates()
         yield ("", _messages(session, (question, render.answer_message(placeholder, turn_no, final=False)), uploads),
-               render.sources_panel(session.answers, pending=placeholder, uploads=uploads), gr.skip())
+               render.sources_panel(session.answers, pending=placeholder, uploads=uploads), gr.skip(), "")
         final: Answer | None = None
+        live = False  # True once the writer proved slow: its words are then shown as they come
+        first_words = None
         try:
             standalone = condenser.condense(question, session.turns)  # may call an LLM: after the echo
             for final in assistant.ask_stream(question, filters=filters, standalone=standalone, as_of=day):
                 if final.citations or final.abstained:
-                    break  # the last item: rendered below with its sources
-                yield (gr.skip(), _messages(session, (question, render.answer_message(final, turn_no, final=False)),
-                                            uploads), gr.skip(), gr.skip())
+                    break  # the last item: revealed and rendered below with its sources
+                first_words = first_words or time.perf_counter()
+                if live or time.perf_counter() - first_words > LIVE_AFTER_S:
+                    live = True
+                    yield (gr.skip(), _messages(session, (question, render.answer_message(final, turn_no,
+                                                                                          final=False)), uploads),
+                           gr.skip(), gr.skip(), gr.skip())
         except (AssistantError, IndexingError) as exc:
-            gr.Warning(str(exc))
             yield (message, _messages(session, uploads=uploads), render.sources_panel(session.answers, uploads=uploads),
-                   session)
+                   session, _chat_note(str(exc), error=True))
             return
         if final is None:  # pragma: no cover - ask_stream always yields a final answer
             return
+        if not live:  # written at once: shown at a pace a reader can follow, the short answer first
+            steps = reveal_steps(render.word_count(final.answer))
+            if final.short_answer and not final.abstained:
+                steps = [0, *steps]
+            for shown in steps[:-1]:
+                yield (gr.skip(), _messages(session, (question, render.answer_message(
+                    final, turn_no, uploads=uploads, words=shown)), uploads), gr.skip(), gr.skip(), gr.skip())
+                time.sleep(REVEAL_STEP_S)
         session.add(final)
-        yield ("", _messages(session, uploads=uploads), render.sources_panel(session.answers, uploads=uploads), session)
+        yield ("", _messages(session, uploads=uploads), render.sources_panel(session.answers, uploads=uploads), session,
+               gr.skip())
 
     def new_chat():
-        return "", [], render.sources_panel([]), ChatSession(), gr.Group(visible=False)
+        return "", [], render.sources_panel([]), ChatSession(), gr.Group(visible=False), ""
+
+    def chat_placeholder() -> str:
+        note = readiness.note()
+        summary = corpus_summary(library.articles()) if readiness.is_ready else ""
+        return render.empty_chat(summary, note, failed=bool(readiness.error))
 
     def pick_example(evt: gr.SelectData) -> str:
         value = evt.value
         return value.get("text", "") if isinstance(value, dict) else str(value or "")
 
     def watch_ready() -> Iterator[Any]:
-        """The "getting ready" note, then nothing once the first question can be answered."""
-        note = readiness.note()
-        yield gr.HTML(_note_html(note), visible=bool(note))
-        if note:
+        """The empty chat's "getting ready" note, then the line saying what the index holds once the first
+        question can be answered."""
+        yield gr.Chatbot(placeholder=chat_placeholder())
+        if readiness.note():
             readiness.wait()
-            note = readiness.note()
-            yield gr.HTML(_note_html(note), visible=bool(note))
+            yield gr.Chatbot(placeholder=chat_placeholder())
+
+    def corpus_changed():
+        return gr.Chatbot(placeholder=chat_placeholder())
 
     # ------------------------------------------------------------------ feedback handlers
 
@@ -194,38 +256,44 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
 
     def on_feedback(session: ChatSession, evt: gr.LikeData):
         answer = _turn_of(session, evt.index)
+        thanks = ""
         hidden = (gr.Group(visible=False), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
         if answer is None:
-            return hidden
+            return (*hidden, "")
         if evt.liked in (True, False):
             feedback.record_feedback(answer, "up" if evt.liked else "down")
-            gr.Info("Thanks: your feedback is kept on this machine (feedback.jsonl in the data folder).")
+            thanks = "Thanks: your rating is kept on this machine (feedback.jsonl in the data folder)."
             if evt.liked:
-                return hidden
-            expected = ""  # a thumbs-down: offer to save the right answer as a test question
+                return (*hidden, _chat_note(thanks))
+            expected = ""  # a thumbs-down: offer to save the right answer as a question to check later
         elif evt.liked == FEEDBACK_OPTIONS[2]:
             expected = answer.short_answer
         else:
-            return hidden
+            return (*hidden, "")
         case = SavedQuestion.from_answer(answer)
-        evidence = ", ".join(case.evidence_ids) or "(none)"
         return (gr.Group(visible=True), evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index,
-                case.question, expected, evidence, case.asked_at)
+                case.question, expected,
+                gr.Dropdown(choices=article_choices(answer), value=list(case.evidence_ids)), case.asked_at,
+                _chat_note(thanks))
 
-    def save_from_form(session: ChatSession, index: Any, question: str, expected: str, asked_at: str):
+    def save_from_form(session: ChatSession, index: Any, question: str, expected: str,
+                       evidence: list[str] | None, asked_at: str):
         answer = _turn_of(session, index)
         if answer is None:
-            gr.Warning("that answer is no longer in the chat")
-            return gr.Group(visible=False), gr.skip()
+            return gr.Group(visible=False), gr.skip(), _chat_note("That answer is no longer in the chat.", error=True)
         base = SavedQuestion.from_answer(answer, correction=expected)
-        with _shown_as_error():
+        chosen = tuple(e for e in evidence or [] if e) or base.evidence_ids
+        try:
             text = clean_question(question)
-            day = parse_as_of(asked_at).isoformat() if (asked_at or "").strip() else ""
-            line = feedback.save_test_question(SavedQuestion(text, base.answer, base.evidence_ids, day,
-                                                             base.unanswerable))
+            day = understand_date(asked_at).isoformat() if (asked_at or "").strip() else ""
+            line = feedback.save_test_question(SavedQuestion(text, base.answer, chosen if not base.unanswerable
+                                                             else (), day, base.unanswerable))
+        except (AssistantError, IndexingError) as exc:
+            return gr.skip(), gr.skip(), _chat_note(str(exc), error=True)
         count = feedback.saved_count()
-        gr.Info(f"Saved as test question {count} ({line['id']}); download the set from the Library tab.")
-        return gr.Group(visible=False), _download_button()
+        return (gr.Group(visible=False), _download_button(),
+                _chat_note(f"Saved: question {count} to check ({line['id']}). The Library tab offers the saved "
+                           "questions for download."))
 
     # ------------------------------------------------------------------ library handlers
 
@@ -254,15 +322,42 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
             chosen.append(str(row[0]))
         return chosen
 
-    def delete(selected: list[str] | None) -> str:
+    def ask_to_delete(selected: list[str] | None):
+        """Name what would be deleted and ask first."""
         if not selected:
-            gr.Warning("select articles to delete first (click rows in the table or pick them in the list)")
-            return ""
+            return (gr.Group(visible=False), "",
+                    _status_html("Select articles to delete first: click their rows in the table or pick them "
+                                 "in the list."))
+        names = library.snapshot(selected).names() or ", ".join(selected)
+        text = (f"Delete {names}? Answers will no longer use or cite it. You can undo this while this page is "
+                "open.")
+        return gr.Group(visible=True), f'<div class="confirm-text">{render.inert(text)}</div>', ""
+
+    def delete(selected: list[str] | None, undo: list[Deleted] | None):
+        undo = list(undo or [])
+        if not selected:
+            return gr.Group(visible=False), "", undo, gr.Button(visible=bool(undo))
         with _shown_as_error():
+            taken = library.snapshot(selected)
             removed = library.delete(selected)
         missing = [a for a in selected if a not in removed]
-        return _status_html(f"Removed {plural(len(removed), 'article')}."
-                            + (f" Not in the index: {', '.join(missing)}" if missing else ""))
+        if taken.articles:
+            undo.append(taken)
+        text = f"Deleted {taken.names()}." if taken.articles else "Nothing was deleted."
+        if missing:
+            text += f" Not in the index: {', '.join(missing)}"
+        label = f"Undo: restore {plural(len(taken.articles), 'article')}" if undo else "Undo"
+        return gr.Group(visible=False), _status_html(text), undo, gr.Button(label, visible=bool(undo))
+
+    def undo_delete(undo: list[Deleted] | None, progress=gr.Progress()):  # noqa: B008 - Gradio injects it
+        undo = list(undo or [])
+        if not undo:
+            return _status_html("Nothing to undo."), undo, gr.Button(visible=False)
+        taken = undo.pop()
+        with _shown_as_error():
+            library.undo(taken, progress=_progress_fn(progress))
+        label = f"Undo: restore {plural(len(undo[-1].articles), 'article')}" if undo else "Undo"
+        return _status_html(f"Restored {taken.names()}."), undo, gr.Button(label, visible=bool(undo))
 
     def upload(files: list[str] | None,
                progress=gr.Progress()) -> tuple[str, None]:  # noqa: B008 - Gradio injects it
@@ -297,7 +392,11 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
 
     def refresh_sources(progress=gr.Progress()) -> str:  # noqa: B008 - Gradio injects it
         with _shown_as_error():
-            return _status_html(panel.refresh(progress=_progress_fn(progress)).text)
+            outcome = panel.refresh(progress=_progress_fn(progress))
+        lines = outcome.text.splitlines()
+        if outcome.summary is not None and outcome.summary.added_ids:  # what was added, by title
+            lines[1:1] = added_titles(outcome.summary, library.articles())
+        return _status_html("\n".join(lines))
 
     # ------------------------------------------------------------------ API
 
@@ -351,35 +450,41 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
         session = gr.State(ChatSession())
         gr.Markdown("## News assistant\nAsk about the indexed news articles. Every claim carries a marker "
                     "such as [1]: click it to see the passage it came from.", elem_id="intro")
-        ready_note = gr.HTML(_note_html(readiness.note()), elem_id="ready-note", visible=bool(readiness.note()))
         with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
                     label="Conversation", show_label=False, elem_id="chat", height=560, latex_delimiters=[],
-                    sanitize_html=True, render_markdown=True, line_breaks=True,
+                    sanitize_html=True, render_markdown=True, line_breaks=True, autoscroll=False,
                     feedback_options=FEEDBACK_OPTIONS, buttons=[],
                     examples=[{"text": q} for q in examples] or None,
-                    placeholder="Ask a question about the news articles, or pick an example.",
+                    placeholder=render.empty_chat(),
                 )
                 with gr.Row():
                     question = gr.Textbox(label="Question", placeholder="Ask a question about the articles",
-                                          show_label=False, scale=5, elem_id="question", max_lines=4,
-                                          autofocus=True)
-                    as_of = gr.Textbox(label="As of", placeholder="today (YYYY-MM-DD)", elem_id="as-of",
-                                       scale=1, min_width=150, max_lines=1)
+                                          show_label=False, scale=5, elem_id="question", max_lines=4)
+                    as_of = gr.Textbox(label="As of", placeholder="today", elem_id="as-of", scale=1, min_width=150,
+                                       max_lines=1)
                     send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
+                with gr.Row(elem_id="as-of-row", equal_height=False):
+                    gr.HTML(render.as_of_tools(PRESETS), elem_id="as-of-pick", padding=False)
+                    as_of_note = gr.HTML(_as_of_note(""), elem_id="as-of-note", padding=False)
+                chat_note = gr.HTML("", elem_id="chat-note", padding=False)
                 with gr.Group(visible=False, elem_id="save-form") as save_form:
-                    gr.Markdown("**Save as test question**: checked by `assistant eval` from the saved set.")
+                    gr.Markdown("**Save this question so we can check the answer later.** Say what the right "
+                                "answer is and which article has it; whenever the answers are checked, this "
+                                "question is asked again and its answer compared with yours.",
+                                elem_classes=["save-intro"])
                     form_turn = gr.State(None)
                     form_question = gr.Textbox(label="Question", elem_id="save-question", max_lines=3)
-                    form_answer = gr.Textbox(label="Expected answer (the short answer, or your correction)",
+                    form_answer = gr.Textbox(label="The right answer, in a few words",
+                                             placeholder="leave empty if the articles don't answer it",
                                              elem_id="save-answer", max_lines=2)
                     with gr.Row():
-                        form_evidence = gr.Textbox(label="Evidence (cited articles)", interactive=False,
-                                                   elem_id="save-evidence", scale=3)
-                        form_asked = gr.Textbox(label="Asked as of", elem_id="save-asked", scale=1)
+                        form_evidence = gr.Dropdown(label="Which article has it", choices=[], multiselect=True,
+                                                    elem_id="save-evidence", scale=3)
+                        form_asked = gr.Textbox(label="Asked as of", elem_id="save-asked", scale=1, min_width=140)
                     with gr.Row():
-                        form_save = gr.Button("Save test question", variant="primary", elem_id="save-confirm",
+                        form_save = gr.Button("Save question", variant="primary", elem_id="save-confirm",
                                               size="sm")
                         form_cancel = gr.Button("Cancel", elem_id="save-cancel", size="sm")
                 with gr.Row():
@@ -394,10 +499,11 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
                 gr.Markdown("### Sources")
                 sources = gr.HTML(render.sources_panel([]), elem_id="sources", js_on_load=None)
         with gr.Tab("Library", id="library"):
-            files = gr.File(label=f"Drop articles here to index them ({', '.join(ALLOWED_SUFFIXES)}; at most "
-                                  f"{library.max_files} files of {library.max_bytes / 1e6:g} MB each)",
-                            file_count="multiple", file_types=list(ALLOWED_SUFFIXES), elem_id="library-files",
-                            height=120)
+            gr.Markdown(f"**Drop articles here to index them**: {', '.join(ALLOWED_SUFFIXES)} files, at most "
+                        f"{library.max_files} files of {library.max_bytes / 1e6:g} MB each; indexing starts as "
+                        "soon as they are dropped.", elem_id="library-files-help")
+            files = gr.File(label="Articles to index", show_label=False, file_count="multiple",
+                            file_types=list(ALLOWED_SUFFIXES), elem_id="library-files", height=120)
             status = gr.HTML("", elem_id="library-status")
             with gr.Row():
                 stats = gr.Markdown(elem_id="library-stats")
@@ -415,6 +521,13 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
                 selected = gr.Dropdown(label="Selected articles (click rows to add)", choices=[],
                                        multiselect=True, elem_id="library-selected", scale=4)
                 delete_btn = gr.Button("Delete selected", variant="stop", scale=1, elem_id="library-delete")
+            with gr.Group(visible=False, elem_id="delete-confirm") as delete_confirm:
+                delete_text = gr.HTML("", padding=False)
+                with gr.Row():
+                    delete_yes = gr.Button("Delete", variant="stop", size="sm", elem_id="delete-yes")
+                    delete_no = gr.Button("Keep it", size="sm", elem_id="delete-no")
+            undo_state = gr.State([])
+            undo_btn = gr.Button("Undo", size="sm", visible=False, elem_id="library-undo")
             gr.Markdown("### Sources\nFeeds, pages and folders this library follows: *Refresh now* polls each "
                         "once and indexes what is new (like `assistant refresh`).", elem_id="library-sources-intro")
             with gr.Row():
@@ -434,50 +547,59 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
 
         # ------------------------------------------------------------------ events
 
+        private = {"api_visibility": "private"}
+        quiet = {"api_visibility": "private", "show_progress": "hidden"}
         chat_inputs = [question, session, outlets, date_from, date_to, as_of]
-        chat_outputs = [question, chatbot, sources, session]
+        chat_outputs = [question, chatbot, sources, session, chat_note]
         question.submit(respond, chat_inputs, chat_outputs, api_name="chat")
-        send.click(respond, chat_inputs, chat_outputs, api_visibility="private")
-        chatbot.example_select(pick_example, None, question, api_visibility="private").then(
-            respond, chat_inputs, chat_outputs, api_visibility="private")
-        cleared = [question, chatbot, sources, session, save_form]
+        send.click(respond, chat_inputs, chat_outputs, **private)
+        chatbot.example_select(pick_example, None, question, **private).then(
+            respond, chat_inputs, chat_outputs, **private)
+        cleared = [question, chatbot, sources, session, save_form, chat_note]
         clear.click(new_chat, None, cleared, api_name="new_chat")
-        chatbot.clear(new_chat, None, cleared, api_visibility="private")
-        form_fields = [save_form, form_turn, form_question, form_answer, form_evidence, form_asked]
-        chatbot.like(on_feedback, [session], form_fields, api_visibility="private")
-        form_save.click(save_from_form, [session, form_turn, form_question, form_answer, form_asked],
-                        [save_form, download], api_visibility="private")
-        form_cancel.click(lambda: gr.Group(visible=False), None, [save_form], api_visibility="private")
+        chatbot.clear(new_chat, None, cleared, **private)
+        as_of.change(_as_of_note, [as_of], [as_of_note], trigger_mode="always_last", **quiet)
+        form_fields = [save_form, form_turn, form_question, form_answer, form_evidence, form_asked, chat_note]
+        chatbot.like(on_feedback, [session], form_fields, **private).then(
+            None, None, None, js="() => window.newsAssistant.showSaveForm()", **private)
+        form_save.click(save_from_form, [session, form_turn, form_question, form_answer, form_evidence, form_asked],
+                        [save_form, download, chat_note], **private)
+        form_cancel.click(lambda: gr.Group(visible=False), None, [save_form], **private)
 
         refreshed = [table, selected, outlets, stats, download]
-        demo.load(refresh, [search, selected], refreshed, api_visibility="private")
-        demo.load(watch_ready, None, [ready_note], api_visibility="private", show_progress="hidden",
-                  concurrency_limit=None).then(refresh, [search, selected], refreshed, api_visibility="private")
-        refresh_btn.click(refresh, [search, selected], refreshed, api_visibility="private")
-        search.change(library_rows, [search], [table], api_visibility="private")
-        table.select(select_row, [selected], [selected], api_visibility="private")
+        demo.load(refresh, [search, selected], refreshed, **private)
+        demo.load(watch_ready, None, [chatbot], concurrency_limit=None, **quiet).then(
+            refresh, [search, selected], refreshed, **private)
+        refresh_btn.click(refresh, [search, selected], refreshed, **private)
+        search.change(library_rows, [search], [table], **private)
+        table.select(select_row, [selected], [selected], **private)
         write = {"concurrency_id": "library-write", "concurrency_limit": 1, "api_visibility": "private"}
-        delete_btn.click(delete, [selected], [status], **write).then(
-            refresh, [search, selected], refreshed, api_visibility="private")
-        files.upload(upload, [files], [status, files], **write).then(
-            refresh, [search, selected], refreshed, api_visibility="private")
-        reindex_btn.click(reindex, None, [status], **write).then(
-            refresh, [search, selected], refreshed, api_visibility="private")
+
+        def after_write(event):  # the table, the filters' outlets and the empty chat's summary follow
+            event.then(refresh, [search, selected], refreshed, **private).then(corpus_changed, None, [chatbot],
+                                                                                **quiet)
+
+        delete_btn.click(ask_to_delete, [selected], [delete_confirm, delete_text, status], **private)
+        delete_no.click(lambda: gr.Group(visible=False), None, [delete_confirm], **private)
+        after_write(delete_yes.click(delete, [selected, undo_state], [delete_confirm, status, undo_state, undo_btn],
+                                     **write))
+        after_write(undo_btn.click(undo_delete, [undo_state], [status, undo_state, undo_btn], **write))
+        after_write(files.upload(upload, [files], [status, files], **write))
+        after_write(reindex_btn.click(reindex, None, [status], **write))
 
         listed = [sources_table, source_selected, sources_note]
-        demo.load(source_rows, None, listed, api_visibility="private")
-        refresh_btn.click(source_rows, None, listed, api_visibility="private")
-        source_add.click(add_source, [source_location], [sources_status, source_location],
-                         api_visibility="private").then(source_rows, None, listed, api_visibility="private")
-        source_location.submit(add_source, [source_location], [sources_status, source_location],
-                               api_visibility="private").then(source_rows, None, listed, api_visibility="private")
-        source_remove.click(remove_source, [source_selected], [sources_status], api_visibility="private").then(
-            source_rows, None, listed, api_visibility="private")
+        demo.load(source_rows, None, listed, **private)
+        refresh_btn.click(source_rows, None, listed, **private)
+        source_add.click(add_source, [source_location], [sources_status, source_location], **private).then(
+            source_rows, None, listed, **private)
+        source_location.submit(add_source, [source_location], [sources_status, source_location], **private).then(
+            source_rows, None, listed, **private)
+        source_remove.click(remove_source, [source_selected], [sources_status], **private).then(
+            source_rows, None, listed, **private)
         # Not queued behind a running refresh: a second request reaches the panel and is told one is running.
-        sources_refresh.click(refresh_sources, None, [sources_status], api_visibility="private",
-                              concurrency_id="sources-refresh", concurrency_limit=None).then(
-            source_rows, None, listed, api_visibility="private").then(
-            refresh, [search, selected], refreshed, api_visibility="private")
+        after_write(sources_refresh.click(refresh_sources, None, [sources_status], concurrency_id="sources-refresh",
+                                          concurrency_limit=None, **private).then(source_rows, None, listed,
+                                                                                   **private))
 
         gr.api(ask, api_name="ask")
         gr.api(save_test_question, api_name="save_test_question")
@@ -517,7 +639,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "max_file_size": int(settings.upload_max_mb * 1_000_000),
         "theme": gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
         "css": render.CSS,
-        "head": render.CLICK_SCRIPT,
+        "head": render.HEAD_STYLE + render.CLICK_SCRIPT,
         "footer_links": ["api"],
         "show_error": True,
     }

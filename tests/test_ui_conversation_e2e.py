@@ -1,0 +1,221 @@
+"""Issue 20 in the browser: the chat follows the conversation, speaks to readers and shows what it knows.
+
+Headless Chromium against `python app.py` (its own data directory, the real MiniLM embedding), at 1400x900
+and 390x844: after a fourth question the new answer's first line is in the window; the answer is revealed
+short answer first, its last words a visible margin after its first; no toast covers a source card (the
+chat's messages are lines under the question box, and toasts sit top left); the save form opens in view,
+worded for a reader; the As-of box understands "3 Feb 2023", says the day back, offers presets and a
+calendar, and refuses an ambiguous "03/02/2023"; a follow-up shows "Understood as:"; the empty chat says
+what the index holds; the Library asks before deleting, names the article and undoes; a selected row is
+highlighted as a row; and the phone defects (opening scrolled down, a stuck tooltip, headers broken one
+letter per line, the upload label over the drop area). Screenshots: test-output/ui/ (names start `3x-`).
+"""
+
+# ruff: noqa: F811 - the fixtures of tests/test_ui_e2e.py are imported by name and requested by name
+from __future__ import annotations
+
+import datetime
+import re
+import time
+
+import pytest
+
+from tests.test_ui_e2e import (  # noqa: F401 - fixtures (app, browser, page) used by name
+    DESKTOP,
+    EXAMPLE,
+    PHONE,
+    SIZES,
+    WHO_EXAMPLE,
+    _close,
+    _feedback_button,
+    _open,
+    app_url,
+    ask,
+    bot_messages,
+    browser,
+    open_tab,
+    page,
+    shot,
+    started_app,
+    wait_answer,
+)
+
+pytestmark = pytest.mark.slow
+
+FOUR = [EXAMPLE, WHO_EXAMPLE, "And what about China?", "Why is Voltic recalling its PowerCore 20 power banks?"]
+
+
+def _in_window(page, locator) -> dict:
+    return locator.evaluate("""el => { const r = el.getBoundingClientRect();
+        const lh = parseFloat(getComputedStyle(el).lineHeight) || 24;
+        return {top: r.top, firstLineBottom: r.top + lh + 12, height: innerHeight,
+                inside: r.top >= 0 && r.top + lh + 12 <= innerHeight}; }""")
+
+
+def _overlaps(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+@SIZES
+def test_each_new_answer_is_scrolled_into_view_and_revealed_at_a_visible_pace(page, size):
+    summary = page.locator("#chat .corpus-summary")
+    summary.wait_for()
+    assert re.fullmatch(r"\d+ articles from \d+ outlets, \d{1,2} [A-Z][a-z]{2} \u2013 \d{1,2} [A-Z][a-z]{2} \d{4}",
+                        summary.inner_text()), summary.inner_text()
+    assert page.evaluate("() => window.scrollY") == 0  # opens at the top, the title in view
+    shot(page, "30-empty-chat-says-what-it-holds", full_page=False)
+    page.evaluate("""() => { window.__seen = [];
+        new MutationObserver(() => { const b = document.querySelectorAll('#chat [data-testid=bot]');
+            const last = b[b.length - 1];
+            if (last) window.__seen.push([performance.now(), last.innerText.trim(), !!last.querySelector('.typing'),
+                                          document.querySelectorAll('#chat [data-testid=bot]').length]); })
+          .observe(document.querySelector('#chat'), {subtree: true, childList: true, characterData: true}); }""")
+    for n, question in enumerate(FOUR, start=1):
+        ask(page, question)
+        last = page.locator("#chat [data-testid=bot]").last
+        view = _in_window(page, last)
+        assert view["inside"], (n, view)  # the new answer's first line is in the window
+        if n == 2:  # a short answer: it came first, the sentences after it, word by word
+            seen = [s for s in page.evaluate("window.__seen") if s[3] == 2 and s[1]
+                    and "Searching" not in s[1] and "Getting ready" not in s[1]]
+            first, last_seen = seen[0], seen[-1]
+            assert first[2] and "\n" not in first[1].strip(), seen[:3]  # the bold name alone, then the words
+            assert len({s[1] for s in seen}) >= 4, seen
+            assert last_seen[0] - first[0] >= 250, (first, last_seen)  # a margin a reader sees
+    follow = bot_messages(page)[2]
+    assert "Understood as:" in follow, follow  # the rewritten follow-up says how it was understood
+    shot(page, "31-fourth-answer-in-view", full_page=False)
+
+    # scrolled up while an answer streams: the chat stays where the reader put it
+    box = page.locator("#chat")
+    page.fill("#question textarea", EXAMPLE)
+    page.press("#question textarea", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=user]').length === 5")
+    box.hover()
+    page.mouse.wheel(0, -600)  # back to an earlier answer
+    time.sleep(0.3)
+    where = box.evaluate("el => el.scrollTop")
+    wait_answer(page, EXAMPLE, 5)
+    time.sleep(0.3)
+    assert abs(box.evaluate("el => el.scrollTop") - where) <= 2, where
+
+
+@SIZES
+def test_no_toast_covers_a_source_card(page, size):
+    ask(page, WHO_EXAMPLE)
+    page.get_by_label("As of").fill("2025-13-01")
+    page.fill("#question textarea", EXAMPLE)
+    page.press("#question textarea", "Enter")
+    page.wait_for_selector("#chat-note .error:has-text('is not a real day')")
+    _feedback_button(page, "Like").click()
+    page.wait_for_selector("#chat-note:has-text('kept on this machine')")
+    assert page.locator(".toast-body").count() == 0  # the chat's messages are lines, not toasts
+    # and a toast, should one come, is placed where it covers no card
+    page.evaluate("""() => { const w = document.querySelector('.toast-wrap') || document.createElement('div');
+        if (!w.isConnected) { w.className = 'toast-wrap'; w.style.position = 'fixed'; document.body.appendChild(w); }
+        const t = document.createElement('div'); t.className = 'toast-body test-toast';
+        t.style.height = '320px'; t.textContent = 'A test notice'; w.appendChild(t); }""")
+    toast = page.locator(".test-toast").bounding_box()
+    if size == DESKTOP:  # (on a phone the chat and its cards scroll under a toast at the top, if one comes)
+        assert toast["x"] < 400, toast
+        for card in page.locator("#sources .source-card").all():
+            box = card.bounding_box()
+            assert box and not _overlaps(toast, box), (toast, box)
+    shot(page, "32-no-toast-over-the-cards", full_page=False)
+
+
+@SIZES
+def test_the_save_form_opens_in_view_and_speaks_to_a_reader(page, size):
+    ask(page, EXAMPLE)
+    ask(page, WHO_EXAMPLE)
+    _feedback_button(page, "Dislike").click()
+    form = page.locator("#save-form:visible").first
+    form.wait_for()
+    time.sleep(0.8)  # the smooth scroll
+    text = form.inner_text()
+    assert "Save this question so we can check the answer later" in text
+    assert "The right answer" in text and "Which article has it" in text and "assistant eval" not in text
+    for field in ("#save-answer", "#save-evidence"):
+        assert _in_window(page, page.locator(field).first)["inside"], field
+    assert page.evaluate("() => document.activeElement.closest('#save-answer') !== null")
+    shot(page, "33-save-form-in-view", full_page=False)
+
+
+@SIZES
+def test_the_as_of_box_understands_typed_dates_and_presets(page, size):
+    as_of = page.get_by_label("As of")
+    note = page.locator("#as-of-note")
+    assert as_of.get_attribute("placeholder") == "today"
+    as_of.fill("3 Feb 2023")
+    page.wait_for_function("() => document.querySelector('#as-of-note').innerText.includes('Friday 3 February 2023')")
+    as_of.fill("03/02/2023")
+    page.wait_for_function("() => document.querySelector('#as-of-note').innerText.includes('could be 3 February')")
+    shot(page, "34-as-of-ambiguous", full_page=False)
+    page.locator(".as-of-preset", has_text="A week ago").click()
+    week = datetime.date.today() - datetime.timedelta(days=7)
+    page.wait_for_function("d => document.querySelector('#as-of-note').innerText.includes(d)",
+                           arg=f"{week.day} {week:%B %Y}")
+    assert as_of.input_value() == week.isoformat()
+    assert page.locator(".as-of-tools .pick-day").is_visible()
+    assert page.locator(".as-of-tools input[type=date]").count() == 1  # the browser's own calendar
+    as_of.fill("31 Oct 2025")  # the marathon article is from 26 Oct 2025
+    answer, panel = ask(page, "Who won the Lakeport Marathon women's race this week?")
+    assert "Articles published since 2025-10-25 (this week)" in answer and "marathon" in panel.lower()
+    assert "Friday 31 October 2025" in note.inner_text()
+    shot(page, "35-as-of-typed-date", full_page=False)
+
+
+def test_library_asks_before_deleting_names_it_and_undoes(page):
+    open_tab(page, "Library")
+    row = page.locator("#library-table [role=row].virtual-row", has_text="tidewell-floating-bridge").first
+    row.locator("[role=gridcell]").nth(1).click()
+    page.wait_for_selector("#library-selected :text('tidewell-floating-bridge')")
+    cell = page.locator("#library-table .cell-selected").first
+    look = cell.evaluate("""el => { const s = getComputedStyle(el);
+        return {outline: s.outlineStyle, shadow: s.boxShadow, bg: s.backgroundColor}; }""")
+    assert look["outline"] == "none" and look["shadow"] == "none" and look["bg"] == "rgb(219, 234, 254)", look
+    shot(page, "36-library-row-selected", full_page=False)
+    page.click("#library-delete")
+    confirm = page.locator("#delete-confirm:visible").first  # (a group renders its id twice)
+    confirm.wait_for()
+    assert "Tidewell Opens Floating Footbridge" in confirm.inner_text() and "undo" in confirm.inner_text().lower()
+    assert "tidewell" in page.inner_text("#library-table").lower()  # nothing deleted yet
+    shot(page, "37-library-delete-asks", full_page=False)
+    page.click("#delete-yes")
+    page.wait_for_function("() => document.querySelector('#library-status').innerText.startsWith('Deleted \u201cTidewell')")
+    page.wait_for_function("() => !document.querySelector('#library-table').innerText.includes('Tidewell')")
+    undo = page.locator("#library-undo")
+    assert undo.is_visible()
+    undo.click()
+    page.wait_for_function("() => document.querySelector('#library-status').innerText.startsWith('Restored \u201cTidewell')")
+    page.wait_for_function("() => document.querySelector('#library-table').innerText.includes('Tidewell')")
+    shot(page, "38-library-undone", full_page=False)
+
+
+def test_phone_defects(browser, app_url):
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.size = PHONE
+    page.goto(app_url + "/")
+    page.wait_for_selector("#chat")
+    time.sleep(0.5)
+    assert page.evaluate("() => window.scrollY") == 0  # the title and the chat's top are in view
+    ask(page, EXAMPLE)
+    page.keyboard.press("Escape")
+    marker = page.locator("#chat [data-testid=bot] a.cite-marker").first
+    marker.tap()
+    page.locator("#source-sheet.open").wait_for()
+    page.locator("#source-sheet .sheet-back").tap()
+    assert not marker.locator(".tip").is_visible()  # no tooltip left stuck after a tap
+    open_tab(page, "Library")
+    heights = page.eval_on_selector_all("#library-table [role=columnheader]",
+                                        "hs => hs.map(h => [h.innerText.trim(), h.getBoundingClientRect().height])")
+    tallest, lowest = max(h for _, h in heights), min(h for _, h in heights)
+    assert heights and tallest <= lowest + 2 and tallest < 80, heights  # one line each, none broken per letter
+    drop = page.locator("#library-files").bounding_box()
+    help_box = page.locator("#library-files-help").bounding_box()
+    assert help_box["y"] + help_box["height"] <= drop["y"] + 1, (help_box, drop)  # nothing over the drop area
+    shot(page, "39-phone-library", full_page=True)
+    context.close()
