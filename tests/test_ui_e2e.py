@@ -654,8 +654,8 @@ def test_feedback_and_save_as_test_question(page, size, started_app):
 def test_conversation_text_is_not_covered_by_a_label(page, size):
     for question in (EXAMPLE, WHO_EXAMPLE, "And what about China?"):
         ask(page, question)
-    covered = page.evaluate("""() => { const log = document.querySelector('#chat [role=log]') ||
-                                           document.querySelector('#chat .bubble-wrap');
+    covered = page.evaluate("""() => { const log = document.querySelector('#chat');  // Gradio 6: the block scrolls
+        log.scrollIntoView({block: 'nearest'});
         log.scrollTop = 40;  // scrolled a little: the first visible line sits at the top edge
         const box = log.getBoundingClientRect();
         const out = [];

@@ -396,7 +396,8 @@ CSS = """
 #chat-note .chat-note { font-size: 0.9em; padding: 0.2em 0.3em; line-height: 1.45; }
 #chat-note .chat-note.error { color: #b91c1c; }
 #as-of-row { align-items: center; gap: 4px 10px; flex-wrap: wrap; }
-#as-of-pick { position: relative; flex: 0 0 auto !important; min-width: 0 !important; width: auto !important; }
+#as-of-pick { position: relative; flex: 0 1 auto !important; min-width: 0 !important; width: auto !important;
+  max-width: 100%; }
 #as-of-note { font-size: 0.85em; flex: 1 1 16em !important; min-width: 0 !important; }
 #as-of-note .as-of-said { opacity: 0.8; }
 #as-of-note .as-of-bad { color: #b91c1c; }
