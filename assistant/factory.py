@@ -148,9 +148,9 @@ def build_answer_models(settings: Settings, embed_model: BaseEmbedding) -> tuple
     def sentence_model() -> Any:
         minilm = embed_model if settings.embedding == "minilm" else MiniLMEmbedding(device=settings.device)
         if isinstance(minilm, MiniLMEmbedding):
-            if settings.fast_start:
-                return minilm.numpy_model()  # NumpyMiniLM.embed(texts) -> unit vectors
-            minilm = minilm.torch_embedding()
+            # One model for every path (the app, `/ask`, `assistant ask`): the same question over the same
+            # data gets the same similarities, hence the same answer. The reader was fitted on these vectors.
+            return minilm.numpy_model()  # NumpyMiniLM.embed(texts) -> unit vectors
         return QuantizedSentenceModel.from_embedding(minilm) or SentenceModel(minilm)
 
     if settings.embedding == "static":
@@ -203,14 +203,33 @@ def build_extractive_answerer(settings: Settings, store: Corpus, embed_model: Ba
     from assistant.answering.extractive import ExtractiveAnswerer
 
     shortlist, sentence_model = build_answer_models(settings, embed_model)
+    parts = {
+        "embed_texts": embed_model.get_text_embedding_batch,
+        "idf": store.idf,
+        "shortlist_embed": shortlist.embed if shortlist is not None else None,
+        "sentence_embed": sentence_model.embed if sentence_model is not None else None,
+    }
+    lazy = [m for m in (shortlist, sentence_model) if isinstance(m, LazyModel)]
+    reader = build_reader(settings) if shortlist is not None and sentence_model is not None else None
+    if reader is not None:
+        from assistant.answering.reader import ReaderAnswerer
+
+        return ReaderAnswerer(model=reader, sentences_embedded=settings.sentences_embedded, **parts), lazy + [reader]
     answerer = ExtractiveAnswerer(
-        embed_texts=embed_model.get_text_embedding_batch,
-        idf=store.idf,
-        shortlist_embed=shortlist.embed if shortlist is not None else None,
-        sentence_embed=sentence_model.embed if sentence_model is not None else None,
-        sentences_embedded=settings.sentences_embedded if shortlist is not None else 16,
-    )
-    return answerer, [m for m in (shortlist, sentence_model) if isinstance(m, LazyModel)]
+        **parts, sentences_embedded=settings.sentences_embedded if shortlist is not None else 16)
+    return answerer, lazy
+
+
+def build_reader(settings: Settings) -> Any:
+    """The fitted reader model, loaded lazily, or None when off. A missing or unreadable file gives a
+    one-line notice at the first question, and the rule-based answerer answers."""
+    if not settings.reader:
+        return None
+    from assistant.answering.reader import MODEL_PATH, load_model
+
+    path = settings.reader_model or MODEL_PATH
+    # Loaded (and a missing or broken file reported, once) at the first question, not by `index` or `stats`.
+    return LazyModel(lambda: load_model(path, log=_log) or False)  # False: tried once, unreadable
 
 
 def build_indexer(settings: Settings, store: Corpus, embed_model: BaseEmbedding | None) -> Indexer:

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
                                                        "the best `sentences_embedded` with an int8 copy of "
                                                        "MiniLM (or the NumPy one with fast_start) (answers ~3x faster; off = embed 16 with "
                                                        "float MiniLM).")
+    reader: bool = Field(True, description="Answer with the fitted reader (assistant/answering/reader_model.json, "
+                                           "see README's model card) when the MiniLM or static embedding is "
+                                           "used; off, or when its file is missing, the rule-based answerer.")
+    reader_model: Path | None = Field(None, description="Another reader model file (default: the one shipped "
+                                                        "in assistant/answering/).")
     sentences_embedded: int = Field(10, ge=1, le=64, description="Sentences per question the extractive "
                                                                 "answerer embeds after the shortlist.")
     samples_dir: Path = Field(PROJECT_ROOT / "samples" / "articles",

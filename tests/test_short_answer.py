@@ -48,7 +48,7 @@ def span_text(question: str, sentence: str) -> str | None:
     ("What is the name of the new trade deal?", "name"),
     ("What type of Russian aircraft landed in Caracas?", "name"),
     ("Which virus is England set to eradicate?", "name"),
-    ("Why did the minister resign?", None),
+    ("Why did the minister resign?", "reason"),
     ("How did the fire start?", None),
     ("What did Venezuela ask Russia for?", None),
     ("What did the mayor say about the bridge?", None),
@@ -201,7 +201,7 @@ def test_short_answer(question, sentence, expected):
 
 
 @pytest.mark.parametrize("question, sentence", [
-    ("Why did the minister resign?", "The minister resigned on Friday after a row over expenses worth £12,000."),
+    ("Why did the minister resign?", "The minister resigned on Friday, the party said."),  # no reason given
     ("How did the fire start?", "The fire started near Pine Hollow on Tuesday, burning 4,800 hectares."),
     ("What did Venezuela ask Russia for?", "Venezuela asked Russia to supply missiles and Sukhoi jets."),
     ("What did the mayor say about the bridge?", "Mayor Rosalind Achterberg said the bridge was a triumph."),

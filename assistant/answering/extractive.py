@@ -217,11 +217,12 @@ class ExtractiveAnswerer:
             sentence.key = sentence.score + PASSAGE_PRIOR * sentence.passage.score / top_score
         return sorted(shortlist, key=lambda s: (-s.key, s.passage.rank, s.start))
 
-    def _split(self, passages: Sequence[Passage]) -> list[_Sentence]:
-        """The claim sentences of the first passages (each once, linked to its neighbours in its passage)."""
+    def _split(self, passages: Sequence[Passage], count: int | None = None) -> list[_Sentence]:
+        """The claim sentences of the first `count` passages (default `passages_considered`), each once,
+        linked to its neighbours in its passage."""
         seen: set[tuple[str, int]] = set()
         sentences: list[_Sentence] = []
-        for passage in passages[: self.passages_considered]:
+        for passage in passages[: count or self.passages_considered]:
             chunk = passage.chunk
             previous: _Sentence | None = None
             for span in split_sentences(chunk.text):
@@ -259,7 +260,7 @@ class ExtractiveAnswerer:
         if embedded and judged.similarity < self.min_similarity:
             return []
         strong = [s for s in ranked if s.score >= self.keep_ratio * judged.score]
-        if question and answer_kind(question) is not None:
+        if question and answer_kind(question) not in (None, "reason"):
             strong = [s for s in strong if self.span_of(question, s) is not None]
             if not strong:
                 return []
@@ -406,14 +407,54 @@ def _focus_terms(question: str) -> set[str]:
 
 
 # What is not a claim: captions and credits, bylines and datelines, page furniture.
+# Captions and credits: "(Photo: ...)", "Getty Images", "AP Photo", "Reuters/...", "... / AFP", a picture
+# that "shows" something, and lines that open with a caption or furniture word.
 _CAPTION = re.compile(
     r"\((?:photo|image|picture|source|credit|file)s?\b[^)]*\)|\bgetty images\b|\bap photo\b|\breuters/|/\s*(?:afp|ap)\b"
     r"|\b(?:photo|picture|image|handout|screenshot|screengrab)\b[^.]{0,80}\b(?:shows?|showing|pictured)\b"
-    r"|^\s*(?:photo|image|picture|caption|credit|watch|video|listen|read more|related|advertisement|sign up|"
-    r"subscribe|click|follow us|share this|copyright)\b|\u00a9",
+    r"|^\s*(?:photo|photograph|image|picture|caption|credit|illustration|courtesy of|watch|video|listen|read more|"
+    r"advertisement|sign up|subscribe|click|follow us|share this|copyright)\b|\u00a9",
     re.IGNORECASE)
+# A photographer's credit closing the line: "Jane Roe/AP", "Stringer/AFP/Getty Images", "Ann Li/The Herald".
+_CREDIT = re.compile(
+    r"\b[A-Z][\w.'\u2019-]*(?:\s+[A-Z][\w.'\u2019-]*){0,3}\s*/\s*(?:AP|AFP|Reuters|EPA(?:-EFE)?|Getty Images|"
+    r"Bloomberg|Shutterstock|Sipa|ZUMA|Xinhua|Alamy|NurPhoto|TNS|Pool|The(?:\s+[A-Z][\w.'\u2019-]*){1,4})"
+    r"(?:\s*/\s*[A-Z][\w ]{0,30})?\s*\)?\.?\s*$")
 _BYLINE = re.compile(r"^\s*(?:by\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}\s*(?:[,|]|$)|(?:updated|published|posted|"
                      r"last updated|first published)\b)", re.IGNORECASE)
+# Link lines and teasers at the start of the line: a label with a colon ("Previously:", "More:",
+# "Opinion:", "Photos:", "READ:"), a link phrase ("Read more", "See also", "Also read", "Related coverage",
+# "More news from ...", "More on the trial:"), a pointer ("See the full list here", "Read the story
+# here"), a newsletter or social-media plug. The colon is required where the word opens ordinary sentences
+# too ("More than 300 ...", "Previously, the ...", "Opinion polls show ...").
+_TEASER = re.compile(
+    r"^\s*(?:(?:previously|more|opinion|watch|photos|videos?|listen|read|related|trending|top stories|most read|"
+    r"recommended|editor'?s picks?|also on \w+|read this)\s*:"
+    r"|(?:read more|see also|also read|click here|related (?:coverage|stories|articles|content|links|reading))\b"
+    r"|more (?:on|about|from)\b[^.:]{0,60}:\s*$|more (?:[\w'\u2019]+ ){0,3}(?:headlines|news|stories|coverage)\b"
+    r"|(?:see|read|check out|view|find)\b[^.]{0,80}\b(?:here|below)\b"
+    r"|get\b[^.]{0,60}\bnewsletter\b|follow (?:[\w@.'\u2019]+ ){1,3}on (?:twitter|facebook|instagram|tiktok)\b)"
+    r"|\bsign up here\b",
+    re.IGNORECASE)
+# An upper-case label that introduces what follows ("PHOTOS OF THE PARADE:", "MORE TIPS FOR YOUR PHONE:").
+_LABEL = re.compile(r"^[^a-z]*[A-Z]{2}[^a-z]*:\s*$")
+# A teaser kicker glued to its headline, "RELATED:I-5 now closed", "Fact check:Virus came from China": a
+# worded label, a colon and, with no space between, a capital or an opening quote; an upper-case label
+# always, another only before a headline (no closing punctuation), so that a news roundup's
+# "Palm Springs:The city on Monday issued an order ..." stays a claim.
+_KICKER = re.compile(r"^\s*(?:[A-Z][A-Z'\u2019&\- ]{0,40}[A-Z]:(?=[A-Z\"'\u2018\u201c])"
+                     r"|[A-Za-z][A-Za-z'\u2019&\- ]{0,40}[A-Za-z]:(?=[A-Z\"'\u2018\u201c]).*[^.!?\"'\u201d\u2019)\u2026\s]\s*$)")
+# A URL anywhere in the line: a link line, a "can be accessed at www..." pointer, a correction's link.
+_URL = re.compile(r"\bhttps?://|\bwww\.[\w-]+\.[a-z]", re.IGNORECASE)
+# Separators of a list of headlines or links on one line: "|", bullets, middle dots, arrows, a spaced dash.
+_LIST_SEPARATOR = re.compile(r"\s*[|\u2022\u00b7\u25aa\u25cf\u00bb\u203a\u2016]\s*|\s+[-\u2013\u2014]\s+")
+# Words a title-case headline keeps in lower case ("Fire in the Hills", "Chiefs vs. Eagles").
+_MINOR_WORDS = frozenset(["a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "nor", "of",
+                          "off", "on", "onto", "or", "over", "per", "the", "to", "up", "upon", "via", "vs",
+                          "with", "amid", "after", "before"])
+# A word as the headline rules count it (letters first; "Kyiv's", "ex-Pres.", "COVID-19").
+_LETTER_WORD = re.compile(r"[^\W\d_][\w'\u2019.-]*")
+HEADLINE_RUN_LOWER = 0.1  # a long unpunctuated line with at most this share of lower-case words is headlines
 _END_PUNCT = ".!?\"'\u201d\u2019)\u2026"
 # Openings that refer back to something the sentence itself does not name.
 _DANGLING = re.compile(
@@ -442,22 +483,39 @@ AROUND_CREDIT = 0.3  # of a question term the passage states elsewhere than in t
 
 def is_claim(text: str, title: str = "") -> bool:
     """False for what must never be presented as a claim: a question, a caption or credit, a byline or
-    dateline, a headline (the article's title, or a line with no closing punctuation)."""
+    dateline, a link line or teaser, a list or run of headlines, a headline (the article's title, or a
+    line with no closing punctuation)."""
     stripped = text.strip()
     if not stripped:
         return False
     if stripped.rstrip("\"'\u201d\u2019)] ").endswith("?"):
         return False
-    if _CAPTION.search(stripped) or _BYLINE.search(stripped):
+    if _CAPTION.search(stripped) or _CREDIT.search(stripped) or _BYLINE.search(stripped):
+        return False
+    if _TEASER.search(stripped) or _KICKER.search(stripped) or _LABEL.search(stripped) or _URL.search(stripped):
         return False
     if title and _norm(stripped) == _norm(title):
+        return False
+
+    def lower_words(fragment: str) -> list[str]:  # content words written in lower case: verbs, nouns of prose
+        return [w for w in _LETTER_WORD.findall(fragment) if w[0].islower() and w.lower().rstrip(".") not in _MINOR_WORDS]
+
+    # Headlines joined by separators: every fragment is title case ("Facebook | Twitter", "A - B - C").
+    fragments = [f for f in _LIST_SEPARATOR.split(stripped.rstrip(".")) if _LETTER_WORD.search(f)]
+    if len(fragments) >= 2 and not any(lower_words(f) for f in fragments):
         return False
     if stripped[-1] in _END_PUNCT or stripped.endswith(":"):
         return True
     # A line without closing punctuation: a section heading when short and ending on a content word; a
-    # longer one is a hard-wrapped line of a paragraph (Markdown, plain text) and may well be the answer.
+    # longer one is a hard-wrapped line of a paragraph (Markdown, plain text) and may well be the answer,
+    # unless it is a run of title-case headlines (next to no lower-case words).
     words = _WORDS.findall(stripped)
-    return len(words) > HEADING_WORDS or words[-1].lower() in STOPWORDS if words else False
+    if not words or words[-1].lower() in STOPWORDS:
+        return bool(words)
+    if len(words) <= HEADING_WORDS:
+        return False
+    letter_words = _LETTER_WORD.findall(stripped)
+    return len(lower_words(stripped)) > HEADLINE_RUN_LOWER * len(letter_words)
 
 
 def dangling(text: str) -> bool:

@@ -90,11 +90,12 @@ def chat_messages(system: str, user: str) -> list:
     return [*messages, ChatMessage(role=MessageRole.USER, content=user)]
 
 
-def focus(passage: Passage, question: str, max_tokens: int) -> Passage:
-    """The part of a long passage an LLM is shown: the sentence sharing most terms with the question and
-    whole sentences around it, within `max_tokens` (cl100k). Chunks are long (retrieval ranks 1,024-token
-    chunks); five whole ones would not fit a small model's context. Offsets stay exact, so citations
-    into the shown part point into the article."""
+def focus(passage: Passage, question: str, max_tokens: int, center: int | None = None) -> Passage:
+    """The part of a long passage an LLM is shown: the reader's best sentence of it (`center`, an offset
+    in the article), else the sentence sharing most terms with the question, and whole sentences around
+    it, within `max_tokens` (cl100k). Chunks are long (retrieval ranks 1,024-token chunks); five whole ones
+    would not fit a small model's context. Offsets stay exact, so citations into the shown part point into
+    the article."""
     chunk = passage.chunk
     enc = get_encoding()
     if len(enc.encode_ordinary(chunk.text)) <= max_tokens:
@@ -104,7 +105,10 @@ def focus(passage: Passage, question: str, max_tokens: int) -> Passage:
         return passage
     wanted = set(tokenize(question))
     sizes = [len(enc.encode_ordinary(chunk.text[s.start:s.end])) + 1 for s in spans]
-    best = max(range(len(spans)), key=lambda i: (len(wanted & set(tokenize(chunk.text[spans[i].start:spans[i].end]))), -i))
+    at = None if center is None else center - chunk.start
+    holding = [i for i, s in enumerate(spans) if at is not None and s.start <= at < s.end]
+    best = holding[0] if holding else max(
+        range(len(spans)), key=lambda i: (len(wanted & set(tokenize(chunk.text[spans[i].start:spans[i].end]))), -i))
     lo = hi = best
     used = sizes[best]
     while True:
@@ -177,7 +181,9 @@ class GenerativeAnswerer:
 
     def stream(self, question: str, passages: Sequence[Passage], query_embedding: list[float] | None = None
                ) -> Iterator[str | Draft]:
-        shown = [focus(p, question, self.passage_tokens) for p in passages[: self.max_passages]]
+        centers = self._reader_centers(question, passages[: self.max_passages])
+        shown = [focus(p, question, self.passage_tokens, centers.get(p.chunk.chunk_id))
+                 for p in passages[: self.max_passages]]
         if not shown:  # nothing retrieved: nothing to ground an answer on, no need to ask the model
             yield self._fallback(question, passages, query_embedding, "")
             return
@@ -192,6 +198,17 @@ class GenerativeAnswerer:
         abstained = assembler.abstained
         yield Draft(assembler.text, abstained, () if abstained else assembler.citations(),
                     sentences=tuple(assembler.sentences), backend=self.name)
+
+    def _reader_centers(self, question: str, passages: Sequence[Passage]) -> dict[str, int]:
+        """Chunk id -> article offset of the fitted reader's best sentence in it, when the fallback answerer
+        has a reader (`assistant.answering.reader`): the model is shown the sentences the reader found."""
+        read = getattr(self.fallback, "read", None)
+        if read is None or getattr(self.fallback, "model", None) is None or not passages:
+            return {}
+        centers: dict[str, int] = {}
+        for sentence in read(question, passages).sentences:  # best first
+            centers.setdefault(sentence.passage.chunk.chunk_id, sentence.start)
+        return centers
 
     def _generate(self, system: str, user: str, assembler: AnswerAssembler) -> Iterator[str]:
         stream = self.llm.stream_chat(chat_messages(system, user))

@@ -1,9 +1,9 @@
 """`assistant eval QUESTIONS.jsonl`: validate, (re)index, ask every question, score, write the reports.
 
 Everything a user can get wrong (question file, --compare file, --out, --articles paths, bounds) is
-checked before any model loads. Exit codes: 0 ok, 1 an error or a missed --fail-under/--fail-over bound,
-2 bad usage. Registered into `assistant.cli` through its `_EXTRA_COMMANDS` hook; it does not compute
-metrics or render reports itself.
+checked before any model loads. `--pages-only` leaves the evidence digests out (see pages_only.py).
+Exit codes: 0 ok, 1 an error or a missed --fail-under/--fail-over bound, 2 bad usage. Registered into
+`assistant.cli` through its `_EXTRA_COMMANDS` hook; it does not compute metrics or render reports itself.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.evaluation.pages_only import DIGEST_PREFIX
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -51,6 +52,10 @@ def register(sub: argparse._SubParsersAction, common: Callable[[argparse.Argumen
     p.add_argument("--top-k", type=int, help="passages retrieved per question (default: the top_k setting)")
     p.add_argument("--ignore-dates", action="store_true",
                    help="ask without as-of dates: no asked_at filter, time window or recency prior (to compare)")
+    p.add_argument("--pages-only", action="store_true",
+                   help="evaluate on full pages only, as a user's archive: leave out (and remove from the index) "
+                        f"the evidence digests with ids {DIGEST_PREFIX}..., and empty evidence_ids "
+                        "(retrieval is not scored)")
     p.add_argument("--out", default="eval-report", help="directory for the reports (default ./eval-report)")
     p.add_argument("--compare", metavar="OLD/report.json", help="show deltas against an earlier report")
     p.add_argument("--fail-under", action="append", type=_bound, default=[], metavar="METRIC=VALUE",
@@ -83,10 +88,23 @@ def _answerer_model(answerer: object) -> str:
     return ""
 
 
-def _index(assistant, paths: list[str], warnings: list[str]) -> None:
-    from assistant.console import index_with_progress
+def _index(assistant, paths: list[str], warnings: list[str], *, pages_only: bool = False) -> None:
+    from assistant.console import ProgressBar, index_with_progress
 
-    summary = index_with_progress(assistant, paths)
+    if pages_only:
+        from assistant.evaluation.pages_only import leave_out_digests
+        from index.articles import read_articles
+
+        items, left_out = leave_out_digests(read_articles(paths))
+        print(f"pages only: left out {left_out} {DIGEST_PREFIX}* digest article(s) given with --articles",
+              file=sys.stderr)
+        bar = ProgressBar()
+        try:
+            summary = assistant.index_items(items, progress=bar)
+        finally:
+            bar.close()
+    else:
+        summary = index_with_progress(assistant, paths)
     print(f"index: {summary.line()}", file=sys.stderr)
     warnings.extend(f"skipped {failure}" for failure in summary.failures)
 
@@ -102,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.evaluation.questions import load_questions
 
     questions = load_questions(args.questions)  # every line checked before any work
+    pages_only = bool(args.pages_only)
     previous = load_report(args.compare) if args.compare else None
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -125,12 +144,23 @@ def run(args: argparse.Namespace) -> int:
     offline_environment()
     assistant = build_assistant(settings)
     warnings: list[str] = []
+    unscored: list[str] = []  # with --pages-only: questions nothing scores once their evidence is gone
+    if pages_only:
+        from assistant.evaluation.pages_only import evidence_only, remove_digests, without_evidence
+
+        removed = remove_digests(assistant, on_wait=lambda msg: print(msg, file=sys.stderr))
+        print(f"pages only: removed {removed} {DIGEST_PREFIX}* digest article(s) from the index", file=sys.stderr)
+        unscored = evidence_only(questions)
+        questions = without_evidence(questions)
     if args.articles:
-        _index(assistant, args.articles, warnings)
+        _index(assistant, args.articles, warnings, pages_only=pages_only)
         for w in warnings:
             print(f"warning: {w}", file=sys.stderr)
     if assistant.store.count() == 0:
         raise AssistantError("the index is empty; pass --articles PATH... or run `assistant index` first")
+    if unscored:
+        _warn(f"{len(unscored)} question(s) have only evidence_ids, which --pages-only empties: nothing "
+              f"scores them ({', '.join(unscored[:20])})", warnings)
     unknown = unknown_evidence(assistant, questions)
     if unknown:
         shown = ", ".join(unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
@@ -147,7 +177,8 @@ def run(args: argparse.Namespace) -> int:
     label = getattr(settings, "llm_label", "") or _answerer_model(assistant.answerer)
     report = build_report(
         rows, questions_file=args.questions, backend=backend,
-        settings={**report_settings(settings), "dates": "ignored" if args.ignore_dates else "asked_at"},
+        settings={**report_settings(settings), "dates": "ignored" if args.ignore_dates else "asked_at",
+                  "pages_only": pages_only},
         answerer_model=label if label != backend else "", embedding_model=stats.get("embedding_model", ""),
         index={"articles": stats.get("articles"), "chunks": stats.get("chunks"), "store": stats.get("store"),
                "collection": stats.get("collection")},

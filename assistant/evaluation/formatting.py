@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.evaluation.pages_only import DIGEST_PREFIX
 from assistant.evaluation.scoring import METRICS, NOT_FRACTIONS
 
 PERCENT = {name for name in METRICS if name not in NOT_FRACTIONS and not name.startswith("mrr")}
@@ -29,6 +30,13 @@ def dates_label(report: dict) -> str:
     if report["settings"].get("dates") == "ignored":
         return "dates ignored"
     return "as of asked_at (else the run day)"
+
+
+def pages_label(report: dict) -> str:
+    """"pages only (...)" for a `--pages-only` run, else "" (reports from before the flag have no key)."""
+    if not report["settings"].get("pages_only"):
+        return ""
+    return f"pages only ({DIGEST_PREFIX}* evidence digests left out, evidence_ids emptied: retrieval not scored)"
 
 
 def when_asked(row: dict) -> str:

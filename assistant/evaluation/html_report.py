@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from assistant.evaluation.compare import flip_lines
-from assistant.evaluation.formatting import dates_label, fmt, fmt_delta, when_asked
+from assistant.evaluation.formatting import dates_label, fmt, fmt_delta, pages_label, when_asked
 from assistant.evaluation.scoring import KS
 
 CSS = """
@@ -133,7 +133,8 @@ def to_html(report: dict) -> str:
             + (f" ({escape(report['answerer_model'])})" if report["answerer_model"] else "")
             + f"; embedding {escape(report['embedding_model'])}; top-k "
             f"{escape(str(report['settings'].get('top_k', '')))}; {escape(dates_label(report))}; "
-            f"{escape(report['created_at'])}")
+            + (f"{escape(pages_label(report))}; " if pages_label(report) else "")
+            + f"{escape(report['created_at'])}")
     warnings = "".join(f'<p class="warn">{escape(w)}</p>' for w in report["warnings"])
     flips = ""
     if comparison:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from assistant.evaluation import metrics as m
 from assistant.evaluation.compare import SCHEMA_VERSION, flip_lines
-from assistant.evaluation.formatting import dates_label, fmt, fmt_delta, when_asked
+from assistant.evaluation.formatting import dates_label, fmt, fmt_delta, pages_label, when_asked
 from assistant.evaluation.html_report import to_html
-from assistant.evaluation.scoring import METRICS, RANKING_DEPTH, by_type, summarize
+from assistant.evaluation.scoring import METRICS, RANKING_DEPTH, by_kind, by_type, summarize
 from index.atomic import write_text_atomic
 
 
@@ -39,6 +39,7 @@ def build_report(rows: Sequence[dict], *, questions_file: str | Path, settings: 
         "warnings": list(warnings),
         "summary": summarized["summary"], "counts": summarized["counts"],
         "by_type": by_type(rows),
+        "by_kind": by_kind(rows),
         "metrics": {name: {"higher_is_better": hb, "description": d} for name, (hb, d) in METRICS.items()},
         "questions": list(rows),
         "compare": comparison,
@@ -50,7 +51,8 @@ def summary_table(report: dict) -> str:
     comparison = report.get("compare")
     counts = report["counts"]
     lines = [(f"{counts['questions']} questions, backend {report['backend']}, "
-              f"top-k {report['settings'].get('top_k', '?')}, {dates_label(report)}")]
+              f"top-k {report['settings'].get('top_k', '?')}, {dates_label(report)}"
+              + (f", {pages_label(report)}" if pages_label(report) else ""))]
     for name, value in report["summary"].items():
         line = f"  {name:24} {fmt(name, value):>9}"
         if comparison:
@@ -81,6 +83,7 @@ def to_markdown(report: dict) -> str:
                                                  else ""),
            f"- embedding: {report['embedding_model']}; top-k {report['settings'].get('top_k')}",
            f"- dates: {dates_label(report)}; time windows: {report['counts'].get('windowed_questions', 0)}",
+           *([f"- {pages_label(report)}"] if pages_label(report) else []),
            f"- created: {report['created_at']}", ""]
     out += [f"- warning: {_md_cell(w)}" for w in report["warnings"]]
     out += ["", "## Summary", "", "| metric | value |" + (" delta |" if comparison else ""),
@@ -97,6 +100,16 @@ def to_markdown(report: dict) -> str:
             s = g["summary"]
             out.append(f"| {_md_cell(t)} | {g['counts']['questions']} | {fmt('hit@5', s['hit@5'])} | "
                        f"{fmt('answer_accuracy', s['answer_accuracy'])} | {fmt('pass_rate', s['pass_rate'])} |")
+    if report.get("by_kind"):
+        out += ["", "## By kind of answer asked", "",
+                "| kind | questions | answer accuracy | short-answer F1 | wrongly abstained |",
+                "|---|---:|---:|---:|---:|"]
+        for t, g in report["by_kind"].items():
+            s = g["summary"]
+            out.append(f"| {_md_cell(t)} | {g['counts']['questions']} | "
+                       f"{fmt('answer_accuracy', s['answer_accuracy'])} | "
+                       f"{fmt('short_answer_f1', s['short_answer_f1'])} | "
+                       f"{fmt('answerable_abstention', s['answerable_abstention'])} |")
     if comparison:
         out += ["", f"## Flipped against `{comparison['against']}`", ""]
         out += [f"- {_md_cell(line)}" for line in flip_lines(comparison)] or ["(none)"]

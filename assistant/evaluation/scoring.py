@@ -83,6 +83,7 @@ def score_question(q: Question, obs: Observation) -> dict:
         passed = not answer.abstained and any(c["in_evidence"] for c in citations)
     return {
         "id": q.id, "line": q.line, "question": q.question, "type": q.type, "unanswerable": q.unanswerable,
+        "kind": answer_kind_label(q.question),
         "accepted_answers": list(q.answers), "evidence_ids": list(q.evidence_ids),
         "short_answer": short,
         "answer": answer.answer, "abstained": answer.abstained, "backend": answer.backend,
@@ -159,6 +160,23 @@ def by_type(rows: Sequence[dict]) -> dict[str, dict]:
     groups: dict[str, list[dict]] = {}
     for r in rows:
         groups.setdefault(r["type"] or "(none)", []).append(r)
+    return {name: summarize(group) for name, group in sorted(groups.items())}
+
+
+def answer_kind_label(question: str) -> str:
+    """The kind of fact the question asks for, as the answerer reads it (`short_answer.answer_kind`):
+    person, organization, place, date, number, amount, measure, name, reason, or "other"."""
+    from assistant.answering.short_answer import answer_kind
+
+    return answer_kind(question) or "other"
+
+
+def by_kind(rows: Sequence[dict]) -> dict[str, dict]:
+    """`summarize` per kind of fact asked (rows of older reports have none: empty)."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        if r.get("kind"):
+            groups.setdefault(r["kind"], []).append(r)
     return {name: summarize(group) for name, group in sorted(groups.items())}
 
 

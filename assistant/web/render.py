@@ -93,9 +93,9 @@ def answer_message(answer: Answer, turn: int, *, final: bool = True, uploads: Up
     text = answer.answer
     if words is not None:
         text = "".join(_WORD_RUN.findall(text)[:words]).rstrip()
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         body = f'<span class="abstained">{inert(text)}</span>'
-    else:
+    else:  # an abstention that quotes the closest passage cites it like an answer does
         cited = {c.n: c for c in answer.citations}
         parts: list[str] = []
         last = 0
@@ -294,7 +294,7 @@ def article_groups(citations: Sequence[Citation]) -> list[list[Citation]]:
 
 
 def _turn_sources(answer: Answer, turn: int, uploads: Uploads | None) -> str:
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         return '<p class="no-sources">No sources: the articles do not answer this question.</p>'
     if not answer.citations:
         return '<p class="no-sources">Looking for sources&#8230;</p>'

@@ -1,0 +1,440 @@
+"""Fit the reader (`assistant/answering/reader_model.json`) on the training split and choose it on val.
+
+One command reproduces the committed model on 2 cores (about 45 minutes from nothing, most of it embedding
+the training articles once):
+
+    python benchmarks/train_reader.py                       # index, retrieve, fit, choose, write the model
+    python benchmarks/train_reader.py --curve               # + the learning curve (25/50/100% of train)
+
+Steps, each cached under --work (default /tmp/reader-fit) so that a rerun starts where it stopped:
+1. index each split (`assistant index`, MiniLM), and a "pages only" copy without the `ev-` digests;
+2. retrieve the top passages of every question as of its `asked_at` day, exactly as `assistant ask` does, and
+   compute the stage-1 features of their candidate sentences (with that index's idf); a sentence's label says
+   whether it contains an accepted answer (the evaluator's `contains_answer`);
+3. fit stage 1 (LightGBM) on train, both settings; its out-of-fold probabilities pick each question's shortlist;
+4. compute the stage-2 features of the shortlists (MiniLM similarity, kind of fact, short answer, votes) and
+   fit stage 2;
+5. on val (both settings) and the bundled samples, choose the abstention threshold and the bar for a second
+   source; write the model file and `benchmarks/data/reader_fit.json` (figures, curve, settings).
+
+The dev set is never read here. The model file holds tree weights and thresholds only, no text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DATASETS = ROOT.parent / "shared" / "datasets"
+SPLITS = {"train": DATASETS / "realtimeqa-train", "val": DATASETS / "realtimeqa-2023-val"}
+SAMPLES = ROOT / "samples"
+DIGEST_PREFIX = "ev-"
+TOP_K = 10  # passages retrieved per question (the eval's --top-k); the reader reads the first `PASSAGES`
+PASSAGES = 5
+SHORTLIST = 6  # MiniLM embeds these (+ the top passage's best two): its cost sets the reader's latency
+SEED = 7
+PARAMS = {
+    "objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 40,
+    "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
+    "verbose": -1, "num_threads": 2, "deterministic": True, "force_row_wise": True,
+}
+ROUNDS1, ROUNDS2 = 300, 300
+PART_BYTES = 40_000_000  # `assistant index` refuses files over 64 MB: larger JSONL files are split
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ---------------------------------------------------------------------------- 1. indexes
+
+def ensure_index(name: str, articles: Path, data_dir: Path) -> None:
+    marker = data_dir / ".reader-fit-indexed"
+    if marker.exists():
+        return
+    source = articles
+    if articles.is_file() and articles.stat().st_size > PART_BYTES:  # over the reader's per-file limit
+        source = data_dir.parent / f"{name}-src"
+        source.mkdir(parents=True, exist_ok=True)
+        part, size, out = 0, 0, None
+        with articles.open(encoding="utf-8") as lines:
+            for line in lines:
+                if out is None or size > PART_BYTES:
+                    if out is not None:
+                        out.close()
+                    out, size, part = (source / f"part{part:02d}.jsonl").open("w", encoding="utf-8"), 0, part + 1
+                out.write(line)
+                size += len(line.encode("utf-8"))
+        if out is not None:
+            out.close()
+    log(f"indexing {articles} into {data_dir} (MiniLM; the slow step)")
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "index", str(source), "--data-dir", str(data_dir)],
+                          cwd=ROOT, check=False)
+    if done.returncode not in (0, 1):  # 1: some lines were skipped (each named on stderr); the rest is indexed
+        sys.exit(f"error: indexing {articles} failed")
+    marker.write_text("ok\n")
+
+
+def ensure_pages_copy(full: Path, pages: Path) -> None:
+    """The index without the `ev-` digests: a copy of the full one with them removed (nothing re-embedded)."""
+    marker = pages / ".reader-fit-indexed"
+    if marker.exists():
+        return
+    if pages.exists():
+        shutil.rmtree(pages)
+    shutil.copytree(full, pages)
+    (pages / ".reader-fit-indexed").unlink(missing_ok=True)
+    assistant = _assistant(pages)
+    digests = [a.article_id for a in assistant.list_articles() if a.article_id.startswith(DIGEST_PREFIX)]
+    log(f"{pages.name}: removing {len(digests)} digest articles")
+    for i in range(0, len(digests), 500):
+        assistant.remove(digests[i:i + 500])
+    marker.write_text("ok\n")
+
+
+def _assistant(data_dir: Path):
+    from assistant.factory import build_assistant
+    from assistant.settings import Settings
+    from index.offline import offline_environment
+
+    offline_environment()
+    return build_assistant(Settings(data_dir=str(data_dir), fast_start=True, reader=False))
+
+
+# ---------------------------------------------------------------------------- 2. retrieval + stage-1 rows
+
+def candidates(data_dir: Path, questions_file: Path, cache: Path, pages_only: bool) -> list[dict]:
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
+    from assistant.answering.reader import ReaderAnswerer
+    from assistant.evaluation.metrics import contains_answer
+    from assistant.evaluation.questions import load_questions
+
+    assistant = _assistant(data_dir)
+    base = assistant.answerer
+    reader = ReaderAnswerer(base.embed_texts, base.idf, model=_Shape(),
+                            shortlist_embed=base.shortlist_embed, sentence_embed=base.sentence_embed)
+    items = []
+    started = time.perf_counter()
+    questions = load_questions(questions_file)
+    for n, q in enumerate(questions, 1):
+        retrieval, _ = assistant.retrieve(q.question, TOP_K, as_of=q.asked_at or None)
+        passages = list(retrieval.passages)
+        pool, rows1 = reader.stage1(q.question, passages)
+        labels = np.array([contains_answer(s.text, q.answers) if q.answers else False for s in pool], dtype=np.int8)
+        items.append({"id": q.id, "question": q.question, "answers": list(q.answers), "unanswerable": q.unanswerable,
+                      "evidence": [] if pages_only else list(q.evidence_ids), "passages": passages, "rows1": rows1,
+                      "labels": labels})
+        if n % 200 == 0:
+            log(f"{cache.stem}: {n}/{len(questions)} questions ({(time.perf_counter() - started) / n * 1000:.0f} ms each)")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(items))
+    return items
+
+
+class CachedEmbed:
+    """The sentence model with a memory: each text is embedded once across fits (the curve, the sweeps)."""
+
+    def __init__(self, embed) -> None:
+        self.embed, self.memory = embed, {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.memory))
+        if missing:
+            for text, vector in zip(missing, np.asarray(self.embed(missing), dtype=np.float32)):
+                self.memory[text] = vector
+        return np.stack([self.memory[t] for t in texts])
+
+
+class _Shape:
+    """What the reader needs of a model before one is fitted: how many passages and shortlist sentences."""
+
+    passages, shortlist, threshold, extra_threshold = PASSAGES, SHORTLIST, 0.0, 1.0
+
+
+# ---------------------------------------------------------------------------- 3-4. fitting
+
+def fit(rows: np.ndarray, labels: np.ndarray, rounds: int, seed: int):
+    import lightgbm as lgb
+
+    params = {**PARAMS, "seed": seed}
+    return lgb.train(params, lgb.Dataset(rows, labels.astype(np.float32)), num_boost_round=rounds)
+
+
+def stack(items: list[dict], key: str) -> np.ndarray:
+    return np.vstack([it[key] for it in items if len(it[key])]) if items else np.zeros((0, 0))
+
+
+def out_of_fold(items: list[dict], seed: int, folds: int = 2) -> None:
+    """Each training question's stage-1 probabilities from a model that never saw it (`p1`)."""
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    for f in range(folds):
+        held = set(order[f::folds])
+        train = [it for i, it in enumerate(items) if i not in held]
+        model = fit(stack(train, "rows1"), np.concatenate([it["labels"] for it in train]), ROUNDS1, seed)
+        for i in held:
+            it = items[i]
+            it["p1"] = model.predict(it["rows1"], num_threads=2) if len(it["rows1"]) else np.zeros(0)
+
+
+def stage2(reader, items: list[dict]) -> None:
+    """Shortlist each question by its `p1` and compute the stage-2 rows and labels (`rows2`, `labels2`)."""
+    for it in items:
+        pool = reader.split(it["passages"])
+        assert len(pool) == len(it["rows1"]), "the cached candidates were computed by other code: delete the cache"
+        if not pool:
+            it["rows2"], it["labels2"], it["picked"] = np.zeros((0, 0)), np.zeros(0, np.int8), []
+            continue
+        picked = reader.shortlist_of(pool, it["p1"])
+        it["picked"] = picked
+        it["rows2"] = reader.stage2_rows(it["question"], pool, it["rows1"], it["p1"], picked)
+        it["labels2"] = it["labels"][picked]
+
+
+# ---------------------------------------------------------------------------- 5. choosing
+
+def answers(reader, items: list[dict], model) -> list[dict]:
+    """The reader's answer to every item, from its cached passages and stage-1 rows."""
+    from assistant.answering.reader import Reading
+    from assistant.evaluation.metrics import best_f1, contains_answer, strip_markers
+
+    out = []
+    for it in items:
+        pool = reader.split(it["passages"])
+        assert len(pool) == len(it["rows1"]), "the cached candidates were computed by other code: delete the cache"
+        if pool:
+            p1 = model.predict1(it["rows1"])
+            picked = reader.shortlist_of(pool, p1)
+            rows2 = reader.stage2_rows(it["question"], pool, it["rows1"], p1, picked)
+            p2 = model.predict2(rows2)
+            order = np.argsort(-p2, kind="stable")
+            reading = Reading([pool[picked[i]] for i in order], p2[order], rows2[order])
+        else:
+            reading = Reading([], np.zeros(0))
+        it["reading"] = reading
+        out.append(_judge(reader, it, reading, contains_answer, strip_markers, best_f1))
+    return out
+
+
+def rejudge(reader, items: list[dict]) -> list[dict]:
+    from assistant.evaluation.metrics import best_f1, contains_answer, strip_markers
+
+    return [_judge(reader, it, it["reading"], contains_answer, strip_markers, best_f1) for it in items]
+
+
+def _judge(reader, it, reading, contains_answer, strip_markers, best_f1) -> dict:
+    from dataclasses import replace
+
+    from assistant.answering.extractive import compose
+
+    chosen = reader.decide(it["question"], reading)
+    if chosen:
+        draft = replace(compose(chosen), short_answer=reader.short(it["question"], chosen))
+        text = strip_markers(draft.text)
+    else:
+        draft, text = None, ""
+    answerable = not it["unanswerable"] and bool(it["answers"])
+    return {"abstained": not chosen, "answerable": answerable,
+            "correct": bool(chosen) and answerable and contains_answer(text, it["answers"]),
+            "short_f1": best_f1(draft.short_answer, it["answers"]) if draft and answerable else 0.0,
+            "words": len(text.split()), "sources": len({s.passage.chunk.group_id for s in chosen}),
+            "best": float(reading.probabilities[0]) if len(reading.probabilities) else 0.0}
+
+
+def summary(rows: list[dict]) -> dict:
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    answered = [r for r in rows if not r["abstained"]]
+    out = {
+        "questions": len(rows),
+        "accuracy": round(sum(r["correct"] for r in answerable) / max(1, len(answerable)), 4),
+        "short_f1": round(sum(r["short_f1"] for r in answerable) / max(1, len(answerable)), 4),
+        "wrongly_abstained": round(sum(r["abstained"] for r in answerable) / max(1, len(answerable)), 4),
+        "median_words": statistics.median([r["words"] for r in answered]) if answered else 0,
+        "multi_source": round(sum(r["sources"] > 1 for r in answered) / max(1, len(answered)), 4),
+    }
+    if unanswerable:
+        out["unanswerable_abstained"] = round(sum(r["abstained"] for r in unanswerable) / len(unanswerable), 4)
+    return out
+
+
+def choose(reader, model_parts: dict, val: dict[str, list[dict]], samples: list[dict]) -> tuple[float, float, dict]:
+    """The abstention threshold and the second-source bar.
+
+    Threshold: among those that keep val's (as given) and the samples' answerable questions wrongly
+    abstained at most 5%, the one with the most unanswerable sample questions abstained, then the best
+    val accuracy (ties: the lower). Second-source bar: the one with the best mean
+    val accuracy whose median answer stays at most 40 words."""
+    thresholds = [round(x, 3) for x in np.arange(0.02, 0.62, 0.02)]
+    best = None
+    table = []
+    for t in thresholds:
+        model_parts["threshold"], model_parts["extra_threshold"] = t, 2.0
+        reader._model = _Model(**model_parts)
+        val_rows = {k: rejudge(reader, v) for k, v in val.items()}
+        s_rows = rejudge(reader, samples)
+        stats = {k: summary(v) for k, v in val_rows.items()}
+        ss = summary(s_rows)
+        table.append({"threshold": t, **{f"val_{k}": v for k, v in stats.items()}, "samples": ss})
+        # (pages only holds questions whose pages lack the answer: abstaining there is no error to bound)
+        ok = stats["given"]["wrongly_abstained"] <= 0.05 and ss["wrongly_abstained"] <= 0.05
+        key = (ok, ss.get("unanswerable_abstained", 0.0) if ok else -t,
+               sum(v["accuracy"] for v in stats.values()), -t)
+        if best is None or key > best[0]:
+            best = (key, t)
+    threshold = best[1]
+    best_extra = None
+    for extra in (2.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3):
+        model_parts["threshold"], model_parts["extra_threshold"] = threshold, extra
+        reader._model = _Model(**model_parts)
+        stats = {k: summary(rejudge(reader, v)) for k, v in val.items()}
+        ok = all(v["median_words"] <= 40 for v in stats.values())
+        key = (ok, round(sum(v["accuracy"] for v in stats.values()), 4), extra)
+        table.append({"threshold": threshold, "extra_threshold": extra, **{f"val_{k}": v for k, v in stats.items()}})
+        if best_extra is None or key > best_extra[0]:
+            best_extra = (key, extra)
+    return threshold, best_extra[1], {"sweep": table}
+
+
+class _Model:
+    def __init__(self, stage1, stage2, threshold, extra_threshold, shortlist=SHORTLIST, passages=PASSAGES):
+        self.stage1, self.stage2 = stage1, stage2
+        self.threshold, self.extra_threshold = threshold, extra_threshold
+        self.shortlist, self.passages = shortlist, passages
+
+    def predict1(self, rows):
+        return self.stage1.predict(rows, num_threads=2) if len(rows) else np.zeros(0)
+
+    def predict2(self, rows):
+        return self.stage2.predict(rows, num_threads=2) if len(rows) else np.zeros(0)
+
+
+# ---------------------------------------------------------------------------- main
+
+def unique_questions(source: Path, work: Path) -> Path:
+    """A copy of a question set without repeated lines; a reused id with another question gets a suffix
+    (the val set repeats 10 lines of one week and gives one id to two questions)."""
+    out = work / f"{source.parent.name}-questions.jsonl"
+    seen_lines, seen_ids, lines = set(), {}, []
+    for line in source.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line in seen_lines:
+            continue
+        seen_lines.add(line)
+        record = json.loads(line)
+        n = seen_ids[record["id"]] = seen_ids.get(record["id"], 0) + 1
+        if n > 1:
+            record["id"] = f"{record['id']}-{n}"
+        lines.append(json.dumps(record, ensure_ascii=False))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def load_all(work: Path) -> dict[str, list[dict]]:
+    out = {}
+    for split, folder in SPLITS.items():
+        full, pages = work / split, work / f"{split}-pages"
+        ensure_index(split, folder / "articles.jsonl", full)
+        ensure_pages_copy(full, pages)
+        questions = unique_questions(folder / "questions.jsonl", work)
+        out[f"{split}-given"] = candidates(full, questions, work / "cache" / f"{split}-given.pkl", False)
+        out[f"{split}-pages"] = candidates(pages, questions, work / "cache" / f"{split}-pages.pkl", True)
+    samples_dir = work / "samples"
+    ensure_index("samples", SAMPLES / "articles", samples_dir)
+    out["samples"] = candidates(samples_dir, SAMPLES / "questions.jsonl", work / "cache" / "samples.pkl", False)
+    return out
+
+
+def train_once(data: dict[str, list[dict]], fraction: float, seed: int, reader) -> tuple[dict, dict]:
+    train = data["train-given"] + data["train-pages"]
+    if fraction < 1.0:  # whole weeks of questions, so both settings of a question stay together
+        ids = sorted({it["id"] for it in train})
+        random.Random(seed).shuffle(ids)
+        keep = set(ids[: int(len(ids) * fraction)])
+        train = [it for it in train if it["id"] in keep]
+    log(f"stage 1: {sum(len(it['labels']) for it in train):,} sentences of {len(train):,} questions")
+    out_of_fold(train, seed)
+    stage1 = fit(stack(train, "rows1"), np.concatenate([it["labels"] for it in train]), ROUNDS1, seed)
+    stage2(reader, train)
+    rows2 = stack(train, "rows2")
+    labels2 = np.concatenate([it["labels2"] for it in train if len(it["rows2"])])
+    log(f"stage 2: {len(labels2):,} shortlisted sentences, {labels2.mean():.3f} of them answer")
+    stage2_model = fit(rows2, labels2, ROUNDS2, seed)
+    return {"stage1": stage1, "stage2": stage2_model, "threshold": 0.0, "extra_threshold": 2.0}, {
+        "train_questions": len({it["id"] for it in train}), "train_sentences": int(sum(len(it["labels"]) for it in train)),
+        "stage2_rows": len(labels2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/reader-fit"))
+    parser.add_argument("--out", type=Path, default=ROOT / "assistant" / "answering" / "reader_model.json")
+    parser.add_argument("--report", type=Path, default=ROOT / "benchmarks" / "data" / "reader_fit.json")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--curve", action="store_true", help="also fit on 25%% and 50%% of train (learning curve)")
+    args = parser.parse_args()
+    if not all(p.is_dir() for p in SPLITS.values()):
+        sys.exit(f"error: the training and validation sets are missing under {DATASETS}")
+    from assistant.answering.reader import FORMAT, STAGE1, STAGE2, ReaderAnswerer
+
+    started = time.perf_counter()
+    data = load_all(args.work)
+    log("candidates ready")
+    probe = _assistant(args.work / "samples").answerer
+    reader = ReaderAnswerer(probe.embed_texts, probe.idf, model=_Shape(), shortlist_embed=probe.shortlist_embed,
+                            sentence_embed=CachedEmbed(probe.sentence_embed))
+    val = {"given": data["val-given"], "pages": data["val-pages"]}
+    report: dict = {"seed": args.seed, "params": PARAMS, "rounds": [ROUNDS1, ROUNDS2], "passages": PASSAGES,
+                    "shortlist": SHORTLIST, "curve": []}
+    fractions = (0.25, 0.5, 1.0) if args.curve else (1.0,)
+    final = None
+    for fraction in fractions:
+        parts, info = train_once(data, fraction, args.seed, reader)
+        reader._model = _Model(**parts)
+        figures = {k: summary(answers(reader, v, reader._model)) for k, v in val.items()}
+        figures["samples"] = summary(answers(reader, data["samples"], reader._model))
+        threshold, extra, sweep = choose(reader, parts, val, data["samples"])
+        parts["threshold"], parts["extra_threshold"] = threshold, extra
+        reader._model = _Model(**parts)
+        chosen = {k: summary(rejudge(reader, v)) for k, v in val.items()}
+        chosen["samples"] = summary(rejudge(reader, data["samples"]))
+        log(f"fraction {fraction}: threshold {threshold}, extra {extra}: {json.dumps(chosen)}")
+        report["curve"].append({"fraction": fraction, **info, "val_at_zero_threshold": figures, "val": chosen,
+                                "threshold": threshold, "extra_threshold": extra})
+        if fraction == 1.0:
+            final, report["sweep"] = parts, sweep["sweep"]
+    assert final is not None
+    report["minutes"] = round((time.perf_counter() - started) / 60, 1)
+    model = {
+        "format": FORMAT, "stage1_features": list(STAGE1), "stage2_features": list(STAGE2),
+        "threshold": final["threshold"], "extra_threshold": final["extra_threshold"],
+        "shortlist": SHORTLIST, "passages": PASSAGES,
+        "meta": {"fitted_on": "realtimeqa-train (2022 + 2024), as given and pages only",
+                 "chosen_on": "realtimeqa-2023-val (both settings) + samples near-miss pairs",
+                 "seed": args.seed, "lightgbm": __import__("lightgbm").__version__,
+                 "val": report["curve"][-1]["val"]},
+        "stage1": final["stage1"].model_to_string(), "stage2": final["stage2"].model_to_string(),
+    }
+    args.out.write_text(json.dumps(model) + "\n", encoding="utf-8")
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    log(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) and {args.report}")
+
+
+if __name__ == "__main__":
+    main()

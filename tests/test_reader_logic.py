@@ -1,0 +1,111 @@
+"""The reader's decisions with a stand-in model (fixed probabilities): the fitted trees are tested in
+tests/test_reader.py; here, what the answerer does with what they say. Articles written for these tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.answering.reader import STAGE1, STAGE2, ReaderAnswerer, sentence_features
+from assistant.types import Passage
+from index.store import StoredChunk
+
+
+class Stand_in:
+    """A model whose stage 2 gives each sentence the probability of the first phrase of `odds` it holds."""
+
+    def __init__(self, odds: dict[str, float], threshold: float = 0.3, extra_threshold: float = 0.5) -> None:
+        self.odds, self.threshold, self.extra_threshold = odds, threshold, extra_threshold
+        self.shortlist, self.passages = 8, 5
+        self.texts: list[str] = []
+
+    def predict1(self, rows: np.ndarray) -> np.ndarray:
+        return np.linspace(0.9, 0.1, len(rows))
+
+    def predict2(self, rows: np.ndarray) -> np.ndarray:
+        return np.array([next((p for phrase, p in self.odds.items() if phrase in text), 0.01)
+                         for text in self.texts[: len(rows)]])
+
+
+class Answerer(ReaderAnswerer):
+    def stage2_rows(self, question, pool, rows1, p1, picked):
+        self.model.texts = [pool[i].text for i in picked]
+        return super().stage2_rows(question, pool, rows1, p1, picked)
+
+
+def passage(article: str, text: str, rank: int, group: str = "") -> Passage:
+    chunk = StoredChunk(chunk_id=f"{article}#0", article_id=article, text=text, start=0, end=len(text),
+                        title=article.replace("-", " ").title(), group=group)
+    return Passage(chunk=chunk, score=1.0 / rank, dense=0.5, lexical=1.0, rank=rank)
+
+
+def answerer(odds: dict[str, float], **kwargs) -> Answerer:
+    return Answerer(None, lambda term: 1.0, model=Stand_in(odds, **kwargs))
+
+
+DRONES = passage("drone-order", "The coastal state asked its ally for drones with a 1,000 km range. "
+                                "Officials would not say whether any had been delivered.", 1)
+
+
+def test_features_have_one_column_each_and_one_row_per_sentence():
+    reader = answerer({})
+    pool, rows = reader.stage1("What did the coastal state ask for?", [DRONES])
+    assert rows.shape == (len(pool), len(STAGE1)) and len(STAGE2) > len(STAGE1)
+    assert np.isfinite(rows).all()
+    assert sentence_features("Anything?", [], lambda t: 1.0, None).shape == (0, len(STAGE1))
+
+
+def test_a_count_question_is_never_answered_by_a_range():
+    reader = answerer({"1,000 km": 0.95})
+    draft = reader.answer("How many drones did the coastal state receive?", [DRONES])
+    assert draft.abstained and "1,000" not in draft.short_answer
+
+
+def test_below_the_threshold_it_abstains_and_quotes_the_closest_sentence():
+    reader = answerer({"1,000 km": 0.2}, threshold=0.3)
+    draft = reader.answer("What did the coastal state ask its ally for?", [DRONES])
+    assert draft.abstained
+    assert draft.text.startswith("The indexed articles don't say")
+    assert "1,000 km range" in draft.text and "[1]" in draft.text and len(draft.citations) == 1
+
+
+def test_nothing_close_gives_a_plain_abstention():
+    draft = answerer({}, threshold=0.3).answer("Who painted the harbour mural?", [DRONES])
+    assert draft.abstained and not draft.citations and "[1]" not in draft.text
+
+
+BRIDGE = [
+    passage("kessel-bridge", "The new bridge in Kessel cost 4.7 million euros. It is 310 metres long.", 1),
+    passage("kessel-wire", "The new bridge in Kessel cost 4.7 million euros. It is 310 metres long.", 2,
+            group="kessel-bridge"),
+    passage("kessel-council", "Kessel's council said the bridge came in under its budget of 5 million "
+                              "euros.", 3),
+]
+
+
+def test_a_length_question_takes_the_length_and_never_the_cost():
+    reader = answerer({"cost 4.7": 0.9, "310 metres": 0.6})
+    draft = reader.answer("How long is the new bridge in Kessel?", BRIDGE)
+    assert not draft.abstained and draft.short_answer == "310 metres"
+
+
+def test_a_second_story_joins_when_likely_but_a_wire_copy_never_does():
+    reader = answerer({"cost 4.7": 0.9, "under its budget": 0.8}, extra_threshold=0.5)
+    draft = reader.answer("How much did the new bridge in Kessel cost?", BRIDGE)
+    assert not draft.abstained
+    assert [c.article_id for c in draft.citations] == ["kessel-bridge", "kessel-council"]
+    assert draft.short_answer == "4.7 million euros"  # one thing asked: the best source's answer
+
+
+@pytest.mark.parametrize("extra, joined", [(0.95, False), (0.5, True)])
+def test_the_second_source_bar_decides(extra, joined):
+    reader = answerer({"cost 4.7": 0.9, "under its budget": 0.8}, extra_threshold=extra)
+    draft = reader.answer("How much did the new bridge in Kessel cost?", BRIDGE)
+    assert (len(draft.citations) == 2) is joined
+
+
+def test_what_was_asked_for_lists_the_items():
+    text = "The coastal state asked its ally for drones, for radio jammers and for spare parts for its boats."
+    reader = answerer({"radio jammers": 0.9})
+    draft = reader.answer("What did the coastal state ask its ally for?", [passage("order", text, 1)])
+    assert draft.short_answer == "drones, radio jammers, spare parts for its boats"
