@@ -42,7 +42,9 @@ from tests.test_ui_e2e import (  # noqa: F401 - fixtures (app, browser, page) us
 
 pytestmark = pytest.mark.slow
 
-FOUR = [EXAMPLE, WHO_EXAMPLE, "And what about China?", "Why is Voltic recalling its PowerCore 20 power banks?"]
+# the third follows up the marathon question ("what about China" there is left as typed: nothing to swap)
+FOUR = [EXAMPLE, WHO_EXAMPLE, "And what about the men's race?",
+        "Why is Voltic recalling its PowerCore 20 power banks?"]
 
 
 def _in_window(page, locator) -> dict:
