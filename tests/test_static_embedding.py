@@ -1,4 +1,5 @@
-"""The static embedding distilled from MiniLM (`index/static_embedding.py`): distilled for real from the
+"""The static embedding distilled from MiniLM (`index/static_embedding.py`): shipped in the package and
+loaded without distilling when it is the table this MiniLM and recipe make; else distilled for real from the
 bundled model, cached once, never mixed with another recipe's vectors, and good enough to answer the seed
 question end to end through the CLI. Also the answerer's static shortlist (which sentences MiniLM embeds)."""
 
@@ -21,7 +22,7 @@ def distilled(tmp_path_factory):
     """A table distilled for real into a fresh cache directory (the module's other tests reuse it)."""
     cache = tmp_path_factory.mktemp("models")
     lines: list[str] = []
-    table = se.load_table(cache, log=lines.append)
+    table = se.load_table(cache, log=lines.append, shipped=False)
     return cache, table, lines
 
 
@@ -34,7 +35,7 @@ def test_distilling_writes_one_cached_table_and_reuses_it(distilled):
     assert not list(cache.glob("*.tmp")), "no temporary file left behind"
     before = files[0].stat().st_mtime_ns
     again: list[str] = []
-    reloaded = se.load_table(cache, log=again.append)
+    reloaded = se.load_table(cache, log=again.append, shipped=False)
     assert again == [], "a cached table is loaded, not distilled again"
     assert files[0].stat().st_mtime_ns == before
     np.testing.assert_array_equal(reloaded, table)
@@ -44,7 +45,7 @@ def test_a_damaged_cache_is_rebuilt(distilled, tmp_path):
     _, table, _ = distilled
     path = se.table_path(tmp_path)
     path.write_bytes(b"not a numpy file")
-    rebuilt = se.load_table(tmp_path)
+    rebuilt = se.load_table(tmp_path, shipped=False)
     np.testing.assert_allclose(rebuilt, table, atol=1e-4)
     assert np.load(path).shape == table.shape
 
@@ -54,8 +55,71 @@ def test_a_cached_table_of_the_wrong_shape_is_not_used(tmp_path, monkeypatch):
     np.save(path, np.zeros((10, 3), dtype=np.float32))
     fresh = np.ones((30522, 256), dtype=np.float32)
     monkeypatch.setattr(se, "distill", lambda model_dir, dims: fresh)  # the cache logic, not distillation
-    np.testing.assert_array_equal(se.load_table(tmp_path), fresh)
+    np.testing.assert_array_equal(se.load_table(tmp_path, shipped=False), fresh)
     assert np.load(path).shape == (30522, 256)
+
+
+def _row_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine of each pair of rows, over the rows that are not all zeros (the special tokens)."""
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    used = np.linalg.norm(b, axis=1) > 0
+    assert (norms[used] > 0).all(), "a row the float32 table has is zero in the other"
+    return (a * b).sum(axis=1)[used] / norms[used]
+
+
+def _no_distilling(*args, **kwargs):
+    raise AssertionError("the shipped table should have been used, not a distillation")
+
+
+def test_the_shipped_table_loads_without_distilling(tmp_path, monkeypatch):
+    monkeypatch.setattr(se, "distill", _no_distilling)
+    lines: list[str] = []
+    table = se.load_table(tmp_path, log=lines.append)
+    assert table.shape == (30522, 256) and table.dtype == np.float32
+    assert lines == [] and list(tmp_path.iterdir()) == [], "nothing distilled, nothing cached"
+    assert se.SHIPPED_TABLE.stat().st_size < 16_000_000  # float16 on disk
+    np.testing.assert_array_equal(table, np.load(se.SHIPPED_TABLE).astype(np.float32))
+
+
+def test_the_shipped_table_is_the_float32_table_of_this_machine():
+    """Against the float32 table distilled and cached on this machine, when there is one: the shipped copy
+    of it must be that table (the learned reader was fitted with it), only rounded to float16."""
+    from assistant.settings import Settings
+
+    cached = se.table_path(Settings().models_path)
+    if not cached.is_file():
+        pytest.skip(f"no float32 table cached on this machine ({cached})")
+    shipped = se.shipped_table(se.SHIPPED_KEY)
+    assert shipped is not None
+    float32 = np.load(cached)
+    assert shipped.shape == float32.shape
+    assert _row_cosines(shipped, float32).min() >= 0.999
+    np.testing.assert_allclose(shipped, float32, rtol=1e-3, atol=1e-4)
+
+
+def test_the_shipped_table_matches_a_fresh_distillation(distilled):
+    """The recipe in the module's model card reproduces the shipped table (up to float rounding)."""
+    shipped = se.shipped_table(se.SHIPPED_KEY)
+    assert shipped is not None and se.table_path(distilled[0]).name.endswith(f"-{se.SHIPPED_KEY}.npy")
+    assert _row_cosines(shipped, distilled[1]).min() >= 0.999
+
+
+def test_another_recipe_or_a_damaged_shipped_table_falls_back_to_distilling(tmp_path, monkeypatch):
+    fresh = np.ones((30522, 256), dtype=np.float32)
+    monkeypatch.setattr(se, "distill", lambda model_dir, dims: fresh)
+    lines: list[str] = []
+    monkeypatch.setattr(se, "RECIPE_VERSION", se.RECIPE_VERSION + 1)  # the key changes: not the shipped table
+    np.testing.assert_array_equal(se.load_table(tmp_path / "a", log=lines.append), fresh)
+    assert any("distilling" in line for line in lines) and not any("shipped" in line for line in lines), lines
+    monkeypatch.undo()
+    monkeypatch.setattr(se, "distill", lambda model_dir, dims: fresh)
+    damaged = tmp_path / "damaged.npy"
+    damaged.write_bytes(se.SHIPPED_TABLE.read_bytes()[:-4096])  # e.g. a truncated copy
+    monkeypatch.setattr(se, "SHIPPED_TABLE", damaged)
+    lines.clear()
+    np.testing.assert_array_equal(se.load_table(tmp_path / "b", log=lines.append), fresh)
+    assert "shipped static embedding damaged.npy is unusable" in lines[0], lines
+    assert (tmp_path / "b" / se.table_path(tmp_path).name).is_file(), "the distilled table is cached"
 
 
 def test_the_cache_key_and_the_model_name_follow_the_recipe(distilled, monkeypatch):

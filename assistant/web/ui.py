@@ -668,9 +668,9 @@ def main() -> None:
         sys.exit(1)
     for warning in serving_warnings(settings):
         print(f"warning: {warning}", file=sys.stderr)
-    # First-start indexing of the samples and the answerer's models (the static table, distilled once per
-    # machine, and the int8 MiniLM) happen in the background: the page is served at once with a "getting
-    # ready" note, and a question asked before they are done waits for them.
+    # First-start indexing of the samples and the answerer's models (the static table, shipped in the package
+    # or else distilled once per machine, and the int8 MiniLM) happen in the background: the page is served
+    # at once with a "getting ready" note, and a question asked before they are done waits for them.
     # The work starts once the server listens, so that it does not slow down serving the first page.
     readiness = Readiness.for_assistant(assistant)
     panel = SourcesPanel.from_assistant(assistant, exposed=not is_loopback(settings.host))
