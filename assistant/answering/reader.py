@@ -214,6 +214,8 @@ class ReaderAnswerer(ExtractiveAnswerer):
     def __init__(self, embed_texts: Any, idf: Callable[[str], float], *, model: Any,
                  shortlist_embed: Callable[[list[str]], np.ndarray] | None = None,
                  sentence_embed: Callable[[list[str]], np.ndarray] | None = None, **kwargs: Any) -> None:
+        if sentence_embed is not None:
+            sentence_embed = _Remembered(sentence_embed)  # the rules, when asked, re-embed the same sentences
         super().__init__(embed_texts, idf, shortlist_embed=shortlist_embed, sentence_embed=sentence_embed, **kwargs)
         self._model = model  # a ReaderModel, or a LazyModel of one (`.get()`)
 
@@ -336,6 +338,10 @@ class ReaderAnswerer(ExtractiveAnswerer):
         if self.model is None:
             return super().answer(question, passages, query_embedding)
         reading = self.read(question, passages)
+        if not len(reading.probabilities) or reading.probabilities[0] < RULES_BELOW:
+            # The reader is unsure of every sentence: the rules' lexical and semantic match decides (they
+            # quote the sentence that says what the question says, and abstain by their own thresholds).
+            return super().answer(question, passages, query_embedding)
         chosen = self.decide(question, reading)
         if not chosen:
             return self.abstain(question, reading)
@@ -371,10 +377,30 @@ class ReaderAnswerer(ExtractiveAnswerer):
         return Draft(abstention(question), True, ())
 
 
+# Below this best probability the reader hands the question to the rule-based answerer: chosen on val (both
+# settings) with the samples and the seed articles as the check (benchmarks/README.md, "The reader").
+RULES_BELOW = 0.3
 SIM_CHARS = 320  # MiniLM reads this much of a shortlisted sentence (its cost grows with the longest one)
 CLOSE_ENOUGH = 0.1  # an abstention quotes the closest sentence when the reader gives it at least this
 PREFER_KIND = 0.6  # share of the best probability within which a sentence giving a reason goes first
 SEVERAL_FACTOR = 0.7  # the second-source bar, times this when the question asks for several things
+
+
+class _Remembered:
+    """A sentence model that remembers the vectors of the last few hundred texts (thread-safe enough: a lost
+    race only embeds a text twice)."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], size: int = 512) -> None:
+        self.embed, self.size, self.memory = embed, size, {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        memory = self.memory
+        missing = list(dict.fromkeys(t for t in texts if t not in memory))
+        if missing:
+            if len(memory) + len(missing) > self.size:
+                memory = self.memory = {}
+            memory.update(zip(missing, np.asarray(self.embed(missing), dtype=np.float32)))
+        return np.stack([memory[t] for t in texts])
 
 
 def _redundant(group: Sequence[_Sentence], chosen: Sequence[_Sentence]) -> bool:

@@ -615,6 +615,9 @@ def _fit(c: _Cand, toks: list[_Tok], asked: _Asked) -> float:
     if asked.kind == "reason":
         return _CUE_STRENGTH.get(c.unit, 0.0)
     if asked.count:  # never a sum, a year or a date; a measure only in the counted unit ("how many miles")
+        after = toks[c.t1 + 1].low if c.t1 + 1 < len(toks) else ""
+        if c.ctype == "count" and _unit_family(after) and _canon(after) != asked.counted:
+            return 0.0  # "two years", "five kilometres": a measure written in words, not a count of the thing
         return (1.0 if c.word and c.word == asked.counted else 0.0) if c.ctype == "measure" else \
             _COUNT_FIT.get(c.ctype, 0.0)
     if asked.fits:  # a measure in a unit of the family asked: "how long is it" -> metres, never euros
