@@ -3,6 +3,8 @@ tests/test_reader.py; here, what the answerer does with what they say. Articles 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -62,16 +64,22 @@ def test_a_count_question_is_never_answered_by_a_range():
 
 
 def test_below_the_threshold_it_abstains_and_quotes_the_closest_sentence():
-    reader = answerer({"1,000 km": 0.2}, threshold=0.3)
+    reader = answerer({"1,000 km": 0.4}, threshold=0.5)
     draft = reader.answer("What did the coastal state ask its ally for?", [DRONES])
     assert draft.abstained
     assert draft.text.startswith("The indexed articles don't say")
     assert "1,000 km range" in draft.text and "[1]" in draft.text and len(draft.citations) == 1
 
 
-def test_nothing_close_gives_a_plain_abstention():
-    draft = answerer({}, threshold=0.3).answer("Who painted the harbour mural?", [DRONES])
-    assert draft.abstained and not draft.citations and "[1]" not in draft.text
+def test_when_the_reader_is_unsure_of_every_sentence_the_rules_decide():
+    from assistant.answering.extractive import ExtractiveAnswerer
+    from assistant.answering.reader import RULES_BELOW
+
+    question = "What did the coastal state ask its ally for?"
+    unsure = answerer({"1,000 km": RULES_BELOW / 2}, threshold=0.0).answer(question, [DRONES])
+    rules = ExtractiveAnswerer(None, lambda term: 1.0).answer(question, [DRONES])
+    assert replace(unsure, short_answer="") == rules  # the rules' answer, and what was asked for as short answer
+    assert unsure.short_answer == "drones with a 1,000 km range"
 
 
 BRIDGE = [
@@ -109,3 +117,19 @@ def test_what_was_asked_for_lists_the_items():
     reader = answerer({"radio jammers": 0.9})
     draft = reader.answer("What did the coastal state ask its ally for?", [passage("order", text, 1)])
     assert draft.short_answer == "drones, radio jammers, spare parts for its boats"
+
+
+def test_the_remembered_sentence_model_embeds_each_text_once_and_survives_a_full_memory():
+    from assistant.answering.reader import _Remembered
+
+    calls: list[list[str]] = []
+
+    def embed(texts):
+        calls.append(list(texts))
+        return np.array([[float(len(t)), 1.0] for t in texts])
+
+    remembered = _Remembered(embed, size=3)
+    assert remembered(["a", "bb"]).tolist() == [[1.0, 1.0], [2.0, 1.0]]
+    assert remembered(["bb", "ccc"]).tolist() == [[2.0, 1.0], [3.0, 1.0]] and calls[-1] == ["ccc"]
+    assert remembered(["a", "dddd"]).shape == (2, 2)  # the memory was full: both embedded afresh
+    assert calls[-1] == ["a", "dddd"]

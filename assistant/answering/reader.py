@@ -341,7 +341,11 @@ class ReaderAnswerer(ExtractiveAnswerer):
         if not len(reading.probabilities) or reading.probabilities[0] < RULES_BELOW:
             # The reader is unsure of every sentence: the rules' lexical and semantic match decides (they
             # quote the sentence that says what the question says, and abstain by their own thresholds).
-            return super().answer(question, passages, query_embedding)
+            draft = super().answer(question, passages, query_embedding)
+            if draft.abstained or draft.short_answer:
+                return draft
+            items = [c.quote[a:b] for c in draft.citations for a, b in sa.requested_items(question, c.quote)]
+            return replace(draft, short_answer=", ".join(items[:4]))
         chosen = self.decide(question, reading)
         if not chosen:
             return self.abstain(question, reading)
@@ -397,9 +401,10 @@ class _Remembered:
         memory = self.memory
         missing = list(dict.fromkeys(t for t in texts if t not in memory))
         if missing:
-            if len(memory) + len(missing) > self.size:
-                memory = self.memory = {}
+            if len(memory) + len(missing) > self.size:  # start a new memory with this call's texts
+                memory, missing = {}, list(dict.fromkeys(texts))
             memory.update(zip(missing, np.asarray(self.embed(missing), dtype=np.float32)))
+            self.memory = memory
         return np.stack([memory[t] for t in texts])
 
 

@@ -781,6 +781,8 @@ def requested_items(question: str, sentence: str) -> list[tuple[int, int]]:
         position = at + len(part)
         item = _ITEM_END.sub("", part).strip(" \"'\u201c\u201d")
         words = item.split()
+        if words and words[0].islower() and words[0].endswith("ed"):
+            break  # ", and urged Beijing to ...": a new clause, not one more thing asked for
         if not words or len(words) > 6 or set(tokenize(item)) <= _asked(question).words:
             continue
         begin = tail_start + tail.find(item, at)
