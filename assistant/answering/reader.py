@@ -341,11 +341,14 @@ class ReaderAnswerer(ExtractiveAnswerer):
         if not len(reading.probabilities) or reading.probabilities[0] < RULES_BELOW:
             # The reader is unsure of every sentence: the rules' lexical and semantic match decides (they
             # quote the sentence that says what the question says, and abstain by their own thresholds).
+            # When the rules abstain, the reader's own decision stands (a sentence holding the kind of fact
+            # asked, above its threshold: "Repairs cost 410,000 crowns" when the rules' best sentence held none).
             draft = super().answer(question, passages, query_embedding)
-            if draft.abstained or draft.short_answer:
+            if draft.short_answer:
                 return draft
-            items = [c.quote[a:b] for c in draft.citations for a, b in sa.requested_items(question, c.quote)]
-            return replace(draft, short_answer=", ".join(items[:4]))
+            if not draft.abstained:
+                items = [c.quote[a:b] for c in draft.citations for a, b in sa.requested_items(question, c.quote)]
+                return replace(draft, short_answer=", ".join(items[:4]))
         chosen = self.decide(question, reading)
         if not chosen:
             return self.abstain(question, reading)
