@@ -341,14 +341,17 @@ class ReaderAnswerer(ExtractiveAnswerer):
         if not len(reading.probabilities) or reading.probabilities[0] < RULES_BELOW:
             # The reader is unsure of every sentence: the rules' lexical and semantic match decides (they
             # quote the sentence that says what the question says, and abstain by their own thresholds).
-            # When the rules abstain, the reader's own decision stands (a sentence holding the kind of fact
-            # asked, above its threshold: "Repairs cost 410,000 crowns" when the rules' best sentence held none).
+            # When the rules abstain on a question asking for money, a measure, a count or a date, the reader's
+            # own decision stands (a sentence holding that kind of fact, above its threshold: "Repairs cost
+            # 410,000 crowns" when the rules' best sentence held none).
             draft = super().answer(question, passages, query_embedding)
             if draft.short_answer:
                 return draft
             if not draft.abstained:
                 items = [c.quote[a:b] for c in draft.citations for a, b in sa.requested_items(question, c.quote)]
                 return replace(draft, short_answer=", ".join(items[:4]))
+            if sa.answer_kind(question) not in EXACT_KINDS:
+                return draft  # only a precise kind check (money, a measure, a count, a date) overrules them
         chosen = self.decide(question, reading)
         if not chosen:
             return self.abstain(question, reading)
@@ -387,6 +390,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
 # Below this best probability the reader hands the question to the rule-based answerer: chosen on val (both
 # settings) with the samples and the seed articles as the check (benchmarks/README.md, "The reader").
 RULES_BELOW = 0.3
+EXACT_KINDS = frozenset({"amount", "measure", "number", "date"})
 SIM_CHARS = 320  # MiniLM reads this much of a shortlisted sentence (its cost grows with the longest one)
 CLOSE_ENOUGH = 0.1  # an abstention quotes the closest sentence when the reader gives it at least this
 PREFER_KIND = 0.6  # share of the best probability within which a sentence giving a reason goes first
