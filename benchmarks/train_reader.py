@@ -146,20 +146,6 @@ def candidates(data_dir: Path, questions_file: Path, cache: Path, pages_only: bo
     return items
 
 
-class CachedEmbed:
-    """The sentence model with a memory: each text is embedded once across fits (the curve, the sweeps)."""
-
-    def __init__(self, embed) -> None:
-        self.embed, self.memory = embed, {}
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self.memory))
-        if missing:
-            for text, vector in zip(missing, np.asarray(self.embed(missing), dtype=np.float32)):
-                self.memory[text] = vector
-        return np.stack([self.memory[t] for t in texts])
-
-
 class _Shape:
     """What the reader needs of a model before one is fitted: how many passages and shortlist sentences."""
 
@@ -390,14 +376,14 @@ def main() -> None:
     args = parser.parse_args()
     if not all(p.is_dir() for p in SPLITS.values()):
         sys.exit(f"error: the training and validation sets are missing under {DATASETS}")
-    from assistant.answering.reader import FORMAT, STAGE1, STAGE2, ReaderAnswerer
+    from assistant.answering.reader import FORMAT, STAGE1, STAGE2, ReaderAnswerer, RememberedEmbed
 
     started = time.perf_counter()
     data = load_all(args.work)
     log("candidates ready")
     probe = _assistant(args.work / "samples").answerer
     reader = ReaderAnswerer(probe.embed_texts, probe.idf, model=_Shape(), shortlist_embed=probe.shortlist_embed,
-                            sentence_embed=CachedEmbed(probe.sentence_embed))
+                            sentence_embed=RememberedEmbed(probe.sentence_embed, size=10**9))
     val = {"given": data["val-given"], "pages": data["val-pages"]}
     report: dict = {"seed": args.seed, "params": PARAMS, "rounds": [ROUNDS1, ROUNDS2], "passages": PASSAGES,
                     "shortlist": SHORTLIST, "curve": []}

@@ -120,7 +120,7 @@ def test_what_was_asked_for_lists_the_items():
 
 
 def test_the_remembered_sentence_model_embeds_each_text_once_and_survives_a_full_memory():
-    from assistant.answering.reader import _Remembered
+    from assistant.answering.reader import RememberedEmbed
 
     calls: list[list[str]] = []
 
@@ -128,7 +128,7 @@ def test_the_remembered_sentence_model_embeds_each_text_once_and_survives_a_full
         calls.append(list(texts))
         return np.array([[float(len(t)), 1.0] for t in texts])
 
-    remembered = _Remembered(embed, size=3)
+    remembered = RememberedEmbed(embed, size=3)
     assert remembered(["a", "bb"]).tolist() == [[1.0, 1.0], [2.0, 1.0]]
     assert remembered(["bb", "ccc"]).tolist() == [[2.0, 1.0], [3.0, 1.0]] and calls[-1] == ["ccc"]
     assert remembered(["a", "dddd"]).shape == (2, 2)  # the memory was full: both embedded afresh

@@ -215,7 +215,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
                  shortlist_embed: Callable[[list[str]], np.ndarray] | None = None,
                  sentence_embed: Callable[[list[str]], np.ndarray] | None = None, **kwargs: Any) -> None:
         if sentence_embed is not None:
-            sentence_embed = _Remembered(sentence_embed)  # the rules, when asked, re-embed the same sentences
+            sentence_embed = RememberedEmbed(sentence_embed)  # the rules, when asked, re-embed the same sentences
         super().__init__(embed_texts, idf, shortlist_embed=shortlist_embed, sentence_embed=sentence_embed, **kwargs)
         self._model = model  # a ReaderModel, or a LazyModel of one (`.get()`)
 
@@ -397,7 +397,7 @@ PREFER_KIND = 0.6  # share of the best probability within which a sentence givin
 SEVERAL_FACTOR = 0.7  # the second-source bar, times this when the question asks for several things
 
 
-class _Remembered:
+class RememberedEmbed:
     """A sentence model that remembers the vectors of the last few hundred texts (thread-safe enough: a lost
     race only embeds a text twice)."""
 
