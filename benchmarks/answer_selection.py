@@ -23,7 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-DEV = ROOT.parent / "shared" / "datasets" / "realtimeqa-2023"
+from common import SHARED  # ../shared, or NEWS_ASSISTANT_SHARED
+
+DEV = SHARED / "datasets" / "realtimeqa-2023"
 
 # The state before the change (answerer attributes and module constants), then each row's step on top of
 # the rows above it; None: the defaults as shipped.

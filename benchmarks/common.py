@@ -21,8 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DEV_ARTICLES = ROOT.parent / "shared" / "datasets" / "realtimeqa-2023" / "articles.jsonl"
-DEV_QUESTIONS = ROOT.parent / "shared" / "datasets" / "realtimeqa-2023" / "questions.jsonl"
+# The shared material beside the clone (../shared), or where NEWS_ASSISTANT_SHARED says;
+# the same rule as tests/conftest.py.
+SHARED = Path(os.environ.get("NEWS_ASSISTANT_SHARED") or ROOT.parent / "shared")
+DEV_ARTICLES = SHARED / "datasets" / "realtimeqa-2023" / "articles.jsonl"
+DEV_QUESTIONS = SHARED / "datasets" / "realtimeqa-2023" / "questions.jsonl"
 
 
 def offline_env() -> None:

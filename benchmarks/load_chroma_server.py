@@ -38,11 +38,10 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ROOT, free_port, load_line, percentile, stop_process, wait_for_port, write_json
+from common import ROOT, SHARED, free_port, load_line, percentile, stop_process, wait_for_port, write_json
 
 SAMPLES = ROOT / "samples" / "articles"
 SAMPLE_QUESTIONS = ROOT / "samples" / "questions.jsonl"
-SHARED = ROOT.parent / "shared"
 DEFAULT_REINDEX_ARTICLES = {"minilm": 10, "static": 200, "hashing": 200}
 REQUEST_TIMEOUT = 120.0  # one /ask call; past it the request is an error
 

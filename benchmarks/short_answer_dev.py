@@ -23,13 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import SHARED  # ../shared, or NEWS_ASSISTANT_SHARED
+
 from assistant.answering.short_answer import answer_kind, short_answer
 from assistant.evaluation.metrics import best_f1, contains_answer, exact_match
 from index.articles import parse_front_matter
 from index.lexical import tokenize
 from index.sentences import split_sentences
 
-DEV = ROOT.parent / "shared" / "datasets" / "realtimeqa-2023"
+DEV = SHARED / "datasets" / "realtimeqa-2023"
 
 
 def sentences(text: str) -> list[str]:

@@ -23,40 +23,48 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("NEWS_ASSISTANT_SHARED") or ROOT.parent / "shared")
 SEEDS = SHARED / "corpus" / "seeds"
 REALTIMEQA = SHARED / "datasets" / "realtimeqa-2023"
+REALTIMEQA_VAL = SHARED / "datasets" / "realtimeqa-2023-val"
+REALTIMEQA_TRAIN = SHARED / "datasets" / "realtimeqa-train"
 SAMPLES = ROOT / "samples" / "articles"
 TEST_OUTPUT = ROOT / "test-output"
-_NEEDS_SHARED = ("SEEDS", "REALTIMEQA")
+# The one rule for the shared material: a test (or one of its fixtures, or a module-level name derived from
+# these) that names one of them is skipped when that folder is missing. Tests and the benchmarks they run
+# take these paths from here, never by their own path to ../shared.
+_NEEDS_SHARED = {"SEEDS": SEEDS, "REALTIMEQA": REALTIMEQA, "REALTIMEQA_VAL": REALTIMEQA_VAL,
+                 "REALTIMEQA_TRAIN": REALTIMEQA_TRAIN, "SHARED": SHARED}
 
 from index.offline import offline_environment  # before chromadb or gradio are imported
 
 offline_environment()
 
 
-def _mentions_shared(source: str, names: tuple[str, ...]) -> bool:
-    return any(re.search(rf"\b{re.escape(n)}\b", source) for n in names)
+def _mentioned(source: str, names) -> list[str]:
+    return [n for n in names if re.search(rf"\b{re.escape(n)}\b", source)]
 
 
-def _shared_names(module) -> tuple[str, ...]:
-    """SEEDS, REALTIMEQA and the module-level names a test module derives from them."""
-    names = list(_NEEDS_SHARED)
+def _shared_names(module) -> dict[str, set[Path]]:
+    """SEEDS, REALTIMEQA... and the module-level names a test module derives from them, each with the shared
+    folders it needs."""
+    names = {name: {path} for name, path in _NEEDS_SHARED.items()}
     try:
         tree = ast.parse(inspect.getsource(module))
     except (OSError, TypeError, SyntaxError):
-        return tuple(names)
+        return names
     for node in tree.body:
-        if isinstance(node, ast.Assign) and _mentions_shared(ast.unparse(node.value), tuple(names)):
-            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
-    return tuple(names)
+        if isinstance(node, ast.Assign):
+            needs = set().union(*(names[n] for n in _mentioned(ast.unparse(node.value), names)))
+            if needs:
+                for target in (t for t in node.targets if isinstance(t, ast.Name)):
+                    names[target.id] = names.get(target.id, set()) | needs
+    return names
 
 
 def pytest_collection_modifyitems(config, items):
-    """Without ../shared beside the clone, each test that needs the seed articles or the dev set (itself or
-    through a fixture) is skipped with a reason naming the missing folder; every other test runs."""
-    if SEEDS.is_dir() and REALTIMEQA.is_dir():
+    """Without ../shared beside the clone, each test that needs the seed articles or a RealTime QA set (itself
+    or through a fixture) is skipped with a reason naming the missing folder; every other test runs."""
+    if all(path.is_dir() for path in _NEEDS_SHARED.values()):
         return
-    missing = SEEDS if not SEEDS.is_dir() else REALTIMEQA
-    skip = pytest.mark.skip(reason=f"needs the shared material at {missing} (not beside this clone)")
-    names_of: dict[str, tuple[str, ...]] = {}
+    names_of: dict[str, dict[str, set[Path]]] = {}
     for item in items:
         module = getattr(item, "module", None)
         if module is None:
@@ -65,14 +73,19 @@ def pytest_collection_modifyitems(config, items):
         functions = [getattr(item, "function", None)]
         for defs in item._fixtureinfo.name2fixturedefs.values():
             functions += [d.func for d in defs]
+        needs: set[Path] = set()
         for function in functions:
             try:
                 source = inspect.getsource(function)
             except (OSError, TypeError):
                 continue
-            if _mentions_shared(source, names):
-                item.add_marker(skip)
-                break
+            for name in _mentioned(source, names):
+                needs |= names[name]
+        missing = [path for path in needs if not path.is_dir()]
+        if missing:
+            named = min(missing, key=lambda path: (-len(path.parts), str(path)))  # the most specific one
+            reason = f"needs the shared material at {named} (not beside this clone)"
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session", autouse=True)

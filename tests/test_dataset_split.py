@@ -1,7 +1,8 @@
 """The RealTime QA splits are honest: what the assistant is fitted on (train) never shares a question or a
 news week (ISO year-week of `asked_at`) with what it is measured on (the dev set, realtimeqa-2023, and the
 validation set, realtimeqa-2023-val), and dev and val share no week either. Reads the question files in
-../shared/datasets (NEWS_ASSISTANT_SHARED elsewhere); skipped when they are not beside this clone."""
+../shared/datasets (NEWS_ASSISTANT_SHARED elsewhere); skipped by the shared rule in tests/conftest.py when
+they are not beside this clone."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import REALTIMEQA, REALTIMEQA_TRAIN, REALTIMEQA_VAL
 
-SPLITS = {"train": "realtimeqa-train", "val": "realtimeqa-2023-val", "dev": "realtimeqa-2023"}
+SPLITS = {"train": REALTIMEQA_TRAIN, "val": REALTIMEQA_VAL, "dev": REALTIMEQA}
 Week = tuple[int, int]  # ISO (year, week)
 
 
@@ -30,11 +31,7 @@ def _load(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def splits() -> dict[str, list[dict]]:
-    paths = {name: SHARED / "datasets" / folder / "questions.jsonl" for name, folder in SPLITS.items()}
-    missing = [str(p) for p in paths.values() if not p.is_file()]
-    if missing:
-        pytest.skip(f"needs the shared RealTime QA question sets (not beside this clone): {', '.join(missing)}")
-    return {name: _load(path) for name, path in paths.items()}
+    return {name: _load(folder / "questions.jsonl") for name, folder in SPLITS.items()}
 
 
 def _week(record: dict, split: str) -> Week:

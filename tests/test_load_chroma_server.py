@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, TEST_OUTPUT
+from tests.conftest import REALTIMEQA, ROOT, SEEDS, TEST_OUTPUT
 
 pytestmark = pytest.mark.slow
 SCRIPT = ROOT / "benchmarks" / "load_chroma_server.py"
@@ -24,7 +24,9 @@ ASKERS, DURATION = 16, 30  # under this load a reindex process needs ~20 s to st
 def test_sixteen_askers_get_answers_without_errors_while_a_reindex_writes(tmp_path):
     out = tmp_path / "load.json"
     cmd = [sys.executable, str(SCRIPT), "--askers", str(ASKERS), "--duration", str(DURATION),
-           "--embedding", "hashing", "--reindex-articles", "40", "--hard-timeout", "540", "--json", str(out)]
+           "--embedding", "hashing", "--reindex-articles", "40", "--hard-timeout", "540", "--json", str(out),
+           # the shared material from conftest, so that its skip rule covers this test too
+           "--seeds", str(SEEDS), "--dataset", str(REALTIMEQA)]
     proc = subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True, timeout=600)
     report = proc.stdout[-4000:] + "\n" + proc.stderr[-3000:]
     assert out.exists(), report
