@@ -2,9 +2,13 @@
 feeds and pages it serves, written for these tests in our own words.
 
 Every request is recorded (path, headers, status, body bytes sent), so tests check on the server side
-what a refresh fetched. Routes are set per test: a fixed body with an ETag and Last-Modified (answered
-with 304 to a matching conditional request), a status, a redirect, a body sent a few bytes at a time, a
-large body streamed without Content-Length, gzip.
+what a refresh fetched. A client can read a response (a 304 is headers only) before the server thread that
+wrote it has recorded it, so reading `hits` (or `clear()`) first waits until every request already being
+answered is recorded: an event, not a sleep.
+
+Routes are set per test: a fixed body with an ETag and Last-Modified (answered with 304 to a matching
+conditional request), a status, a redirect, a body sent a few bytes at a time, a large body streamed
+without Content-Length, gzip.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import email.utils
 import gzip
 import hashlib
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +26,7 @@ from typing import Self
 from xml.sax.saxutils import escape
 
 PAGES = Path(__file__).resolve().parent / "pages"
+SETTLE_TIMEOUT = 60.0  # a request still being answered after this long fails the test, naming its path
 
 
 @dataclass
@@ -51,8 +57,10 @@ class WebServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
-        self.hits: list[Hit] = []
-        self._lock = threading.Lock()
+        self._hits: list[Hit] = []
+        self._answering: dict[int, str] = {}  # request number -> path, from its arrival until it is recorded
+        self._numbers = itertools.count()
+        self._recorded = threading.Condition()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -84,18 +92,46 @@ class WebServer:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
+    @property
+    def hits(self) -> list[Hit]:
+        """Every request answered so far, in the order they were recorded (a copy); waits for the requests
+        already being answered to be recorded first."""
+        with self._recorded:
+            self._wait_for_answering()
+            return list(self._hits)
+
     def page_hits(self, prefix: str = "/") -> list[Hit]:
         """Requests whose response carried a body."""
         return [h for h in self.hits if h.path.startswith(prefix) and h.sent > 0]
 
     def clear(self) -> None:
-        with self._lock:
-            self.hits.clear()
+        """Forget the requests so far, once those already being answered are recorded (so that none of them
+        lands after the clear)."""
+        with self._recorded:
+            self._wait_for_answering()
+            self._hits.clear()
+
+    def _wait_for_answering(self) -> None:
+        """With `_recorded` held: wait until every request that has arrived by now is recorded. Requests
+        that arrive meanwhile are not waited for, so a busy client cannot keep this waiting."""
+        pending = set(self._answering)
+        if not self._recorded.wait_for(lambda: not pending & self._answering.keys(), timeout=SETTLE_TIMEOUT):
+            still = sorted(self._answering[n] for n in pending & self._answering.keys())
+            raise TimeoutError(f"the test server was still answering {still} after {SETTLE_TIMEOUT:g} s")
+
+    def _record(self, number: int, hit: Hit) -> None:
+        with self._recorded:
+            self._hits.append(hit)
+            del self._answering[number]
+            self._recorded.notify_all()
 
     # ------------------------------------------------------------------ serving
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path
+        with self._recorded:  # before any byte of the response is sent
+            number = next(self._numbers)
+            self._answering[number] = path
         route = self.routes.get(path) or self.routes.get(path.split("?")[0])
         headers = {k.lower(): v for k, v in handler.headers.items()}
         sent = 0
@@ -165,8 +201,7 @@ class WebServer:
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a size cap, a deadline): what it got is recorded
         finally:
-            with self._lock:
-                self.hits.append(Hit(path, headers, status, sent))
+            self._record(number, Hit(path, headers, status, sent))
 
 
 # --------------------------------------------------------------------------------------------- content
