@@ -4,7 +4,9 @@
 It is a base model: its wording and citations are mostly wrong, so these tests assert the plumbing only -
 the answer streams, markers are parsed, verified and renumbered, and the output is well formed. They
 need llama-cpp-python (`pip install -e '.[local,llmtest]'`, which scripts/test.sh runs); they are skipped
-only where it cannot be built (no compiler or cmake), with that reason, and fail otherwise.
+only where it cannot be built (no compiler or cmake), with that reason, and fail otherwise. They also need
+the seed articles in ../shared, and without them they skip through tests/conftest.py's rule; scripts/test.sh
+then does not build llama-cpp-python at all (scripts/real_model_tests.py decides).
 """
 
 from __future__ import annotations
