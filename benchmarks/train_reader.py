@@ -39,7 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DATASETS = ROOT.parent / "shared" / "datasets"
+from common import SHARED  # ../shared, or NEWS_ASSISTANT_SHARED
+
+DATASETS = SHARED / "datasets"
 SPLITS = {"train": DATASETS / "realtimeqa-train", "val": DATASETS / "realtimeqa-2023-val"}
 SAMPLES = ROOT / "samples"
 DIGEST_PREFIX = "ev-"
@@ -53,6 +55,7 @@ PARAMS = {
     "verbose": -1, "num_threads": 2, "deterministic": True, "force_row_wise": True,
 }
 ROUNDS1, ROUNDS2 = 300, 300
+SAMPLES_FLOOR = 0.75  # the samples' answer accuracy the rules' hand-over must keep (tests/test_eval_gate.py)
 PART_BYTES = 40_000_000  # `assistant index` refuses files over 64 MB: larger JSONL files are split
 
 
@@ -149,7 +152,7 @@ def candidates(data_dir: Path, questions_file: Path, cache: Path, pages_only: bo
 class _Shape:
     """What the reader needs of a model before one is fitted: how many passages and shortlist sentences."""
 
-    passages, shortlist, threshold, extra_threshold = PASSAGES, SHORTLIST, 0.0, 1.0
+    passages, shortlist, threshold, extra_threshold, rules_below = PASSAGES, SHORTLIST, 0.0, 1.0, 0.0
 
 
 # ---------------------------------------------------------------------------- 3-4. fitting
@@ -297,9 +300,54 @@ def choose(reader, model_parts: dict, val: dict[str, list[dict]], samples: list[
     return threshold, best_extra[1], {"sweep": table}
 
 
+def choose_defer(reader, val: dict[str, list[dict]], samples: list[dict]) -> tuple[float, dict]:
+    """`rules_below`, the reader's best probability under which the rules answer (as `ReaderAnswerer.answer`
+    does): among the values keeping the samples' answer accuracy at least `SAMPLES_FLOOR` (the CI gate on
+    them: clean articles, where the reader's lead prior misleads), the one with the best mean val accuracy
+    (both settings), ties to the one abstaining on more of the samples' unanswerable questions, then the
+    lower. The rules' answer to each question is computed once; each value then only recombines."""
+    from assistant.answering.extractive import ExtractiveAnswerer
+    from assistant.evaluation.metrics import best_f1, contains_answer, strip_markers
+
+    sets = {**{f"val_{k}": v for k, v in val.items()}, "samples": samples}
+    for items in sets.values():
+        for it in items:
+            if "rules" not in it:
+                it["rules"] = ExtractiveAnswerer.answer(reader, it["question"], it["passages"])
+    values = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5]
+    table, best = [], None
+    saved = reader._model.rules_below
+    try:
+        for value in values:
+            reader._model.rules_below = value
+            stats = {}
+            for name, items in sets.items():
+                rows = []
+                for it in items:
+                    draft = reader.combine(it["question"], it["reading"], it["rules"])
+                    text = strip_markers(draft.text) if not draft.abstained else ""
+                    answerable = not it["unanswerable"] and bool(it["answers"])
+                    rows.append({"abstained": draft.abstained, "answerable": answerable,
+                                 "correct": not draft.abstained and answerable and contains_answer(text, it["answers"]),
+                                 "short_f1": best_f1(draft.short_answer, it["answers"]) if answerable else 0.0,
+                                 "words": len(text.split()), "sources": len({c.article_id for c in draft.citations}),
+                                 "best": 0.0})
+                stats[name] = summary(rows)
+            table.append({"rules_below": value, **stats})
+            ok = stats["samples"]["accuracy"] >= SAMPLES_FLOOR
+            key = (ok, round((stats["val_given"]["accuracy"] + stats["val_pages"]["accuracy"]) / 2, 4) if ok
+                   else stats["samples"]["accuracy"], stats["samples"].get("unanswerable_abstained", 0.0), -value)
+            if best is None or key > best[0]:
+                best = (key, value)
+    finally:
+        reader._model.rules_below = saved
+    return best[1], {"defer_sweep": table}
+
+
 class _Model:
-    def __init__(self, stage1, stage2, threshold, extra_threshold, shortlist=SHORTLIST, passages=PASSAGES):
-        self.stage1, self.stage2 = stage1, stage2
+    def __init__(self, stage1, stage2, threshold, extra_threshold, shortlist=SHORTLIST, passages=PASSAGES,
+                 rules_below=0.3):
+        self.stage1, self.stage2, self.rules_below = stage1, stage2, rules_below
         self.threshold, self.extra_threshold = threshold, extra_threshold
         self.shortlist, self.passages = shortlist, passages
 
@@ -404,11 +452,17 @@ def main() -> None:
                                 "threshold": threshold, "extra_threshold": extra})
         if fraction == 1.0:
             final, report["sweep"] = parts, sweep["sweep"]
+            log("choosing when the rules decide (the rules answer every val question once)")
+            final["rules_below"], defer = choose_defer(reader, val, data["samples"])
+            report["rules_below"], report["defer_sweep"] = final["rules_below"], defer["defer_sweep"]
+            chosen_row = next(r for r in defer["defer_sweep"] if r["rules_below"] == final["rules_below"])
+            log(f"rules below {final['rules_below']}: {json.dumps(chosen_row)}")
     assert final is not None
     report["minutes"] = round((time.perf_counter() - started) / 60, 1)
     model = {
         "format": FORMAT, "stage1_features": list(STAGE1), "stage2_features": list(STAGE2),
         "threshold": final["threshold"], "extra_threshold": final["extra_threshold"],
+        "rules_below": final["rules_below"],
         "shortlist": SHORTLIST, "passages": PASSAGES,
         "meta": {"fitted_on": "realtimeqa-train (2022 + 2024), as given and pages only",
                  "chosen_on": "realtimeqa-2023-val (both settings) + samples near-miss pairs",

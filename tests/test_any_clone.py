@@ -22,8 +22,8 @@ SLOW_NEEDING_SHARED = [
     "tests/test_llm_real.py", "tests/test_chroma_server.py"]
 # Where the path to the shared material is spelled: the rule (conftest) and the benchmarks' copy of it.
 SPELL_SHARED = {"tests/conftest.py", "benchmarks/common.py"}
-# Not yet routed through benchmarks/common.py (it was being edited elsewhere when this was written).
-KNOWN_OWN_PATH = {"benchmarks/train_reader.py"}
+# Scripts that still find the shared material by their own path (none: keep it so).
+KNOWN_OWN_PATH: set[str] = set()
 
 
 def _pytest_without_shared(missing, *args: str) -> subprocess.CompletedProcess:

@@ -19,6 +19,9 @@ class Stand_in:
     def __init__(self, odds: dict[str, float], threshold: float = 0.3, extra_threshold: float = 0.5) -> None:
         self.odds, self.threshold, self.extra_threshold = odds, threshold, extra_threshold
         self.shortlist, self.passages = 8, 5
+        from assistant.answering.reader import RULES_BELOW
+
+        self.rules_below = RULES_BELOW
         self.texts: list[str] = []
 
     def predict1(self, rows: np.ndarray) -> np.ndarray:
@@ -133,3 +136,66 @@ def test_the_remembered_sentence_model_embeds_each_text_once_and_survives_a_full
     assert remembered(["bb", "ccc"]).tolist() == [[2.0, 1.0], [3.0, 1.0]] and calls[-1] == ["ccc"]
     assert remembered(["a", "dddd"]).shape == (2, 2)  # the memory was full: both embedded afresh
     assert calls[-1] == ["a", "dddd"]
+
+
+def test_the_thing_asked_for_and_the_new_names_of_a_sentence():
+    from assistant.answering import short_answer as sa
+
+    assert sa.thing_asked("Residents of which European capital will vote on a scooter ban?") == "european capital"
+    assert sa.thing_asked("Which team signed the striker?") == "team"
+    assert sa.thing_asked("Who opened the bridge?") == "person"
+    assert sa.thing_asked("What did the coastal state ask for?") is None
+    # "Mayor", "Lena", "Ostrava" and "Harbour" are new; "Tidewell" is the question's own name
+    assert sa.novel_capitals("Who opened the Tidewell bridge?",
+                             "Mayor Lena Ostrava opened the Tidewell bridge at the Harbour.") == 4
+    assert sa.novel_capitals("Who opened the Tidewell bridge?", "The Tidewell bridge opened on time.") == 0
+
+
+class WordVectors:
+    """A stand-in fast model: each text is the normalised sum of one axis per word, so texts that share
+    words are similar and others are orthogonal."""
+
+    def __init__(self, related: dict[str, str]) -> None:
+        self.related = related  # a word -> the word whose axis it takes ("lisbon" counts as "capital")
+        self.axes: dict[str, int] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        out = []
+        for text in texts:
+            v = np.zeros(256)
+            for w in text.lower().split():
+                w = self.related.get(w, w)
+                v[self.axes.setdefault(w, len(self.axes))] += 1.0
+            out.append(v / (np.linalg.norm(v) or 1.0))
+        return np.array(out)
+
+
+def test_the_sentence_naming_a_thing_of_the_asked_type_fits_best():
+    reader = Answerer(None, lambda term: 1.0, model=Stand_in({}),
+                      shortlist_embed=WordVectors({"lisbon": "capital"}))
+    q = "Residents of which European capital will vote on a scooter ban?"
+    fits = reader.type_fits(q, reader.split([
+        passage("scooters", "Voters in Lisbon will decide on the scooter ban in April. "
+                            "Operators said the ban would cost jobs.", 1)]))
+    assert fits[0] > 0.5 and fits[1] < fits[0]
+    assert (reader.type_fits("What did the coastal state ask for?", reader.split([DRONES])) == -1).all()
+    # the words after a count: "three partners" does not fit "how many missiles", "three missiles" does
+    span_fits = reader.span_fits("How many missiles were delivered?", [
+        ("They sought help from three partners.", 22, 27), ("They delivered three missiles.", 15, 20), None])
+    assert span_fits[1][1] > 0.9 > span_fits[0][1] and span_fits[2] == (-1.0, -1.0)
+
+
+def test_the_model_file_says_when_the_rules_decide(tmp_path):
+    import json
+
+    from assistant.answering.reader import MODEL_PATH, RULES_BELOW, ReaderModel
+
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert 0.0 <= data["rules_below"] <= 1.0  # chosen on val by benchmarks/train_reader.py
+    assert ReaderModel.load(MODEL_PATH).rules_below == data["rules_below"]
+    data["rules_below"] = 0.123
+    (tmp_path / "m.json").write_text(json.dumps(data), encoding="utf-8")
+    assert ReaderModel.load(tmp_path / "m.json").rules_below == 0.123
+    del data["rules_below"]  # an older file: the default
+    (tmp_path / "m.json").write_text(json.dumps(data), encoding="utf-8")
+    assert ReaderModel.load(tmp_path / "m.json").rules_below == RULES_BELOW

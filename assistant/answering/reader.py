@@ -52,6 +52,7 @@ from index.lexical import tokenize
 
 MODEL_PATH = Path(__file__).with_name("reader_model.json")
 FORMAT = 1
+RULES_BELOW = 0.3  # the default best probability under which the rules decide (a model file sets its own)
 
 KINDS = ("person", "organization", "place", "date", "number", "amount", "measure", "name", "reason")
 WH = ("what", "which", "who", "when", "where", "how", "why")
@@ -69,7 +70,8 @@ STAGE1 = (
     "q_words", "q_kind", "q_wh", "q_names",
 )
 STAGE2 = STAGE1 + ("p1", "p1_gap", "p1_rank", "sim", "sim_gap", "sim_rank", "holds", "span", "span_score",
-                   "votes", "votes_max")
+                   "votes", "votes_max", "type_fit", "type_fit_gap", "type_fit_rank", "novel_caps", "span_fit",
+                   "after_fit")
 
 
 def _kind_code(question: str) -> int:
@@ -176,6 +178,7 @@ class ReaderModel:
     shortlist: int
     passages: int
     meta: dict
+    rules_below: float = RULES_BELOW  # best probability under which the rules decide (chosen on val, see the card)
 
     @classmethod
     def load(cls, path: Path | str = MODEL_PATH) -> ReaderModel:
@@ -188,7 +191,7 @@ class ReaderModel:
                              "(python benchmarks/train_reader.py)")
         return cls(lgb.Booster(model_str=data["stage1"]), lgb.Booster(model_str=data["stage2"]),
                    float(data["threshold"]), float(data["extra_threshold"]), int(data["shortlist"]),
-                   int(data["passages"]), data.get("meta", {}))
+                   int(data["passages"]), data.get("meta", {}), float(data.get("rules_below", RULES_BELOW)))
 
     def predict1(self, rows: np.ndarray) -> np.ndarray:
         return self.stage1.predict(rows, num_threads=1) if len(rows) else np.zeros(0)
@@ -258,16 +261,72 @@ class ReaderAnswerer(ExtractiveAnswerer):
                 votes[i] = len({s.passage.chunk.group_id for s, k in zip(shortlist, keys)
                                 if k and (k <= key or key <= k)})
         p1s = p1[picked] if len(picked) else np.zeros(0)
+        fits = self.type_fits(question, shortlist)
+        ranked_all = [sa.ranked_spans(question, f[0].text, 1) if f else [] for f in spans]
+        span_fits = self.span_fits(question, [(f[0].text, r[0][1], r[0][2]) if r else None
+                                              for f, r in zip(spans, ranked_all)])
         extra = np.zeros((len(shortlist), len(STAGE2) - len(STAGE1)), dtype=np.float32)
         for i, (sentence, found) in enumerate(zip(shortlist, spans)):
             holds = sa.holds_kind(question, sentence.text)
-            ranked = sa.ranked_spans(question, found[0].text, 1) if found else []
+            ranked = ranked_all[i]
             extra[i] = (p1s[i], p1s[i] - p1s.max(), i, sims[i], sims[i] - sims.max(), 0.0,
                         -1.0 if holds is None else float(holds), float(found is not None),
-                        ranked[0][0] if ranked else 0.0, votes[i], votes.max())
+                        ranked[0][0] if ranked else 0.0, votes[i], votes.max(),
+                        fits[i], fits[i] - fits.max(), 0.0, sa.novel_capitals(question, sentence.text),
+                        span_fits[i][0], span_fits[i][1])
         if len(shortlist):
             extra[:, 5] = _ranks(sims)
+            extra[:, 13] = _ranks(fits)
         return np.hstack([rows1[picked], extra]) if len(picked) else np.zeros((0, len(STAGE2)), np.float32)
+
+    def type_fits(self, question: str, sentences: Sequence[_Sentence]) -> np.ndarray:
+        """How well each sentence's best run of new words (`sa.noun_spans`) fits the thing asked for
+        (`sa.thing_asked`: "which state" -> "California" fits, "AccuWeather" does not), under the fast
+        model; -1 where the question names no thing or the sentence has no new words."""
+        fits = np.full(len(sentences), -1.0, dtype=np.float32)
+        thing = sa.thing_asked(question) if self.shortlist_embed is not None else None
+        if not thing or not sentences:
+            return fits
+        texts, owners = [], []
+        for i, s in enumerate(sentences):
+            for a, b in sa.noun_spans(question, s.text, longest=2):
+                texts.append(s.text[a:b].lower())
+                owners.append(i)
+        if not texts:
+            return fits
+        unique = list(dict.fromkeys(texts))
+        vectors = np.asarray(self.shortlist_embed([thing] + unique), dtype=np.float32)
+        sims = dict(zip(unique, vectors[1:] @ vectors[0]))
+        for text, i in zip(texts, owners):
+            fits[i] = max(fits[i], sims[text])
+        return fits
+
+    def span_fits(self, question: str, spans: Sequence[tuple[str, int, int] | None]) -> list[tuple[float, float]]:
+        """For each sentence's short answer (text, start, end): how well the answer itself, and the words
+        right after it ("three foreign partners" for "how many missiles"), fit the thing asked for, under
+        the fast model; (-1, -1) where there is no thing, no short answer or nothing after it."""
+        out = [(-1.0, -1.0)] * len(spans)
+        thing = sa.thing_asked(question) if self.shortlist_embed is not None else None
+        if not thing:
+            return out
+        texts: list[str] = []
+        for found in spans:
+            if found is not None:
+                text, a, b = found
+                after = re.findall(r"[A-Za-z][\w-]*", text[b:])[:3]
+                after = [w for w in after if w.lower() not in _AFTER_SKIP][:2]
+                texts += [text[a:b].lower(), " ".join(after).lower()]
+        if not texts:
+            return out
+        unique = list(dict.fromkeys(t for t in texts if t))
+        vectors = np.asarray(self.shortlist_embed([thing] + unique), dtype=np.float32) if unique else None
+        sims = dict(zip(unique, vectors[1:] @ vectors[0])) if vectors is not None else {}
+        for i, found in enumerate(spans):
+            if found is not None:
+                text, a, b = found
+                after = [w for w in re.findall(r"[A-Za-z][\w-]*", text[b:])[:3] if w.lower() not in _AFTER_SKIP][:2]
+                out[i] = (float(sims.get(text[a:b].lower(), -1.0)), float(sims.get(" ".join(after).lower(), -1.0)))
+        return out
 
     def shortlist_of(self, pool: Sequence[_Sentence], p1: np.ndarray) -> list[int]:
         """The stage-1 best `shortlist` sentences, plus the top passage's best two (it is the likeliest
@@ -338,13 +397,23 @@ class ReaderAnswerer(ExtractiveAnswerer):
         if self.model is None:
             return super().answer(question, passages, query_embedding)
         reading = self.read(question, passages)
-        if not len(reading.probabilities) or reading.probabilities[0] < RULES_BELOW:
-            # The reader is unsure of every sentence: the rules' lexical and semantic match decides (they
-            # quote the sentence that says what the question says, and abstain by their own thresholds).
-            # When the rules abstain on a question asking for money, a measure, a count or a date, the reader's
-            # own decision stands (a sentence holding that kind of fact, above its threshold: "Repairs cost
-            # 410,000 crowns" when the rules' best sentence held none).
-            draft = super().answer(question, passages, query_embedding)
+        rules = super().answer(question, passages, query_embedding) if self.defers(reading) else None
+        return self.combine(question, reading, rules)
+
+    def defers(self, reading: Reading) -> bool:
+        """Whether the reader is unsure of every sentence (best probability under the model's `rules_below`),
+        so that the rules decide."""
+        return not len(reading.probabilities) or reading.probabilities[0] < self.model.rules_below
+
+    def combine(self, question: str, reading: Reading, rules: Draft | None) -> Draft:
+        """The answer from the reading, or from the rules' draft when the reader defers to them."""
+        if rules is not None and self.defers(reading):
+            # The rules' lexical and semantic match decides (they quote the sentence that says what the
+            # question says, and abstain by their own thresholds). When the rules abstain on a question asking
+            # for money, a measure, a count or a date, the reader's own decision stands (a sentence holding
+            # that kind of fact, above its threshold: "Repairs cost 410,000 crowns" when the rules' best
+            # sentence held none).
+            draft = rules
             if draft.short_answer:
                 return draft
             if not draft.abstained:
@@ -389,8 +458,8 @@ class ReaderAnswerer(ExtractiveAnswerer):
 
 # Below this best probability the reader hands the question to the rule-based answerer: chosen on val (both
 # settings) with the samples and the seed articles as the check (benchmarks/README.md, "The reader").
-RULES_BELOW = 0.3
 EXACT_KINDS = frozenset({"amount", "measure", "number", "date"})
+_AFTER_SKIP = frozenset({"of", "the", "a", "an", "more", "than", "new", "other", "about", "some"})
 SIM_CHARS = 320  # MiniLM reads this much of a shortlisted sentence (its cost grows with the longest one)
 CLOSE_ENOUGH = 0.1  # an abstention quotes the closest sentence when the reader gives it at least this
 PREFER_KIND = 0.6  # share of the best probability within which a sentence giving a reason goes first

@@ -727,6 +727,27 @@ def category(question: str) -> str | None:
     return None
 
 
+_KIND_THING = {"person": "person", "place": "place", "organization": "organization", "date": "date"}
+
+
+def thing_asked(question: str) -> str | None:
+    """What the answer is an instance of, as a phrase a sentence model can compare with a sentence's words:
+    the asked-for nouns ("which European capital" -> "european capital", "which team" -> "team"), else a
+    word for the kind (who -> "person", where -> "place"); None when the question names neither."""
+    asked = _asked(question)
+    if asked.nouns and asked.nouns != ("%",):
+        return " ".join(asked.nouns).lower()
+    return _KIND_THING.get(asked.kind or "")
+
+
+def novel_capitals(question: str, sentence: str) -> int:
+    """How many capitalised words (not a sentence-initial function word) `sentence` has that the question does not
+    say: the names that could be the answer of a "which"/"who" question."""
+    asked = _asked(question)
+    return sum(1 for t in _tokens(sentence) if t.cap and t.low not in asked.names
+               and not set(tokenize(t.low)) <= asked.words)
+
+
 def noun_spans(question: str, sentence: str, longest: int = 3) -> list[tuple[int, int]]:
     """Offsets of every run of 1..`longest` content words in `sentence` that the question does not say
     (no stopwords, numbers or the question's names), the candidates for a `category` answer."""
