@@ -174,15 +174,20 @@ def test_the_sentence_naming_a_thing_of_the_asked_type_fits_best():
     reader = Answerer(None, lambda term: 1.0, model=Stand_in({}),
                       shortlist_embed=WordVectors({"lisbon": "capital"}))
     q = "Residents of which European capital will vote on a scooter ban?"
-    fits = reader.type_fits(q, reader.split([
-        passage("scooters", "Voters in Lisbon will decide on the scooter ban in April. "
-                            "Operators said the ban would cost jobs.", 1)]))
-    assert fits[0] > 0.5 and fits[1] < fits[0]
-    assert (reader.type_fits("What did the coastal state ask for?", reader.split([DRONES])) == -1).all()
+    sentences = reader.split([passage("scooters", "Voters in Lisbon will decide on the scooter ban in April. "
+                                                  "Operators said the ban would cost jobs.", 1)])
+    fits = reader.type_fits(q, sentences, [None] * len(sentences))
+    assert fits[0, 0] > 0.5 and fits[1, 0] < fits[0, 0] and (fits[:, 1:] == -1).all()
+    pool = reader.split([DRONES])
+    assert (reader.type_fits("What did the coastal state ask for?", pool, [None] * len(pool)) == -1).all()
     # the words after a count: "three partners" does not fit "how many missiles", "three missiles" does
-    span_fits = reader.span_fits("How many missiles were delivered?", [
-        ("They sought help from three partners.", 22, 27), ("They delivered three missiles.", 15, 20), None])
-    assert span_fits[1][1] > 0.9 > span_fits[0][1] and span_fits[2] == (-1.0, -1.0)
+    texts = ["They sought help from three partners.", "They delivered three missiles.",
+             "Officials gave no figure for the whole shipment."]
+    answers = [(texts[0], 22, 27), (texts[1], 15, 20), None]
+    sentences = reader.split([passage("m", " ".join(texts), 1)])
+    assert [s.text for s in sentences] == texts
+    fits = reader.type_fits("How many missiles were delivered?", sentences, answers)
+    assert fits[1, 2] > 0.9 > fits[0, 2] and fits[2, 1] == fits[2, 2] == -1.0
 
 
 def test_the_model_file_says_when_the_rules_decide(tmp_path):

@@ -261,10 +261,9 @@ class ReaderAnswerer(ExtractiveAnswerer):
                 votes[i] = len({s.passage.chunk.group_id for s, k in zip(shortlist, keys)
                                 if k and (k <= key or key <= k)})
         p1s = p1[picked] if len(picked) else np.zeros(0)
-        fits = self.type_fits(question, shortlist)
         ranked_all = [sa.ranked_spans(question, f[0].text, 1) if f else [] for f in spans]
-        span_fits = self.span_fits(question, [(f[0].text, r[0][1], r[0][2]) if r else None
-                                              for f, r in zip(spans, ranked_all)])
+        fits = self.type_fits(question, shortlist, [(f[0].text, r[0][1], r[0][2]) if r else None
+                                                    for f, r in zip(spans, ranked_all)])
         extra = np.zeros((len(shortlist), len(STAGE2) - len(STAGE1)), dtype=np.float32)
         for i, (sentence, found) in enumerate(zip(shortlist, spans)):
             holds = sa.holds_kind(question, sentence.text)
@@ -272,61 +271,41 @@ class ReaderAnswerer(ExtractiveAnswerer):
             extra[i] = (p1s[i], p1s[i] - p1s.max(), i, sims[i], sims[i] - sims.max(), 0.0,
                         -1.0 if holds is None else float(holds), float(found is not None),
                         ranked[0][0] if ranked else 0.0, votes[i], votes.max(),
-                        fits[i], fits[i] - fits.max(), 0.0, sa.novel_capitals(question, sentence.text),
-                        span_fits[i][0], span_fits[i][1])
+                        fits[i, 0], fits[i, 0] - fits[:, 0].max(), 0.0, sa.novel_capitals(question, sentence.text),
+                        fits[i, 1], fits[i, 2])
         if len(shortlist):
             extra[:, 5] = _ranks(sims)
-            extra[:, 13] = _ranks(fits)
+            extra[:, 13] = _ranks(fits[:, 0])
         return np.hstack([rows1[picked], extra]) if len(picked) else np.zeros((0, len(STAGE2)), np.float32)
 
-    def type_fits(self, question: str, sentences: Sequence[_Sentence]) -> np.ndarray:
-        """How well each sentence's best run of new words (`sa.noun_spans`) fits the thing asked for
-        (`sa.thing_asked`: "which state" -> "California" fits, "AccuWeather" does not), under the fast
-        model; -1 where the question names no thing or the sentence has no new words."""
-        fits = np.full(len(sentences), -1.0, dtype=np.float32)
-        thing = sa.thing_asked(question) if self.shortlist_embed is not None else None
-        if not thing or not sentences:
-            return fits
-        texts, owners = [], []
-        for i, s in enumerate(sentences):
-            for a, b in sa.noun_spans(question, s.text, longest=2):
-                texts.append(s.text[a:b].lower())
-                owners.append(i)
-        if not texts:
-            return fits
-        unique = list(dict.fromkeys(texts))
-        vectors = np.asarray(self.shortlist_embed([thing] + unique), dtype=np.float32)
-        sims = dict(zip(unique, vectors[1:] @ vectors[0]))
-        for text, i in zip(texts, owners):
-            fits[i] = max(fits[i], sims[text])
-        return fits
-
-    def span_fits(self, question: str, spans: Sequence[tuple[str, int, int] | None]) -> list[tuple[float, float]]:
-        """For each sentence's short answer (text, start, end): how well the answer itself, and the words
-        right after it ("three foreign partners" for "how many missiles"), fit the thing asked for, under
-        the fast model; (-1, -1) where there is no thing, no short answer or nothing after it."""
-        out = [(-1.0, -1.0)] * len(spans)
+    def type_fits(self, question: str, sentences: Sequence[_Sentence],
+                  answers: Sequence[tuple[str, int, int] | None]) -> np.ndarray:
+        """How well each sentence fits the thing asked for (`sa.thing_asked`: "which state" -> "state"), under
+        the fast model, one row per sentence: its best run of new words (`sa.noun_spans`: "California" fits,
+        "AccuWeather" does not), its short answer (`answers`: text, start, end) and the words right after
+        that answer ("three foreign partners" for "how many missiles"); -1 where the question names no thing
+        or there is nothing to compare."""
+        fits = np.full((len(sentences), 3), -1.0, dtype=np.float32)
         thing = sa.thing_asked(question) if self.shortlist_embed is not None else None
         if not thing:
-            return out
-        texts: list[str] = []
-        for found in spans:
+            return fits
+        wanted: list[tuple[int, int, str]] = []  # (sentence, column, text to compare)
+        for i, (sentence, found) in enumerate(zip(sentences, answers)):
+            wanted += [(i, 0, sentence.text[a:b].lower()) for a, b in sa.noun_spans(question, sentence.text, longest=2)]
             if found is not None:
                 text, a, b = found
-                after = re.findall(r"[A-Za-z][\w-]*", text[b:])[:3]
-                after = [w for w in after if w.lower() not in _AFTER_SKIP][:2]
-                texts += [text[a:b].lower(), " ".join(after).lower()]
-        if not texts:
-            return out
-        unique = list(dict.fromkeys(t for t in texts if t))
-        vectors = np.asarray(self.shortlist_embed([thing] + unique), dtype=np.float32) if unique else None
-        sims = dict(zip(unique, vectors[1:] @ vectors[0])) if vectors is not None else {}
-        for i, found in enumerate(spans):
-            if found is not None:
-                text, a, b = found
-                after = [w for w in re.findall(r"[A-Za-z][\w-]*", text[b:])[:3] if w.lower() not in _AFTER_SKIP][:2]
-                out[i] = (float(sims.get(text[a:b].lower(), -1.0)), float(sims.get(" ".join(after).lower(), -1.0)))
-        return out
+                after = [w for w in _WORD_RUN.findall(text[b:])[:3] if w.lower() not in _AFTER_SKIP][:2]
+                wanted.append((i, 1, text[a:b].lower()))
+                if after:
+                    wanted.append((i, 2, " ".join(after).lower()))
+        if not wanted:
+            return fits
+        unique = list(dict.fromkeys(text for _, _, text in wanted))
+        vectors = np.asarray(self.shortlist_embed([thing] + unique), dtype=np.float32)
+        sims = dict(zip(unique, vectors[1:] @ vectors[0]))
+        for i, column, text in wanted:
+            fits[i, column] = max(fits[i, column], sims[text])
+        return fits
 
     def shortlist_of(self, pool: Sequence[_Sentence], p1: np.ndarray) -> list[int]:
         """The stage-1 best `shortlist` sentences, plus the top passage's best two (it is the likeliest
@@ -459,6 +438,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
 # Below this best probability the reader hands the question to the rule-based answerer: chosen on val (both
 # settings) with the samples and the seed articles as the check (benchmarks/README.md, "The reader").
 EXACT_KINDS = frozenset({"amount", "measure", "number", "date"})
+_WORD_RUN = re.compile(r"[A-Za-z][\w-]*")
 _AFTER_SKIP = frozenset({"of", "the", "a", "an", "more", "than", "new", "other", "about", "some"})
 SIM_CHARS = 320  # MiniLM reads this much of a shortlisted sentence (its cost grows with the longest one)
 CLOSE_ENOUGH = 0.1  # an abstention quotes the closest sentence when the reader gives it at least this
