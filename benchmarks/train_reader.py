@@ -200,7 +200,6 @@ def stage2(reader, items: list[dict]) -> None:
 def answers(reader, items: list[dict], model) -> list[dict]:
     """The reader's answer to every item, from its cached passages and stage-1 rows."""
     from assistant.answering.reader import Reading
-    from assistant.evaluation.metrics import best_f1, contains_answer, strip_markers
 
     out = []
     for it in items:
@@ -216,33 +215,36 @@ def answers(reader, items: list[dict], model) -> list[dict]:
         else:
             reading = Reading([], np.zeros(0))
         it["reading"] = reading
-        out.append(_judge(reader, it, reading, contains_answer, strip_markers, best_f1))
+        out.append(_judge(reader, it, reading))
     return out
 
 
 def rejudge(reader, items: list[dict]) -> list[dict]:
-    from assistant.evaluation.metrics import best_f1, contains_answer, strip_markers
-
-    return [_judge(reader, it, it["reading"], contains_answer, strip_markers, best_f1) for it in items]
+    return [_judge(reader, it, it["reading"]) for it in items]
 
 
-def _judge(reader, it, reading, contains_answer, strip_markers, best_f1) -> dict:
+def _judge(reader, it, reading) -> dict:
     from dataclasses import replace
 
     from assistant.answering.extractive import compose
 
     chosen = reader.decide(it["question"], reading)
-    if chosen:
-        draft = replace(compose(chosen), short_answer=reader.short(it["question"], chosen))
-        text = strip_markers(draft.text)
-    else:
-        draft, text = None, ""
+    draft = replace(compose(chosen), short_answer=reader.short(it["question"], chosen)) if chosen else None
+    return _row(it, draft, len({s.passage.chunk.group_id for s in chosen}),
+                float(reading.probabilities[0]) if len(reading.probabilities) else 0.0)
+
+
+def _row(it: dict, draft, sources: int, best: float = 0.0) -> dict:
+    """How an answer (a Draft; None or an abstention: no answer) scores on one question."""
+    from assistant.evaluation.metrics import best_f1, contains_answer, strip_markers
+
+    answered = draft is not None and not draft.abstained
+    text = strip_markers(draft.text) if answered else ""
     answerable = not it["unanswerable"] and bool(it["answers"])
-    return {"abstained": not chosen, "answerable": answerable,
-            "correct": bool(chosen) and answerable and contains_answer(text, it["answers"]),
-            "short_f1": best_f1(draft.short_answer, it["answers"]) if draft and answerable else 0.0,
-            "words": len(text.split()), "sources": len({s.passage.chunk.group_id for s in chosen}),
-            "best": float(reading.probabilities[0]) if len(reading.probabilities) else 0.0}
+    return {"abstained": not answered, "answerable": answerable,
+            "correct": answered and answerable and contains_answer(text, it["answers"]),
+            "short_f1": best_f1(draft.short_answer, it["answers"]) if answered and answerable else 0.0,
+            "words": len(text.split()), "sources": sources, "best": best}
 
 
 def summary(rows: list[dict]) -> dict:
@@ -307,7 +309,6 @@ def choose_defer(reader, val: dict[str, list[dict]], samples: list[dict]) -> tup
     (both settings), ties to the one abstaining on more of the samples' unanswerable questions, then the
     lower. The rules' answer to each question is computed once; each value then only recombines."""
     from assistant.answering.extractive import ExtractiveAnswerer
-    from assistant.evaluation.metrics import best_f1, contains_answer, strip_markers
 
     sets = {**{f"val_{k}": v for k, v in val.items()}, "samples": samples}
     for items in sets.values():
@@ -322,17 +323,9 @@ def choose_defer(reader, val: dict[str, list[dict]], samples: list[dict]) -> tup
             reader._model.rules_below = value
             stats = {}
             for name, items in sets.items():
-                rows = []
-                for it in items:
-                    draft = reader.combine(it["question"], it["reading"], it["rules"])
-                    text = strip_markers(draft.text) if not draft.abstained else ""
-                    answerable = not it["unanswerable"] and bool(it["answers"])
-                    rows.append({"abstained": draft.abstained, "answerable": answerable,
-                                 "correct": not draft.abstained and answerable and contains_answer(text, it["answers"]),
-                                 "short_f1": best_f1(draft.short_answer, it["answers"]) if answerable else 0.0,
-                                 "words": len(text.split()), "sources": len({c.article_id for c in draft.citations}),
-                                 "best": 0.0})
-                stats[name] = summary(rows)
+                drafts = [reader.combine(it["question"], it["reading"], it["rules"]) for it in items]
+                stats[name] = summary([_row(it, d, len({c.article_id for c in d.citations}))
+                                       for it, d in zip(items, drafts)])
             table.append({"rules_below": value, **stats})
             ok = stats["samples"]["accuracy"] >= SAMPLES_FLOOR
             key = (ok, round((stats["val_given"]["accuracy"] + stats["val_pages"]["accuracy"]) / 2, 4) if ok

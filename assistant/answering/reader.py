@@ -435,8 +435,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
         return Draft(abstention(question), True, ())
 
 
-# Below this best probability the reader hands the question to the rule-based answerer: chosen on val (both
-# settings) with the samples and the seed articles as the check (benchmarks/README.md, "The reader").
+# When the reader defers (`rules_below`) and the rules abstain, its own choice stands for these kinds only.
 EXACT_KINDS = frozenset({"amount", "measure", "number", "date"})
 _WORD_RUN = re.compile(r"[A-Za-z][\w-]*")
 _AFTER_SKIP = frozenset({"of", "the", "a", "an", "more", "than", "new", "other", "about", "some"})
