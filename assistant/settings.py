@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from assistant.retrieval import defaults as retrieval
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,20 +54,20 @@ class Settings(BaseSettings):
                                                           "it (chosen with benchmarks/sweep_retrieval.py).")
     chunk_overlap: int = Field(128, ge=0, le=512, description="Tokens of trailing sentences repeated in the "
                                                              "next chunk.")
-    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
-    candidates: int = Field(40, ge=5, le=500, description="Candidates taken from each of the dense and "
+    top_k: int = Field(retrieval.TOP_K, ge=1, le=50, description="Passages retrieved per question.")
+    candidates: int = Field(retrieval.CANDIDATES, ge=5, le=500, description="Candidates taken from each of the dense and "
                                                           "lexical rankings before fusion.")
-    max_per_article: int = Field(2, ge=1, le=50, description="Most passages of one article among the top-k.")
+    max_per_article: int = Field(retrieval.MAX_PER_ARTICLE, ge=1, le=50, description="Most passages of one article among the top-k.")
     fusion: Literal["convex", "rrf"] = Field(
-        "convex", description="How the dense and BM25 rankings are fused: `convex` (dense_weight x normalised "
+        retrieval.FUSION, description="How the dense and BM25 rankings are fused: `convex` (dense_weight x normalised "
                               "cosine + the rest x normalised BM25) or `rrf` (reciprocal rank fusion). Chosen "
                               "with benchmarks/sweep_retrieval.py.")
-    dense_weight: float = Field(0.97, ge=0, le=1, description="Weight of the dense score in convex fusion.")
+    dense_weight: float = Field(retrieval.DENSE_WEIGHT, ge=0, le=1, description="Weight of the dense score in convex fusion.")
     recency_prior: bool = Field(True, description="Among comparable matches, prefer newer articles when the "
                                                   "question names no time (see recency_weight, recency_days).")
-    recency_weight: float = Field(0.3, ge=0, le=5, description="Strength of the recency prior, added to "
+    recency_weight: float = Field(retrieval.RECENCY_WEIGHT, ge=0, le=5, description="Strength of the recency prior, added to "
                                                                "fused scores normalised to a maximum of 1.")
-    recency_days: float = Field(7.0, gt=0, le=3650, description="Days over which the recency prior decays "
+    recency_days: float = Field(retrieval.RECENCY_DAYS, gt=0, le=3650, description="Days over which the recency prior decays "
                                                                 "by a factor e.")
     postprocessors: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -185,3 +185,22 @@ def test_a_write_that_raises_stays_marked_and_readers_resync(indexed):
     assert set(store.lexical().slot_of) == before - {victim}, "the BM25 side re-synced with Chroma"
     with pytest.raises(RuntimeError, match="already open"), store.writing(), store.writing():
         pass
+
+
+def test_the_retriever_built_directly_runs_what_ships():
+    """One source for each retrieval default (`assistant/retrieval/defaults.py`): the settings' defaults and
+    the constructors' defaults are the same values, so a test building a retriever directly tests the
+    configuration users run."""
+    import inspect
+
+    from assistant.retrieval.hybrid import HybridRetriever
+    from assistant.settings import Settings
+
+    shipped = Settings()
+    params = inspect.signature(HybridRetriever.__init__).parameters
+    for name in ("candidates", "max_per_article", "fusion", "dense_weight", "recency_weight", "recency_days",
+                 "top_k"):
+        assert params[name].default == getattr(shipped, name), name
+    assert RecencyPrior().weight == shipped.recency_weight and RecencyPrior().scale_days == shipped.recency_days
+    cap = PerArticleCap()
+    assert (cap.max_per_article, cap.top_k) == (shipped.max_per_article, shipped.top_k)

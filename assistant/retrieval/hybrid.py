@@ -36,6 +36,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from assistant.retrieval import defaults
 from assistant.retrieval.postprocessors import DateWindow, PerArticleCap, RecencyPrior, recency_prior  # noqa: F401
 from assistant.types import Passage
 from index.store import Corpus, SearchFilters, StoredChunk, day_number
@@ -166,9 +167,10 @@ class HybridRetriever(BaseRetriever):
     `search` is the product's call (a `Retrieval` with passages, the question's embedding and timings);
     `retrieve` (llama-index's) returns the same passages as scored nodes, for llama-index code."""
 
-    def __init__(self, store: Corpus, embed_model: BaseEmbedding, *, candidates: int = 40,
-                 max_per_article: int = 2, fusion: str = "convex", dense_weight: float = 0.5,
-                 recency_weight: float = 0.0, recency_days: float = 7.0, top_k: int = 5,
+    def __init__(self, store: Corpus, embed_model: BaseEmbedding, *, candidates: int = defaults.CANDIDATES,
+                 max_per_article: int = defaults.MAX_PER_ARTICLE, fusion: str = defaults.FUSION,
+                 dense_weight: float = defaults.DENSE_WEIGHT, recency_weight: float = defaults.RECENCY_WEIGHT,
+                 recency_days: float = defaults.RECENCY_DAYS, top_k: int = defaults.TOP_K,
                  postprocessors: Sequence[BaseNodePostprocessor] = ()) -> None:
         super().__init__()
         self.store = store

@@ -17,6 +17,7 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from pydantic import Field
 
+from assistant.retrieval import defaults
 from index.records import SearchFilters, passes
 
 
@@ -44,8 +45,8 @@ class RecencyPrior(BaseNodePostprocessor):
     """When the query carries `recency_as_of` (an as-of day and no time expression): score / best score +
     weight * exp(-age / scale_days), so that among comparable matches the newer one wins."""
 
-    weight: float = Field(0.0, description="Weight of the prior next to the normalised fused score.")
-    scale_days: float = Field(7.0, description="Age (days before the as-of day) at which the prior is 1/e.")
+    weight: float = Field(defaults.RECENCY_WEIGHT, description="Weight of the prior next to the normalised fused score.")
+    scale_days: float = Field(defaults.RECENCY_DAYS, description="Age (days before the as-of day) at which the prior is 1/e.")
 
     @classmethod
     def class_name(cls) -> str:
@@ -85,8 +86,8 @@ class PerArticleCap(BaseNodePostprocessor):
     crowd out the others, and passages of one article only per group of wire copies (`group` metadata,
     `index.grouping`): the best-ranked copy stands for the story (k: the query's `top_k`, else `top_k`)."""
 
-    max_per_article: int = Field(2, ge=1)
-    top_k: int = Field(5, ge=1)
+    max_per_article: int = Field(defaults.MAX_PER_ARTICLE, ge=1)
+    top_k: int = Field(defaults.TOP_K, ge=1)
 
     @classmethod
     def class_name(cls) -> str:
