@@ -722,9 +722,7 @@ def category(question: str) -> str | None:
     None. Its answer is a common noun ("whisky", "cats") that capitalisation cannot find: the answerer
     ranks `noun_spans` by their similarity to this phrase."""
     asked = _asked(question)
-    if asked.kind == "name" and asked.focus in _THINGS and asked.nouns != ("%",):
-        return " ".join(asked.nouns)
-    return None
+    return thing_asked(question) if asked.kind == "name" and asked.focus in _THINGS else None
 
 
 _KIND_THING = {"person": "person", "place": "place", "organization": "organization", "date": "date"}
@@ -734,9 +732,9 @@ def thing_asked(question: str) -> str | None:
     """What the answer is an instance of, as a phrase a sentence model can compare with a sentence's words:
     the asked-for nouns ("which European capital" -> "european capital", "which team" -> "team"), else a
     word for the kind (who -> "person", where -> "place"); None when the question names neither."""
-    asked = _asked(question)
+    asked = _asked(question)  # its nouns are lower case already
     if asked.nouns and asked.nouns != ("%",):
-        return " ".join(asked.nouns).lower()
+        return " ".join(asked.nouns)
     return _KIND_THING.get(asked.kind or "")
 
 
