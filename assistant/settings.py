@@ -55,20 +55,23 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(128, ge=0, le=512, description="Tokens of trailing sentences repeated in the "
                                                              "next chunk.")
     top_k: int = Field(retrieval.TOP_K, ge=1, le=50, description="Passages retrieved per question.")
-    candidates: int = Field(retrieval.CANDIDATES, ge=5, le=500, description="Candidates taken from each of the dense and "
-                                                          "lexical rankings before fusion.")
-    max_per_article: int = Field(retrieval.MAX_PER_ARTICLE, ge=1, le=50, description="Most passages of one article among the top-k.")
+    candidates: int = Field(retrieval.CANDIDATES, ge=5, le=500,
+                            description="Candidates taken from each of the dense and lexical rankings before fusion.")
+    max_per_article: int = Field(retrieval.MAX_PER_ARTICLE, ge=1, le=50,
+                                 description="Most passages of one article among the top-k.")
     fusion: Literal["convex", "rrf"] = Field(
-        retrieval.FUSION, description="How the dense and BM25 rankings are fused: `convex` (dense_weight x normalised "
-                              "cosine + the rest x normalised BM25) or `rrf` (reciprocal rank fusion). Chosen "
-                              "with benchmarks/sweep_retrieval.py.")
-    dense_weight: float = Field(retrieval.DENSE_WEIGHT, ge=0, le=1, description="Weight of the dense score in convex fusion.")
+        retrieval.FUSION, description="How the dense and BM25 rankings are fused: `convex` (dense_weight x "
+                                      "normalised cosine + the rest x normalised BM25) or `rrf` (reciprocal rank "
+                                      "fusion). Chosen with benchmarks/sweep_retrieval.py.")
+    dense_weight: float = Field(retrieval.DENSE_WEIGHT, ge=0, le=1,
+                                description="Weight of the dense score in convex fusion.")
     recency_prior: bool = Field(True, description="Among comparable matches, prefer newer articles when the "
                                                   "question names no time (see recency_weight, recency_days).")
-    recency_weight: float = Field(retrieval.RECENCY_WEIGHT, ge=0, le=5, description="Strength of the recency prior, added to "
-                                                               "fused scores normalised to a maximum of 1.")
-    recency_days: float = Field(retrieval.RECENCY_DAYS, gt=0, le=3650, description="Days over which the recency prior decays "
-                                                                "by a factor e.")
+    recency_weight: float = Field(retrieval.RECENCY_WEIGHT, ge=0, le=5,
+                                  description="Strength of the recency prior, added to fused scores normalised to a "
+                                              "maximum of 1.")
+    recency_days: float = Field(retrieval.RECENCY_DAYS, gt=0, le=3650,
+                                description="Days over which the recency prior decays by a factor e.")
     postprocessors: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Extra llama-index node postprocessors (a reranker, say) run on the fused candidates before "

@@ -339,8 +339,11 @@ def choose_defer(reader, val: dict[str, list[dict]], samples: list[dict]) -> tup
 
 class _Model:
     def __init__(self, stage1, stage2, threshold, extra_threshold, shortlist=SHORTLIST, passages=PASSAGES,
-                 rules_below=0.3):
-        self.stage1, self.stage2, self.rules_below = stage1, stage2, rules_below
+                 rules_below=None):
+        from assistant.answering.reader import RULES_BELOW
+
+        self.stage1, self.stage2 = stage1, stage2
+        self.rules_below = RULES_BELOW if rules_below is None else rules_below
         self.threshold, self.extra_threshold = threshold, extra_threshold
         self.shortlist, self.passages = shortlist, passages
 

@@ -45,8 +45,10 @@ class RecencyPrior(BaseNodePostprocessor):
     """When the query carries `recency_as_of` (an as-of day and no time expression): score / best score +
     weight * exp(-age / scale_days), so that among comparable matches the newer one wins."""
 
-    weight: float = Field(defaults.RECENCY_WEIGHT, description="Weight of the prior next to the normalised fused score.")
-    scale_days: float = Field(defaults.RECENCY_DAYS, description="Age (days before the as-of day) at which the prior is 1/e.")
+    weight: float = Field(defaults.RECENCY_WEIGHT,
+                          description="Weight of the prior next to the normalised fused score.")
+    scale_days: float = Field(defaults.RECENCY_DAYS,
+                              description="Age (days before the as-of day) at which the prior is 1/e.")
 
     @classmethod
     def class_name(cls) -> str:
