@@ -141,11 +141,33 @@ def candidates(data_dir: Path, questions_file: Path, cache: Path, pages_only: bo
         labels = np.array([contains_answer(s.text, q.answers) if q.answers else False for s in pool], dtype=np.int8)
         items.append({"id": q.id, "question": q.question, "answers": list(q.answers), "unanswerable": q.unanswerable,
                       "evidence": [] if pages_only else list(q.evidence_ids), "passages": passages, "rows1": rows1,
-                      "labels": labels})
+                      "labels": labels, "read": reader.model.passages})
         if n % 200 == 0:
             log(f"{cache.stem}: {n}/{len(questions)} questions ({(time.perf_counter() - started) / n * 1000:.0f} ms each)")
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(pickle.dumps(items))
+    return items
+
+
+def restage(data_dir: Path, items: list[dict]) -> list[dict]:
+    """Recompute the stage-1 rows and labels of cached candidates computed for another number of passages
+    read (`--passages`), with the idf of their own index: the cache keeps all `TOP_K` retrieved passages, so
+    nothing is retrieved again."""
+    stale = [it for it in items if it.get("read", PASSAGES) != _Shape.passages]
+    if not stale:
+        return items
+    from assistant.answering.reader import ReaderAnswerer
+    from assistant.evaluation.metrics import contains_answer
+
+    base = _assistant(data_dir).answerer
+    reader = ReaderAnswerer(base.embed_texts, base.idf, model=_Shape(),
+                            shortlist_embed=base.shortlist_embed, sentence_embed=base.sentence_embed)
+    log(f"{data_dir.name}: stage-1 rows for {_Shape.passages} passages read")
+    for it in stale:
+        pool, it["rows1"] = reader.stage1(it["question"], it["passages"])
+        it["labels"] = np.array([contains_answer(s.text, it["answers"]) if it["answers"] else False for s in pool],
+                                dtype=np.int8)
+        it["read"] = _Shape.passages
     return items
 
 
@@ -338,14 +360,14 @@ def choose_defer(reader, val: dict[str, list[dict]], samples: list[dict]) -> tup
 
 
 class _Model:
-    def __init__(self, stage1, stage2, threshold, extra_threshold, shortlist=SHORTLIST, passages=PASSAGES,
+    def __init__(self, stage1, stage2, threshold, extra_threshold, shortlist=SHORTLIST, passages=None,
                  rules_below=None):
         from assistant.answering.reader import RULES_BELOW
 
         self.stage1, self.stage2 = stage1, stage2
         self.rules_below = RULES_BELOW if rules_below is None else rules_below
         self.threshold, self.extra_threshold = threshold, extra_threshold
-        self.shortlist, self.passages = shortlist, passages
+        self.shortlist, self.passages = shortlist, _Shape.passages if passages is None else passages
 
     def predict1(self, rows):
         return self.stage1.predict(rows, num_threads=2) if len(rows) else np.zeros(0)
@@ -382,11 +404,12 @@ def load_all(work: Path) -> dict[str, list[dict]]:
         ensure_index(split, folder / "articles.jsonl", full)
         ensure_pages_copy(full, pages)
         questions = unique_questions(folder / "questions.jsonl", work)
-        out[f"{split}-given"] = candidates(full, questions, work / "cache" / f"{split}-given.pkl", False)
-        out[f"{split}-pages"] = candidates(pages, questions, work / "cache" / f"{split}-pages.pkl", True)
+        out[f"{split}-given"] = restage(full, candidates(full, questions, work / "cache" / f"{split}-given.pkl", False))
+        out[f"{split}-pages"] = restage(pages, candidates(pages, questions, work / "cache" / f"{split}-pages.pkl", True))
     samples_dir = work / "samples"
     ensure_index("samples", SAMPLES / "articles", samples_dir)
-    out["samples"] = candidates(samples_dir, SAMPLES / "questions.jsonl", work / "cache" / "samples.pkl", False)
+    out["samples"] = restage(samples_dir, candidates(samples_dir, SAMPLES / "questions.jsonl",
+                                                    work / "cache" / "samples.pkl", False))
     return out
 
 
@@ -417,7 +440,9 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=ROOT / "benchmarks" / "data" / "reader_fit.json")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--curve", action="store_true", help="also fit on 25%% and 50%% of train (learning curve)")
+    parser.add_argument("--passages", type=int, default=PASSAGES, help=f"passages the reader reads, of the {TOP_K} retrieved (default {PASSAGES})")
     args = parser.parse_args()
+    _Shape.passages = args.passages
     if not all(p.is_dir() for p in SPLITS.values()):
         sys.exit(f"error: the training and validation sets are missing under {DATASETS}")
     from assistant.answering.reader import FORMAT, STAGE1, STAGE2, ReaderAnswerer, RememberedEmbed
@@ -429,7 +454,7 @@ def main() -> None:
     reader = ReaderAnswerer(probe.embed_texts, probe.idf, model=_Shape(), shortlist_embed=probe.shortlist_embed,
                             sentence_embed=RememberedEmbed(probe.sentence_embed, size=10**9))
     val = {"given": data["val-given"], "pages": data["val-pages"]}
-    report: dict = {"seed": args.seed, "params": PARAMS, "rounds": [ROUNDS1, ROUNDS2], "passages": PASSAGES,
+    report: dict = {"seed": args.seed, "params": PARAMS, "rounds": [ROUNDS1, ROUNDS2], "passages": args.passages,
                     "shortlist": SHORTLIST, "curve": []}
     fractions = (0.25, 0.5, 1.0) if args.curve else (1.0,)
     final = None
@@ -459,7 +484,7 @@ def main() -> None:
         "format": FORMAT, "stage1_features": list(STAGE1), "stage2_features": list(STAGE2),
         "threshold": final["threshold"], "extra_threshold": final["extra_threshold"],
         "rules_below": final["rules_below"],
-        "shortlist": SHORTLIST, "passages": PASSAGES,
+        "shortlist": SHORTLIST, "passages": args.passages,
         "meta": {"fitted_on": "realtimeqa-train (2022 + 2024), as given and pages only",
                  "chosen_on": "realtimeqa-2023-val (both settings) + samples near-miss pairs",
                  "seed": args.seed, "lightgbm": __import__("lightgbm").__version__,
