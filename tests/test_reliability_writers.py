@@ -1,0 +1,262 @@
+"""Several writers on one Chroma server, each machine with its own data dir (so its own file lock and its own
+BM25 copy), against a real `chroma run`.
+
+The first tests interleave two writers in this process deterministically: writer 1 is paused in the middle
+of its write (after its first batch is stored) while writer 2 runs, then resumed. Whatever the mechanism,
+the result must be one of the serial outcomes (1 then 2, or 2 then 1), exactly as a clean build of that
+outcome, and each machine's BM25 side must agree with Chroma after its next catch-up: a removal racing an
+update of the same article, two versions of one article written at once, and a disjoint write while
+another is under way. Then the write lease itself (`index.lock.ServerLease`): a holder on another machine
+that stops beating is taken over after its time to live, a dead holder on this machine at once, a live one
+never. Last, real `assistant index` / `refresh` / `remove` processes with their own data dirs run at once
+on overlapping articles, some are killed with SIGKILL mid-batch and rerun, and the server must then hold
+exactly what a single clean build holds, as seen from every data dir (its stats and its BM25 side).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from assistant.factory import build_store
+from assistant.settings import Settings
+from index.articles import Article
+from index.chunking import chunk_text
+from index.embedding import HashingEmbedding
+from index.indexer import Indexer
+from index.lexical import LexicalIndex
+from index.records import StoredChunk
+
+pytestmark = pytest.mark.slow
+
+CHUNK, OVERLAP = 64, 8  # small chunks: a dozen per article, so a write spans several batches
+_WORDS = ("harbour", "council", "ferry", "tariff", "glacier", "orchard", "senate", "reservoir", "quarry",
+          "lighthouse", "vineyard", "tramway", "observatory", "brewery", "archive", "foundry", "bakery",
+          "shipyard", "meadow", "canal", "lantern", "museum", "violin", "granary", "cathedral", "aqueduct")
+
+
+def story(article_id: str, version: int = 0, sentences: int = 30) -> Article:
+    """An article in plain generated sentences; `version` changes every sentence (a real update)."""
+    rng = random.Random(f"{article_id}/{version}")
+    lines = []
+    for i in range(sentences):
+        words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 12)))
+        lines.append(f"{words.capitalize()} counted {rng.randint(10, 9999)} visitors in week {i}.")
+    lines.append(f"This is revision {version} of the report.")
+    return Article(id=article_id, text=" ".join(lines), title=f"Report on {article_id} (rev {version})",
+                   source="Test Wire", published_at="2025-03-14")
+
+
+class PausingEmbedding(HashingEmbedding):
+    """The hashing embedding that, at its `pause_at`-th call, says so and waits until told to go on."""
+
+    def __init__(self, pause_at: int = 0, **kwargs):
+        super().__init__(embed_batch_size=2048, **kwargs)  # one call per indexer batch
+        self._pause = [pause_at, 0]
+        self._events = (threading.Event(), threading.Event())
+
+    @property
+    def paused(self) -> threading.Event:
+        return self._events[0]
+
+    @property
+    def resume(self) -> threading.Event:
+        return self._events[1]
+
+    def _get_text_embeddings(self, texts):
+        self._pause[1] += 1
+        if self._pause[1] == self._pause[0]:
+            self.paused.set()
+            assert self.resume.wait(300), "never resumed"
+        return super()._get_text_embeddings(texts)
+
+
+@dataclass
+class Machine:
+    """One machine: its own data dir (file lock, BM25 copy) on the shared server's collection."""
+
+    settings: Settings
+    embed: PausingEmbedding
+    store: object = None
+    indexer: Indexer = None  # type: ignore[assignment]
+
+    @classmethod
+    def open(cls, server: str, collection: str, data_dir: Path, pause_at: int = 0) -> Machine:
+        settings = Settings(data_dir=data_dir, chroma_url=server, collection=collection, embedding="hashing",
+                            index_samples_on_start=False)
+        embed = PausingEmbedding(pause_at)
+        store = build_store(settings)
+        indexer = Indexer(store, embed, chunk_size=CHUNK, chunk_overlap=OVERLAP, batch_size=2,
+                          lock_path=settings.lock_path)
+        return cls(settings, embed, store, indexer)
+
+
+@dataclass
+class Outcome:
+    result: object = None
+    error: BaseException | None = None
+    waited: threading.Event = field(default_factory=threading.Event)
+
+
+def in_thread(fn, *args, **kwargs) -> tuple[threading.Thread, Outcome]:
+    outcome = Outcome()
+
+    def body():
+        try:
+            outcome.result = fn(*args, on_wait=lambda _msg: outcome.waited.set(), **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            outcome.error = exc
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def interleave(first: Machine, run_first, run_second) -> None:
+    """Start `run_first` (on a machine whose embedding pauses), run `run_second` while it is paused until it
+    finishes or says it waits for the first, then let the first go on; both must end without error."""
+    t1, o1 = in_thread(run_first)
+    assert first.embed.paused.wait(120), f"writer 1 never reached its pause: {o1.error!r}"
+    t2, o2 = in_thread(run_second)
+    while t2.is_alive() and not o2.waited.is_set():
+        t2.join(0.05)
+    first.embed.resume.set()
+    for thread in (t1, t2):
+        thread.join(300)
+        assert not thread.is_alive(), "a writer never finished"
+    assert o1.error is None, repr(o1.error)
+    assert o2.error is None, repr(o2.error)
+
+
+def clean_chunks(articles: list[Article]) -> dict[str, tuple[str, str]]:
+    """chunk id -> (article id, text) of a clean build of `articles` at this file's chunk settings."""
+    fingerprinter = Indexer(store=None, embed_model=None, chunk_size=CHUNK, chunk_overlap=OVERLAP)  # type: ignore[arg-type]
+    from index.records import chunk_id_for
+
+    out = {}
+    for article in articles:
+        fp = fingerprinter.fingerprint(article)
+        seen: set[str] = set()
+        for span in chunk_text(article.text, CHUNK, OVERLAP):
+            text = article.text[span.start:span.end]
+            if text not in seen:
+                seen.add(text)
+                out[chunk_id_for(article.id, fp, span.index)] = (article.id, text)
+    return out
+
+
+def stored(store) -> dict[str, tuple[str, str]]:
+    got = store.collection.get(include=["documents", "metadatas"])
+    assert len(got["ids"]) == len(set(got["ids"])), "duplicate chunk ids"
+    return {cid: (str((m or {}).get("article_id")), doc)
+            for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+
+def lexical_agrees(store, label: str) -> None:
+    """The machine's BM25 side, after its catch-up, is the index a fresh build from Chroma's chunks gives:
+    the same chunks per article and the same ranking and scores for queries over the whole vocabulary."""
+    store.catch_up()
+    mine = store.lexical()
+    got = store.collection.get(include=["documents", "metadatas"])
+    reference = LexicalIndex()
+    reference.add(StoredChunk.from_record(cid, doc, m or {}).lexical_doc()
+                  for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"]))
+    assert mine.article_chunk_counts() == reference.article_chunk_counts(), f"{label}: BM25 articles differ"
+    assert len(mine) == len(reference) == len(got["ids"]), f"{label}: BM25 holds {len(mine)} chunks"
+    assert all(cid in mine for cid in got["ids"]), f"{label}: BM25 lacks chunks Chroma has"
+    for query in ("harbour council ferry", "revision 1 report", "glacier visitors week 3", "archive museum"):
+        ours = [(cid, round(score, 4)) for cid, score in store.search_lexical(query, 1000)]
+        theirs = [(cid, round(score, 4)) for cid, score in reference.search(query, 1000)]
+        assert ours == theirs, f"{label}: BM25 ranks {query!r} differently from Chroma's chunks"
+
+
+def assert_one_of(machines: list[Machine], outcomes: dict[str, list[Article]]) -> str:
+    """The server holds exactly a clean build of one of `outcomes` (no writing mark left), and every
+    machine's BM25 side agrees with it; returns the outcome's name."""
+    store = machines[0].store
+    have = stored(store)
+    assert not store.state()[1], "the collection is still marked as being written"
+    matches = [name for name, articles in outcomes.items() if clean_chunks(articles) == have]
+    by_article = Counter(aid for aid, _ in have.values())
+    assert matches, f"not a serial outcome: chunks per article {dict(sorted(by_article.items()))}"
+    reachable_by_vector_search(store)
+    for i, machine in enumerate(machines, 1):
+        lexical_agrees(machine.store, f"machine {i}")
+    return matches[0]
+
+
+def reachable_by_vector_search(store) -> None:
+    """Each stored chunk is found by a nearest-neighbour query with its own vector (a stored id written again
+    can drop out of Chroma's vector index, chroma-core/chroma#7758)."""
+    got = store.collection.get(include=["embeddings"])
+    if not len(got["ids"]):
+        return
+    found = store.collection.query(query_embeddings=list(got["embeddings"]), n_results=3, include=[])["ids"]
+    lost = [cid for cid, hits in zip(got["ids"], found) if cid not in hits]
+    assert not lost, f"{len(lost)} stored chunk(s) unreachable by vector search, e.g. {lost[:3]}"
+
+
+@pytest.fixture
+def machines(chroma_server, tmp_path):
+    collection = f"writers-{uuid.uuid4().hex[:8]}"
+
+    def make(n: int, pause_first_at: int = 3) -> list[Machine]:
+        return [Machine.open(chroma_server, collection, tmp_path / f"m{i}", pause_first_at if i == 1 else 0)
+                for i in range(1, n + 1)]
+
+    return make
+
+
+BASE = [story(f"story-{i}") for i in range(5)]
+
+
+def test_a_removal_racing_an_update_of_the_same_article_ends_as_one_of_them(machines):
+    m1, m2 = machines(2)
+    m2.indexer.index_items(BASE)
+    updated = story("story-0", version=1)
+    interleave(m1, lambda on_wait: m1.indexer.index_items([updated], on_wait=on_wait),
+               lambda on_wait: m2.indexer.remove(["story-0"], on_wait=on_wait))
+    assert_one_of([m1, m2], {"update, then removal": BASE[1:], "removal, then update": [updated, *BASE[1:]]})
+
+
+def test_two_versions_of_one_article_written_at_once_leave_one_version(machines):
+    m1, m2 = machines(2)
+    m2.indexer.index_items(BASE)
+    v1, v2 = story("story-2", version=1), story("story-2", version=2, sentences=18)
+    interleave(m1, lambda on_wait: m1.indexer.index_items([v1], on_wait=on_wait),
+               lambda on_wait: m2.indexer.index_items([v2], on_wait=on_wait))
+    rest = [a for a in BASE if a.id != "story-2"]
+    assert_one_of([m1, m2], {"v1 then v2": [v2, *rest], "v2 then v1": [v1, *rest]})
+
+
+def test_a_write_under_way_elsewhere_is_followed_by_every_bm25_copy(machines):
+    """Writer 2 adds an article while writer 1 is mid-write; writer 1's own BM25 copy, current when its
+    write began, must not be declared current afterwards without writer 2's chunks."""
+    m1, m2, m3 = machines(3)
+    m2.indexer.index_items(BASE)
+    for m in (m1, m2, m3):
+        m.store.catch_up()  # every copy current before the race
+    updated, added = story("story-1", version=1), story("story-9")
+    interleave(m1, lambda on_wait: m1.indexer.index_items([updated], on_wait=on_wait),
+               lambda on_wait: m2.indexer.index_items([added], on_wait=on_wait))
+    rest = [a for a in BASE if a.id != "story-1"]
+    assert_one_of([m1, m2, m3], {"both": [updated, added, *rest]})
+
+
+def test_identical_input_from_two_machines_at_once_is_stored_once(machines):
+    m1, m2 = machines(2)
+    articles = [*BASE, story("story-7", sentences=40)]
+    interleave(m1, lambda on_wait: m1.indexer.index_items(articles, on_wait=on_wait),
+               lambda on_wait: m2.indexer.index_items(articles, on_wait=on_wait))
+    assert_one_of([m1, m2], {"once": articles})
