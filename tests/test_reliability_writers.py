@@ -260,3 +260,97 @@ def test_identical_input_from_two_machines_at_once_is_stored_once(machines):
     interleave(m1, lambda on_wait: m1.indexer.index_items(articles, on_wait=on_wait),
                lambda on_wait: m2.indexer.index_items(articles, on_wait=on_wait))
     assert_one_of([m1, m2], {"once": articles})
+
+
+def test_without_the_lease_a_bm25_copy_is_still_not_declared_current_over_another_write(chroma_server, tmp_path):
+    """The generation check alone (a store not told it is shared takes no lease): writer 1's copy, current
+    when its write began, is re-synced after it because writer 2 bumped the generation in between."""
+    from assistant.factory import build_chroma_client
+    from index.store import Corpus
+
+    collection = f"writers-{uuid.uuid4().hex[:8]}"
+    ms = [Machine.open(chroma_server, collection, tmp_path / f"m{i}", 3 if i == 1 else 0) for i in (1, 2)]
+    for m in ms:
+        s = m.settings
+        m.store = Corpus(build_chroma_client(s), s.collection_name, embedding_model=s.embedding_model_name,
+                         lexical_path=s.lexical_path, location=s.store_label)  # no lease_seconds
+        m.indexer = Indexer(m.store, m.embed, chunk_size=CHUNK, chunk_overlap=OVERLAP, batch_size=2,
+                            lock_path=s.lock_path)
+    m1, m2 = ms
+    m2.indexer.index_items(BASE)
+    m1.store.catch_up()
+    added = story("story-9")
+    interleave(m1, lambda on_wait: m1.indexer.index_items([story("story-1", version=1)], on_wait=on_wait),
+               lambda on_wait: m2.indexer.index_items([added], on_wait=on_wait))
+    lexical_agrees(m1.store, "writer 1")
+
+
+# --------------------------------------------------------------------------------------------- the lease
+
+
+@pytest.fixture
+def lease_for(chroma_server):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from index.lock import ServerLease
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=int(chroma_server.rsplit(":", 1)[1]),
+                                 settings=ChromaSettings(anonymized_telemetry=False))
+    name = f"lease-{uuid.uuid4().hex[:8]}"
+    made = []
+
+    def make(ttl: float = 30.0) -> ServerLease:
+        lease = ServerLease(lambda: client, name, ttl=ttl, poll=0.05)
+        made.append(lease)
+        return lease
+
+    yield make
+    for lease in made:
+        lease._stop.set()
+
+
+def test_a_silent_holder_on_another_machine_is_taken_over_after_its_time_to_live(lease_for):
+    from index.lock import LeaseLostError
+
+    frozen = lease_for(ttl=2.0)
+    frozen.host = "elsewhere/00000000"
+    frozen.acquire()
+    frozen._stop.set()  # the machine froze: no more heartbeats, and it never gives the lease back
+    frozen._thread.join()
+    told: list[str] = []
+    taker = lease_for(ttl=2.0)
+    taker.acquire(on_wait=told.append)
+    assert len(told) == 1 and "elsewhere" in told[0], told
+    taker.check()
+    with pytest.raises(LeaseLostError):
+        frozen.check()  # it wakes up: it must not write over its successor
+    taker.release()
+
+
+def test_a_holder_that_died_on_this_machine_is_taken_over_at_once(lease_for):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = lease_for()
+    dead.pid = gone.pid
+    dead.acquire()
+    dead._stop.set()
+    taker = lease_for()
+    taker.acquire(wait=0)  # no waiting: the holder's pid is gone on this host
+    taker.check()
+    taker.release()
+
+
+def test_a_live_holder_is_waited_for_and_a_released_lease_is_free(lease_for):
+    from index.errors import IndexLockedError
+
+    holder, other = lease_for(), lease_for()
+    with holder.held():
+        with pytest.raises(IndexLockedError, match="holds its write lease"):
+            other.acquire(wait=0.3)
+        holder.check()
+    other.acquire(wait=0)
+    other.check()
+    with pytest.raises(Exception, match="took over|without holding"):
+        holder.check()
+    other.release()
