@@ -15,13 +15,12 @@ exactly what a single clean build holds, as seen from every data dir (its stats 
 
 from __future__ import annotations
 
+import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,12 +30,13 @@ import pytest
 
 from assistant.factory import build_store
 from assistant.settings import Settings
-from index.articles import Article
+from index.articles import Article, read_articles
 from index.chunking import chunk_text
 from index.embedding import HashingEmbedding
 from index.indexer import Indexer
 from index.lexical import LexicalIndex
-from index.records import StoredChunk
+from index.records import StoredChunk, chunk_id_for
+from tests.reliability_support import expected_chunks, make_article, run, run_and_kill, run_ok
 
 pytestmark = pytest.mark.slow
 
@@ -142,8 +142,6 @@ def interleave(first: Machine, run_first, run_second) -> None:
 def clean_chunks(articles: list[Article]) -> dict[str, tuple[str, str]]:
     """chunk id -> (article id, text) of a clean build of `articles` at this file's chunk settings."""
     fingerprinter = Indexer(store=None, embed_model=None, chunk_size=CHUNK, chunk_overlap=OVERLAP)  # type: ignore[arg-type]
-    from index.records import chunk_id_for
-
     out = {}
     for article in articles:
         fp = fingerprinter.fingerprint(article)
@@ -163,7 +161,8 @@ def stored(store) -> dict[str, tuple[str, str]]:
             for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
 
-def lexical_agrees(store, label: str) -> None:
+def lexical_agrees(store, label: str, queries: tuple[str, ...] = (
+        "harbour council ferry", "revision 1 report", "glacier visitors week 3", "archive museum")) -> None:
     """The machine's BM25 side, after its catch-up, is the index a fresh build from Chroma's chunks gives:
     the same chunks per article and the same ranking and scores for queries over the whole vocabulary."""
     store.catch_up()
@@ -175,7 +174,7 @@ def lexical_agrees(store, label: str) -> None:
     assert mine.article_chunk_counts() == reference.article_chunk_counts(), f"{label}: BM25 articles differ"
     assert len(mine) == len(reference) == len(got["ids"]), f"{label}: BM25 holds {len(mine)} chunks"
     assert all(cid in mine for cid in got["ids"]), f"{label}: BM25 lacks chunks Chroma has"
-    for query in ("harbour council ferry", "revision 1 report", "glacier visitors week 3", "archive museum"):
+    for query in queries:
         ours = [(cid, round(score, 4)) for cid, score in store.search_lexical(query, 1000)]
         theirs = [(cid, round(score, 4)) for cid, score in reference.search(query, 1000)]
         assert ours == theirs, f"{label}: BM25 ranks {query!r} differently from Chroma's chunks"
@@ -354,3 +353,167 @@ def test_a_live_holder_is_waited_for_and_a_released_lease_is_free(lease_for):
     with pytest.raises(Exception, match="took over|without holding"):
         holder.check()
     other.release()
+
+
+# --------------------------------------------------------------------------------------------- real processes
+
+SEED = int(os.environ.get("RELIABILITY_SEED", random.SystemRandom().randrange(1 << 30)))
+CLI_CHUNKS = {"ASSISTANT_CHUNK_SIZE": "128", "ASSISTANT_CHUNK_OVERLAP": "16"}  # several batches per run
+
+
+def _write_jsonl(path: Path, articles: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(a) + "\n" for a in sorted(articles, key=lambda a: a["id"])))
+    return path
+
+
+def _write_wire(folder: Path, articles: list[dict]) -> None:
+    """The folder machine 3 follows (`assistant sources add`): one .txt file per article, named by its id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.txt"):
+        old.unlink()
+    for a in articles:
+        (folder / f"{a['id']}.txt").write_text(
+            f"---\ntitle: {a['title']}\nsource: {a['source']}\nurl: {a['url']}\npublished_at: {a['published_at']}"
+            f"\n---\n{a['text']}")
+
+
+class Writers:
+    """Commands run at once on their own machines (data dirs), through tests.paced_cli so that their writes
+    overlap in time. A machine's first command can be SIGKILLed when its progress bar passes a drawn share of
+    its chunks; it is then rerun at once, while the other machines go on. Every command (a killed one, on its
+    rerun) must exit 0; `log` says what happened."""
+
+    MODULE = "tests.paced_cli"
+
+    def __init__(self, env: dict[str, str], rng: random.Random) -> None:
+        self.env, self.rng = {**env, "RELIABILITY_PACE": "0.12"}, rng
+        self.log: list[str] = []
+        self.mid_write = 0
+
+    def run_at_once(self, jobs: list[tuple[Path, list[list[str]], bool]]) -> None:
+        """`jobs`: (data dir, commands run one after another there, whether to kill its first command)."""
+        failures: list[str] = []
+        shares = {data_dir: self.rng.uniform(0.15, 0.85) for data_dir, _, kill in jobs if kill}
+
+        def machine(data_dir: Path, commands: list[list[str]], kill: bool) -> None:
+            for i, args in enumerate(commands):
+                if kill and i == 0:
+                    killed = run_and_kill(args, data_dir, at_fraction=shares[data_dir], env=self.env,
+                                          timeout=240, module=self.MODULE)
+                    self.mid_write += bool(killed.progress and not killed.finished)
+                    self.log.append(f"{data_dir.name} {args[0]} killed at {shares[data_dir]:.2f}: progress "
+                                    f"{killed.progress}, finished by itself {killed.finished}; rerun")
+                proc = run(args, data_dir, env=self.env, module=self.MODULE)
+                self.log.append(f"{data_dir.name} {' '.join(args[:2])}: exit {proc.returncode}")
+                if proc.returncode != 0:
+                    failures.append(f"{data_dir.name} assistant {' '.join(args)}: {proc.stderr[-2000:]}")
+
+        threads = [threading.Thread(target=machine, args=job) for job in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not failures, "\n".join(failures)
+
+
+def _differences(want: dict[str, tuple[str, str]], have: dict[str, tuple[str, str]], name: str) -> str:
+    """Which articles differ between a clean build (`want`) and the server (`have`), chunk ids and texts."""
+    def per_article(chunks):
+        out: dict[str, set] = {}
+        for cid, (aid, text) in chunks.items():
+            out.setdefault(aid, set()).add((cid, text))
+        return out
+
+    w, h = per_article(want), per_article(have)
+    wrong = {aid: f"{len(h.get(aid, ()))} stored chunk(s), {len(w.get(aid, ()))} expected, "
+                  f"{len(h.get(aid, set()) & w.get(aid, set()))} in common"
+             for aid in sorted(set(w) | set(h)) if w.get(aid) != h.get(aid)}
+    return f"{name}: {wrong}"
+
+
+def _seen_from(data_dir: Path, env: dict[str, str]) -> dict:
+    out = json.loads(run_ok(["stats", "--json"], data_dir, env=env).stdout)
+    return {k: out[k] for k in ("articles", "chunks", "lexical_chunks")}
+
+
+def test_index_refresh_and_remove_processes_on_several_machines_end_as_one_clean_build(
+        chroma_server, tmp_path, monkeypatch):
+    for key, value in CLI_CHUNKS.items():
+        monkeypatch.setenv(key, value)  # expected_chunks reads the settings the commands run with
+    print(f"\nseveral-writers trial: RELIABILITY_SEED={SEED}")
+    rng = random.Random(SEED)
+    collection = f"machines-{uuid.uuid4().hex[:8]}"
+    env = {**CLI_CHUNKS, "ASSISTANT_CHROMA_URL": chroma_server, "ASSISTANT_COLLECTION": collection}
+    m1, m2, m3, reader = (tmp_path / name for name in ("m1", "m2", "m3", "reader"))
+    inputs = tmp_path / "inputs"
+    articles = {f"w-{i:03d}": make_article(rng, f"w-{i:03d}") for i in range(40)}
+    ids = sorted(articles)
+    one, two, wire = ids[:28], ids[12:], ids[20:32]  # overlapping: 12-27 in both files, 20-31 also in the folder
+
+    def write_inputs() -> None:
+        _write_jsonl(inputs / "m1.jsonl", [articles[a] for a in one if a in articles])
+        _write_jsonl(inputs / "m2.jsonl", [articles[a] for a in two if a in articles])
+        _write_wire(inputs / "wire", [articles[a] for a in wire if a in articles])
+
+    def check(expected: dict[str, list[dict]]) -> str:
+        """Every data dir sees exactly a clean build of one of `expected`; returns which."""
+        want = {name: expected_chunks([_write_jsonl(tmp_path / "expected" / f"{name}.jsonl", arts)])
+                for name, arts in expected.items()}
+        settings = Settings(data_dir=m1, chroma_url=chroma_server, collection=collection, embedding="hashing",
+                            index_samples_on_start=False)
+        store = build_store(settings)
+        have = stored(store)
+        assert not store.state()[1], "the collection is still marked as being written"
+        matches = [name for name, chunks in want.items() if chunks == have]
+        assert matches, "not a clean build of any serial outcome; closest: " + min(
+            (_differences(chunks, have, name) for name, chunks in want.items()), key=len)
+        reachable_by_vector_search(store)
+        clean = tmp_path / f"clean-{matches[0]}"
+        run_ok(["index", str(tmp_path / "expected" / f"{matches[0]}.jsonl")], clean, env=CLI_CHUNKS)
+        clean_stats = _seen_from(clean, CLI_CHUNKS)
+        for data_dir in (m1, m2, m3, reader):
+            assert _seen_from(data_dir, env) == clean_stats, f"stats from {data_dir.name}"
+            seen = build_store(Settings(data_dir=data_dir, chroma_url=chroma_server, collection=collection,
+                                        embedding="hashing", index_samples_on_start=False))
+            lexical_agrees(seen, data_dir.name, queries=("council budget river", "election court ruling",
+                                                         "revision 1", "harbor ferry island"))
+        return matches[0]
+
+    # Round 1: three machines build at once from overlapping input; machine 1 is killed mid-batch.
+    write_inputs()
+    run_ok(["sources", "add", str(inputs / "wire")], m3, env=env)
+    by_file = {a.id: a.content_hash for a in read_articles([inputs / "wire"])}
+    by_line = {a.id: a.content_hash for name in ("m1", "m2") for a in read_articles([inputs / f"{name}.jsonl"])}
+    assert by_file and all(by_line[aid] == h for aid, h in by_file.items()), "the folder must hold the same versions"
+    writers = Writers(env, rng)
+    writers.run_at_once([(m1, [["index", str(inputs / "m1.jsonl")]], True),
+                         (m2, [["index", str(inputs / "m2.jsonl")]], False),
+                         (m3, [["refresh"]], False)])
+    check({"all": list(articles.values())})
+
+    # Round 2: updates from all three machines, removals on machine 2 and a refresh that prunes a deleted file,
+    # with two conflicts whose result depends on who writes last: article X is updated to version 1 on
+    # machine 1, to version 2 on machine 3 and removed on machine 2; article Y is updated to version 1 on
+    # machine 1 and to version 2 on machine 2. Machines 1 and 3 are killed mid-batch and rerun at once.
+    removed, x, y = ["w-007", "w-030"], "w-025", "w-016"
+    for aid in [f"w-{i:03d}" for i in (3, 5, 12, 14, 15, 18, 21, 22, 24, 26, 35)]:
+        articles[aid] = {**articles[aid], "text": make_article(rng, aid, version=1)["text"]}
+    for aid in removed:
+        del articles[aid]
+    versions = {(aid, v): {**articles[aid], "text": make_article(rng, aid, version=v)["text"]}
+                for aid in (x, y) for v in (1, 2)}
+    write_inputs()
+    _write_jsonl(inputs / "m1.jsonl", [versions.get((a, 1), articles[a]) for a in one if a in articles])
+    _write_jsonl(inputs / "m2.jsonl", [versions.get((a, 2), articles[a]) for a in two if a in articles and a != x])
+    _write_wire(inputs / "wire", [versions.get((a, 2), articles[a]) if a == x else articles[a]
+                                  for a in wire if a in articles])
+    writers.run_at_once([(m1, [["index", str(inputs / "m1.jsonl")]], True),
+                         (m2, [["remove", *removed, x], ["index", str(inputs / "m2.jsonl")]], False),
+                         (m3, [["refresh"]], True)])
+    print("\n".join(writers.log))
+    assert writers.mid_write >= 1, f"no kill landed while chunks were being written: {writers.log}"
+    rest = [a for aid, a in articles.items() if aid not in (x, y)]
+    outcomes = {f"x-{f'v{vx}' if vx else 'removed'}_y-v{vy}": rest + [versions[(y, vy)]] + ([versions[(x, vx)]] if vx else [])
+                for vx in (1, 2, 0) for vy in (1, 2)}
+    print(f"outcome: {check(outcomes)}")
