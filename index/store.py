@@ -10,7 +10,9 @@ generation protocol: `writing()` bumps a `generation` number in the collection's
 write and again after the last, marked `writing` in between (the mark stays set if the writer dies or
 raises). A reader whose cache is from another generation, or who sees a write under way, re-syncs it by
 diffing chunk ids with Chroma (fetching only what changed); the writer's own cache follows its writes batch
-by batch, so it stays current without a re-sync.
+by batch, so it stays current without a re-sync (and is declared current afterwards only if no other writer
+bumped the generation in between). On a Chroma server shared by several machines, `exclusive()` holds the
+server's write lease (`index.lock.ServerLease`) around a whole reindex, and every write checks it still does.
 It does not build Chroma clients or embedding models (see `assistant.factory`), nor decide what to index
 (see `index.indexer`).
 """

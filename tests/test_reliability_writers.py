@@ -517,3 +517,28 @@ def test_index_refresh_and_remove_processes_on_several_machines_end_as_one_clean
     outcomes = {f"x-{f'v{vx}' if vx else 'removed'}_y-v{vy}": rest + [versions[(y, vy)]] + ([versions[(x, vx)]] if vx else [])
                 for vx in (1, 2, 0) for vy in (1, 2)}
     print(f"outcome: {check(outcomes)}")
+
+
+def test_of_eight_writers_taking_a_free_lease_at_once_exactly_one_gets_it(lease_for):
+    from index.errors import IndexLockedError
+
+    leases = [lease_for() for _ in range(8)]
+    start = threading.Barrier(len(leases))
+    won: list[int] = []
+
+    def take(i: int) -> None:
+        start.wait()
+        try:
+            leases[i].acquire(wait=0)
+            won.append(i)
+        except IndexLockedError:
+            pass
+
+    threads = [threading.Thread(target=take, args=(i,)) for i in range(len(leases))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1, won
+    leases[won[0]].check()
+    leases[won[0]].release()
