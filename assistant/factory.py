@@ -103,6 +103,8 @@ def build_store(settings: Settings, client: Any | None = None) -> Corpus:
         lexical_path=settings.lexical_path,
         location=settings.store_label,
         reopen=(lambda: build_chroma_client(settings)) if embedded_own_client else None,
+        # writers on other machines share a server: they take turns through a lease kept in it
+        lease_seconds=settings.server_lease_seconds if settings.chroma_url else None,
     )
 
 

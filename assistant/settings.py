@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     upload_max_files: int = Field(20, ge=1, le=1000, description="Most files accepted in one web upload.")
     lock_wait: float | None = Field(None, description="Seconds a reindex waits for another one to finish "
                                                       "(None = wait as long as it takes).")
+    server_lease_seconds: float = Field(
+        30.0, ge=2, le=3600, description="With a Chroma server: writers on all machines take turns through a "
+        "lease kept in the server; a holder on another machine that stops renewing it for this long is taken "
+        "over (one whose process died on this machine is taken over at once).")
     # --- generative answers (assistant/answering/generative.py); `extractive` needs no LLM
     llm: Literal["extractive", "openai", "llamacpp"] = Field(
         "extractive", description="Who writes answers: `extractive` quotes sentences (no LLM); `openai` calls "

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,12 +108,15 @@ class Indexer:
         key = f"{article.content_hash}|{self.chunk_size}|{self.chunk_overlap}|{CHUNKER_VERSION}"
         return hashlib.sha256(key.encode()).hexdigest()
 
-    def _locked(self, on_wait: Callable[[str], None] | None):
-        if self.lock_path is None:
-            from contextlib import nullcontext
-
-            return nullcontext()
-        return write_lock(self.lock_path, wait=self.lock_wait, on_wait=on_wait)
+    @contextmanager
+    def _locked(self, on_wait: Callable[[str], None] | None) -> Iterator[None]:
+        """This data dir's file lock, then the store's write turn across machines (a shared Chroma server's
+        lease): the plan and the writes of one run see no other writer's changes in between."""
+        with ExitStack() as stack:
+            if self.lock_path is not None:
+                stack.enter_context(write_lock(self.lock_path, wait=self.lock_wait, on_wait=on_wait))
+            stack.enter_context(self.store.exclusive(wait=self.lock_wait, on_wait=on_wait))
+            yield
 
     # ------------------------------------------------------------------ public API
 

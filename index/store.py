@@ -10,7 +10,9 @@ generation protocol: `writing()` bumps a `generation` number in the collection's
 write and again after the last, marked `writing` in between (the mark stays set if the writer dies or
 raises). A reader whose cache is from another generation, or who sees a write under way, re-syncs it by
 diffing chunk ids with Chroma (fetching only what changed); the writer's own cache follows its writes batch
-by batch, so it stays current without a re-sync.
+by batch, so it stays current without a re-sync (and is declared current afterwards only if no other writer
+bumped the generation in between). On a Chroma server shared by several machines, `exclusive()` holds the
+server's write lease (`index.lock.ServerLease`) around a whole reindex, and every write checks it still does.
 It does not build Chroma clients or embedding models (see `assistant.factory`), nor decide what to index
 (see `index.indexer`).
 """
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.grouping import Member, stored_member
 from index.lexical import LexicalIndex
+from index.lock import ServerLease
 from index.records import (  # noqa: F401 - re-exported: the corpus's vocabulary
     ArticleInfo,
     ArticleState,
@@ -126,10 +129,16 @@ class Corpus:
     """Every stored chunk: Chroma for vectors, texts and metadata, a BM25 index kept in step."""
 
     def __init__(self, client: Any, collection_name: str, *, embedding_model: str, lexical_path: Path | None,
-                 location: str = "", reopen: Callable[[], Any] | None = None) -> None:
+                 location: str = "", reopen: Callable[[], Any] | None = None,
+                 lease_seconds: float | None = None) -> None:
+        """`lease_seconds`: the store is a Chroma server other machines write to as well; writers take turns
+        through a lease kept in the server (`index.lock.ServerLease`) that expires after this long without
+        a heartbeat. None: this process's data dir is the only way in, and its file lock is enough."""
         self.vectors = ChromaVectors(client, collection_name, embedding_model=embedding_model,
                                      location=location, reopen=reopen)
         self._lexical = _LexicalSide(self.vectors, lexical_path)
+        self._lease = None if lease_seconds is None else \
+            ServerLease(lambda: self.vectors.client, collection_name, ttl=lease_seconds)
         self._write_open = False
         self.collection_name = collection_name
         self.embedding_model = embedding_model
@@ -255,12 +264,30 @@ class Corpus:
     # ------------------------------------------------------------------ writes
 
     @contextmanager
+    def exclusive(self, *, wait: float | None = None,
+                  on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the store's write turn across machines, around a whole reindex (its plan and its writes): the
+        server lease when the store is shared, nothing otherwise (the caller's file lock is enough)."""
+        if self._lease is None:
+            yield
+            return
+        with self._lease.held(wait=wait, on_wait=on_wait):
+            yield
+
+    def _fence(self) -> None:
+        """Stop (`LeaseLostError`) before writing when another machine took the shared store's write turn."""
+        if self._lease is not None:
+            self._lease.check()
+
+    @contextmanager
     def writing(self) -> Iterator[Corpus]:
         """One write (the caller holds the write lock): a new generation marked as being written on entry,
         another one, no longer marked, on a clean exit. An exception leaves the mark, as a crash would, so
-        readers re-sync until a later write finishes."""
+        readers re-sync until a later write finishes. The writer's own BM25 cache is current afterwards only if
+        it was current before and the generation moved by our own bumps alone (no other writer came between)."""
         if self._write_open:
             raise RuntimeError("a write is already open on this corpus")
+        self._fence()
         generation, writing = state = self.vectors.state()
         self.vectors.catch_up_before_writing(state)
         self._lexical.begin_write(generation, writing)
@@ -273,19 +300,27 @@ class Corpus:
             self._lexical.end_write(None)
             raise
         self._write_open = False
-        finished = self.vectors.state()[0] + 1
+        try:
+            self._fence()
+        except BaseException:
+            self._lexical.end_write(None)
+            raise
+        now = self.vectors.state()[0]
+        finished = now + 1
         self.vectors.set_state(finished, False)
-        self._lexical.end_write(finished)
+        self._lexical.end_write(finished if now == generation + 1 else None)
 
     def upsert(self, nodes: Sequence[TextNode]) -> None:
         """Write embedded nodes (inside `writing()`); re-writing an id replaces it."""
         self._require_write("upsert")
+        self._fence()
         self.vectors.upsert(nodes)
         self._lexical.added(nodes)
 
     def delete(self, chunk_ids: Sequence[str]) -> None:
         """Delete chunks by id (inside `writing()`)."""
         self._require_write("delete")
+        self._fence()
         self.vectors.delete(chunk_ids)
         self._lexical.removed(chunk_ids)
 

@@ -140,21 +140,24 @@ class Corpus:
 # --------------------------------------------------------------------------------------------- the CLI
 
 
-def cli_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "assistant.cli", *args]
+def cli_command(*args: str, module: str = "assistant.cli") -> list[str]:
+    """`module`: tests.paced_cli runs the same command with a slowed embedding (see there)."""
+    return [sys.executable, "-m", module, *args]
 
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, **CLI_ENV, "ASSISTANT_DATA_DIR": str(data_dir), **extra}
 
 
-def run(args: list[str], data_dir: Path, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run(cli_command(*args), check=False, capture_output=True, text=True, env=cli_env(data_dir),
-                          timeout=timeout, cwd=ROOT)
+def run(args: list[str], data_dir: Path, timeout: float = 240, env: dict[str, str] | None = None,
+        module: str = "assistant.cli") -> subprocess.CompletedProcess:
+    return subprocess.run(cli_command(*args, module=module), check=False, capture_output=True, text=True,
+                          env=cli_env(data_dir, **(env or {})), timeout=timeout, cwd=ROOT)
 
 
-def run_ok(args: list[str], data_dir: Path, timeout: float = 240) -> subprocess.CompletedProcess:
-    proc = run(args, data_dir, timeout)
+def run_ok(args: list[str], data_dir: Path, timeout: float = 240, env: dict[str, str] | None = None
+           ) -> subprocess.CompletedProcess:
+    proc = run(args, data_dir, timeout, env)
     assert proc.returncode == 0, f"assistant {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
     return proc
 
@@ -176,15 +179,16 @@ def _last_progress(stderr: str) -> tuple[int, int] | None:
 
 
 def run_and_kill(args: list[str], data_dir: Path, *, at_fraction: float | None = None,
-                 after_seconds: float | None = None, linger: float = 0.0, timeout: float = 120) -> Killed:
+                 after_seconds: float | None = None, linger: float = 0.0, timeout: float = 120,
+                 env: dict[str, str] | None = None, module: str = "assistant.cli") -> Killed:
     """Start `assistant ARGS` and SIGKILL it `linger` seconds after its progress bar passes `at_fraction` of
     the chunks, or `after_seconds` after the start. stderr is read as it comes, so the moment follows the
-    real work."""
+    real work. `env`: more environment variables for the command; `module`: see `cli_command`."""
     import selectors
 
     started = time.monotonic()
-    proc = subprocess.Popen(cli_command(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=cli_env(data_dir), cwd=ROOT)
+    proc = subprocess.Popen(cli_command(*args, module=module), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=cli_env(data_dir, **(env or {})), cwd=ROOT)
     assert proc.stderr is not None
     os.set_blocking(proc.stderr.fileno(), False)
     sel = selectors.DefaultSelector()

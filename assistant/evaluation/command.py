@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction, common: Callable[[argparse.Argumen
 
 
 _SECRET = re.compile(r"pass|secret|auth|credential|(^|_)(api_)?key$|(^|_)token$", re.IGNORECASE)
-_NOT_ABOUT_ANSWERS = {"host", "port", "samples_dir", "index_samples_on_start", "lock_wait"}
+_NOT_ABOUT_ANSWERS = {"host", "port", "samples_dir", "index_samples_on_start", "lock_wait", "server_lease_seconds"}
 
 
 def report_settings(settings) -> dict:
