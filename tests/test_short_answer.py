@@ -39,6 +39,8 @@ def span_text(question: str, sentence: str) -> str | None:
     ("What percentage of adults will be obese by 2035?", "number"),
     ("How much are the club paying for the striker?", "amount"),
     ("Approximately how much money did the committee spend on legal services?", "amount"),
+    ("How much revenue have the winemakers lost this year?", "amount"),  # a sum lost, not a change
+    ("How much did the club's revenue grow?", "number"),
     ("What is the current debt limit?", "amount"),
     ("What range did Venezuela want for the drones it requested from Iran?", "measure"),
     ("How long will the tram line be?", "measure"),

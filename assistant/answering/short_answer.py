@@ -114,6 +114,7 @@ _MONEY_Q = re.compile(r"\b(pay|paid|cost|spen[dt]|earn|worth|value|price|charge|
                       r"raise|bid|fee|budget|revenue|profit|wiped|sold for|bought)|[$€£]", re.IGNORECASE)
 _PRICE_Q = re.compile(r"\b(pay|paid|cost|spen[dt]|worth|price|charge|fined?|salary|fee|budget|bid|sold for|bought)",
                       re.IGNORECASE)  # asks for a sum of money, unless it asks how much it changed:
+_MONEY_NOUN = re.compile(r"(money|cash|revenue|profit|income|funding|debt|tax|aid|damages|compensation)s?$")
 _CHANGE_Q = re.compile(r"\b(ris[ei]n?|rose|fall|fell|fallen|gr[eo]wn?|grow|increase|decrease|drop|jump|climb|surge|"
                        r"declin|gain|los[te]|shr[iu]nk|soar|plung|slid|slump|up|down)", re.IGNORECASE)
 _WH = re.compile(r"\b(which|what|who|whom|whose|when|where|how|why)\b", re.IGNORECASE)
@@ -232,8 +233,10 @@ def _kind(clause: str, wh: re.Match | None) -> tuple[str | None, list[str], bool
         return "reason", [], False  # "what caused the outage"
     if word == "how":
         nxt, noun = (rest + ["", ""])[:2]
-        # "how much did it cost", "how high is the fine": a sum; "how much did revenue grow": a change
-        sum_asked = _PRICE_Q.search(clause) and not _CHANGE_Q.search(clause)
+        # "how much did it cost", "how high is the fine", "how much revenue was lost": a sum; "how much did
+        # revenue grow": a change
+        sum_asked = _PRICE_Q.search(clause) and not _CHANGE_Q.search(clause) or nxt == "much" and _MONEY_NOUN.match(
+            noun)
         if nxt == "much" and _MONEY_Q.search(clause) or nxt in ("big", "large", "high") and _PRICE_Q.search(
                 clause):
             return ("amount" if sum_asked else "number"), [], False
