@@ -13,6 +13,7 @@ from eval_helpers import SAMPLE_ARTICLES
 
 from assistant.evaluation.questions import load_questions
 from assistant.evaluation.runner import PROBE_DEPTH, observe, unknown_evidence
+from assistant.retrieval.hybrid import STAGES
 
 HASHING = {"ASSISTANT_EMBEDDING": "hashing"}
 TINY = [
@@ -59,6 +60,8 @@ def test_eval_end_to_end_compare_and_bounds(tmp_path):
         assert isinstance(r["short_answer"], str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["as_of"])
         assert r["answer_words"] is None if r["abstained"] else r["answer_words"] > 0
         assert isinstance(r["question_sentences"], int) and "window" in r
+        # every retrieval stage timed apart (`lexical` is the BM25 search alone, `fuse` the fusion), then the answer
+        assert set(r["timings_ms"]) >= {*STAGES, "answer", "total"}, r["timings_ms"]
     for name in ("short_answer_em", "short_answer_f1", "answer_words_p50", "answers_with_question"):
         assert name in report["summary"]
     assert (out1 / "report.md").read_text().startswith("# Evaluation report")

@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import sys
 import types
+from dataclasses import FrozenInstanceError
 
 import pytest
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -16,7 +17,8 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from assistant.errors import ConfigError
 from assistant.factory import build_assistant, build_postprocessors, build_store
-from assistant.retrieval.hybrid import DenseRetriever, LexicalRetriever, NewsQuery
+from assistant.retrieval import hybrid
+from assistant.retrieval.hybrid import STAGES, DenseRetriever, HybridRetriever, LexicalRetriever, NewsQuery
 from assistant.retrieval.postprocessors import DateWindow, PerArticleCap, RecencyPrior
 from assistant.settings import Settings
 from index.articles import Article
@@ -85,6 +87,121 @@ def test_the_assistant_retriever_answers_llama_index_calls_like_search(settings)
     passages = retriever.search(question, top_k=settings.top_k).passages
     assert [n.node.node_id for n in nodes] == [p.chunk.chunk_id for p in passages]
     assert [round(n.score, 9) for n in nodes] == [round(p.score, 9) for p in passages]
+
+
+# ----------------------------------------------------------------------------------- one call, its own state
+
+
+def _record_reads(store, monkeypatch) -> list[str]:
+    """The chunk ids every later `store.get` asks for, in order."""
+    asked: list[str] = []
+    real_get = store.get
+
+    def get(chunk_ids):
+        asked.extend(chunk_ids)
+        return real_get(chunk_ids)
+
+    monkeypatch.setattr(store, "get", get)
+    return asked
+
+
+def test_a_news_query_cannot_be_changed_and_a_search_leaves_it_as_given(indexed):
+    store, embed = indexed
+    # Both bounds exclude nothing here (every article is between them): the retriever drops them for its
+    # searches, in a query of its own.
+    given = SearchFilters(since="1990-01-01", as_of="2099-12-31")
+    query = NewsQuery("harbour dredging", filters=given, candidates=3)
+    with pytest.raises(FrozenInstanceError):
+        query.filters = SearchFilters()
+    retriever = HybridRetriever(store, embed, candidates=3)
+    first = [n.node.node_id for n in retriever.retrieve(query)]
+    assert query.filters == given and query.embedding is None
+    assert first and [n.node.node_id for n in retriever.retrieve(query)] == first
+
+
+def test_what_a_retriever_reads_does_not_depend_on_what_ran_before(indexed, monkeypatch):
+    store, embed = indexed
+    store.catch_up()
+    asked = _record_reads(store, monkeypatch)
+    query = NewsQuery("apple blossom frost on the valley orchards", candidates=3)
+    lexical = LexicalRetriever(store)
+    alone = [n.node.node_id for n in lexical.retrieve(query)]
+    read_alone = sorted(asked)
+    assert alone and read_alone == sorted(alone)
+    asked.clear()
+    DenseRetriever(store, embed).retrieve(query)  # reads nothing through `get`, shares nothing
+    assert [n.node.node_id for n in lexical.retrieve(query)] == alone
+    assert sorted(asked) == read_alone
+
+
+def test_a_hybrid_search_reads_each_lexical_only_hit_once_whatever_ran_before(indexed, monkeypatch):
+    store, embed = indexed
+    store.catch_up()
+    query = NewsQuery("ferries use the southern berth while the library reading room reopens",
+                      embedding=embed.get_query_embedding("ferries"), candidates=1)
+    dense = {n.node.node_id for n in DenseRetriever(store, embed).retrieve(query)}
+    lexical = [cid for cid, _ in LexicalRetriever(store).hits(query)]
+    only_lexical = sorted(set(lexical) - dense)
+    assert only_lexical, "the two rankings must disagree for this test to say anything"
+    asked = _record_reads(store, monkeypatch)
+    retriever = HybridRetriever(store, embed, candidates=1)
+    for _ in range(2):
+        asked.clear()
+        retriever.retrieve(query)
+        assert sorted(asked) == only_lexical
+
+
+class _FakeClock:
+    """A `time.perf_counter` that moves only when a patched step runs, by that step's own amount, so that
+    a timing equals the sum of the steps it covered (no real time is measured)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.steps: list[str] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self, step: str, seconds: float) -> None:
+        self.now += seconds
+        self.steps.append(step)
+
+
+def test_each_timing_covers_exactly_the_stage_it_names(indexed, monkeypatch):
+    store, _ = indexed
+    clock = _FakeClock()
+    # Powers of two: a stage's total names the steps it covered.
+    cost = {"catch_up": 1, "day_range": 2, "search_dense": 4, "search_lexical": 8, "get": 16,
+            "embeddings_of": 32, "score_lexical": 64, "embed": 128, "postprocess": 256}
+    for name in ("catch_up", "day_range", "search_dense", "search_lexical", "get", "embeddings_of",
+                 "score_lexical"):
+        real = getattr(store, name)
+
+        def step(*args, _real=real, _name=name, **kwargs):
+            clock.tick(_name, cost[_name])
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(store, name, step)
+
+    class TimedEmbedding(HashingEmbedding):
+        def _get_query_embedding(self, query: str) -> list[float]:
+            clock.tick("embed", cost["embed"])
+            return super()._get_query_embedding(query)
+
+    class TimedStep(BaseNodePostprocessor):
+        def _postprocess_nodes(self, nodes, query_bundle=None):
+            clock.tick("postprocess", cost["postprocess"])
+            return nodes
+
+    retriever = HybridRetriever(store, TimedEmbedding(), candidates=1, postprocessors=[TimedStep()])
+    monkeypatch.setattr(hybrid.time, "perf_counter", clock)
+    timings = retriever.search("ferries use the southern berth while the library reading room reopens",
+                               top_k=3).timings_ms
+    fusion_steps = [s for s in clock.steps if s in ("get", "embeddings_of", "score_lexical")]
+    assert "get" in fusion_steps, "a lexical-only hit is read during fusion"
+    assert set(timings) == set(STAGES)
+    assert timings == {"embed_query": 128_000, "catch_up": 3_000, "dense": 4_000, "lexical": 8_000,
+                       "fuse": 1000 * sum(cost[s] for s in fusion_steps), "postprocess": 256_000}
 
 
 # ----------------------------------------------------------------------------------- postprocessors

@@ -4,8 +4,11 @@ Built from llama-index parts: `DenseRetriever` and `LexicalRetriever` are `BaseR
 `HybridRetriever` (also a `BaseRetriever`) fuses them, and the recency prior, the date window and the
 per-article cap are `BaseNodePostprocessor`s (`assistant.retrieval.postprocessors`), so any llama-index
 postprocessor (a reranker, say) can be added from settings (`ASSISTANT_POSTPROCESSORS`). The question, its
-embedding, filters and depth travel in a `NewsQuery` (a `QueryBundle`), so the question is embedded once
-and a chunk both rankings found is fetched once. What the interfaces cost was measured against the plain
+embedding, filters and depth travel in a `NewsQuery` (a `QueryBundle` that cannot be changed once built: a
+step that needs a different query makes a new one), so the question is embedded once. What one search
+fetched lives in that call's own variables, never in the query or the retrievers, so a chunk both rankings
+found is fetched once and a search costs the same whatever ran before it. What the interfaces cost was
+measured against the plain
 code they replaced (3,600 chunks, hashing embedding, 300 questions, runs interleaved on a busy 2-core
 machine): median 23-28 ms a search both before and after, within the noise; node objects and llama-index's
 instrumentation come to about 2 ms of it in a profile.
@@ -26,15 +29,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import FrozenInstanceError, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle, TextNode
 
 from assistant.retrieval import defaults
 from assistant.retrieval.postprocessors import DateWindow, PerArticleCap, RecencyPrior, recency_prior  # noqa: F401
@@ -44,11 +48,38 @@ from index.store import Corpus, SearchFilters, StoredChunk, day_number
 RRF_K = 60
 
 
+# The stages `HybridRetriever.search` times, in order (milliseconds, in `Retrieval.timings_ms`).
+STAGES = {
+    "embed_query": "embedding the question",
+    "catch_up": "catching up with other writers' changes, then dropping date bounds that exclude nothing",
+    "dense": "the vector search (Chroma)",
+    "lexical": "the BM25 search (ids and scores only)",
+    "fuse": "fusion: the texts of lexical-only hits and their stored vectors (read from Chroma), the BM25 "
+            "scores of dense-only hits, the fused ranking",
+    "postprocess": "the postprocessors (recency prior, date window, configured ones, per-article cap)",
+}
+
+
 @dataclass
 class Retrieval:
     passages: list[Passage]
     query_embedding: list[float]
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class _Stopwatch:
+    """Milliseconds per named stage of one search (a new one per call)."""
+
+    def __init__(self) -> None:
+        self.timings_ms: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings_ms[name] = self.timings_ms.get(name, 0.0) + (time.perf_counter() - started) * 1000
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K,
@@ -90,14 +121,26 @@ def _without_idle_bounds(filters: SearchFilters, day_range: tuple[int, int]) -> 
 class NewsQuery(QueryBundle):
     """A question as the retrievers and postprocessors see it: llama-index's `QueryBundle` (text and
     embedding) plus what this product adds: the filters, how many candidates each ranking returns, how
-    many passages to keep, and the day the recency prior counts from (None: no prior)."""
+    many passages to keep, and the day the recency prior counts from (None: no prior).
+
+    Read-only once built (assigning a field raises `FrozenInstanceError`): a step that needs another
+    query, with the embedding filled in or idle bounds dropped, makes one with `dataclasses.replace`, so
+    the caller's query is the same after the call as before it. (A dataclass cannot be declared frozen
+    over llama-index's non-frozen `QueryBundle`, hence the guard in `__setattr__`.)"""
 
     filters: SearchFilters = field(default_factory=SearchFilters)
     candidates: int = 40
     top_k: int = 5
     recency_as_of: dt.date | None = None
-    # Nodes already fetched for this question, by id: the lexical retriever fetches only the others' texts.
-    seen: dict[str, TextNode] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_built", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_built", False):
+            raise FrozenInstanceError(f"a NewsQuery cannot be changed (field {name!r}); make a new one "
+                                      "with dataclasses.replace")
+        object.__setattr__(self, name, value)
 
 
 def as_news_query(query: QueryBundle, **defaults: Any) -> NewsQuery:
@@ -106,6 +149,13 @@ def as_news_query(query: QueryBundle, **defaults: Any) -> NewsQuery:
         return query
     return NewsQuery(query_str=query.query_str, embedding=query.embedding,
                      custom_embedding_strs=query.custom_embedding_strs, **defaults)
+
+
+def with_embedding(query: NewsQuery, embed_model: BaseEmbedding) -> NewsQuery:
+    """`query` itself when it carries its embedding, else a copy with the question embedded."""
+    if query.embedding is not None:
+        return query
+    return replace(query, embedding=embed_model.get_query_embedding(query.query_str))
 
 
 def chunk_of(node: NodeWithScore | TextNode) -> StoredChunk:
@@ -135,29 +185,40 @@ class DenseRetriever(BaseRetriever):
         self.candidates = candidates
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        query = as_news_query(query_bundle, candidates=self.candidates)
-        if query.embedding is None:
-            query.embedding = self.embed_model.get_query_embedding(query.query_str)
-        found = [node_of(c, s) for c, s in self.corpus.search_dense(query.embedding, query.candidates,
-                                                                    query.filters)]
-        query.seen.update((n.node.node_id, n.node) for n in found)
-        return found
+        query = with_embedding(as_news_query(query_bundle, candidates=self.candidates), self.embed_model)
+        return [node_of(c, s) for c, s in self.corpus.search_dense(query.embedding, query.candidates,
+                                                                   query.filters)]
 
 
 class LexicalRetriever(BaseRetriever):
-    """Best chunks by BM25 over the corpus's lexical side; score = BM25."""
+    """Best chunks by BM25 over the corpus's lexical side; score = BM25.
+
+    `retrieve` searches and fetches the texts of every hit. `HybridRetriever` calls the two halves itself
+    (`hits`, then `nodes` with the chunks the dense ranking already fetched), so that a chunk both rankings
+    found is read from Chroma once, and so that the BM25 search and the fetch are timed apart."""
 
     def __init__(self, corpus: Corpus, candidates: int = 40) -> None:
         super().__init__()
         self.corpus = corpus
         self.candidates = candidates
 
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+    def hits(self, query_bundle: QueryBundle) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best chunks, best first: the BM25 index alone, no text read."""
         query = as_news_query(query_bundle, candidates=self.candidates)
-        hits = self.corpus.search_lexical(query.query_str, query.candidates, query.filters)
-        missing = [cid for cid, _ in hits if cid not in query.seen]
-        query.seen.update((c.chunk_id, node_of(c, 0.0).node) for c in self.corpus.get(missing))
-        return [NodeWithScore(node=query.seen[cid], score=score) for cid, score in hits if cid in query.seen]
+        return self.corpus.search_lexical(query.query_str, query.candidates, query.filters)
+
+    def nodes(self, hits: Sequence[tuple[str, float]],
+              known: Mapping[str, BaseNode] | None = None) -> list[NodeWithScore]:
+        """The hits as scored nodes; texts not in `known` (nodes this call already holds, by id) are read
+        from the corpus. A hit whose text is gone by now (removed since the search) is left out."""
+        known = known or {}
+        fetched = {c.chunk_id: node_of(c, 0.0).node
+                   for c in self.corpus.get([cid for cid, _ in hits if cid not in known])}
+        return [NodeWithScore(node=known.get(cid) or fetched[cid], score=score)
+                for cid, score in hits if cid in known or cid in fetched]
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return self.nodes(self.hits(query_bundle))
 
 
 class HybridRetriever(BaseRetriever):
@@ -187,53 +248,59 @@ class HybridRetriever(BaseRetriever):
             PerArticleCap(max_per_article=max_per_article, top_k=top_k),
         ]
 
-    def _postprocess(self, nodes: list[NodeWithScore], query: NewsQuery) -> list[NodeWithScore]:
-        for postprocessor in self.postprocessors:
-            nodes = postprocessor.postprocess_nodes(nodes, query_bundle=query)
-        return nodes
-
     def search(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, *,
                recency_as_of: dt.date | None = None) -> Retrieval:
         """The top-k passages for `question`. `recency_as_of`: apply the recency prior relative to this day
-        (the caller passes it when the question has an as-of date and no time expression)."""
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        query = NewsQuery(query_str=question, embedding=self.embed_model.get_query_embedding(question),
-                          filters=filters or SearchFilters(), candidates=self.candidates, top_k=top_k,
-                          recency_as_of=recency_as_of)
-        t1 = time.perf_counter()
-        timings["embed_query"] = (t1 - t0) * 1000
-        nodes, dense_score, lexical_score = self._fused(query, timings)
-        t3 = time.perf_counter()
-        nodes = self._postprocess(nodes, query)
+        (the caller passes it when the question has an as-of date and no time expression). Timings: one
+        entry per stage of `STAGES`."""
+        clock = _Stopwatch()
+        with clock.stage("embed_query"):
+            query = NewsQuery(query_str=question, embedding=self.embed_model.get_query_embedding(question),
+                              filters=filters or SearchFilters(), candidates=self.candidates, top_k=top_k,
+                              recency_as_of=recency_as_of)
+        nodes, dense_score, lexical_score = self._ranked(query, clock)
         passages = [
             Passage(chunk_of(n), float(n.score or 0.0), dense_score.get(n.node.node_id),
                     lexical_score.get(n.node.node_id), rank)
             for rank, n in enumerate(nodes[:top_k], start=1)
         ]
-        timings["fuse"] = (time.perf_counter() - t3) * 1000
-        return Retrieval(passages, query.embedding, timings)
+        return Retrieval(passages, query.embedding, clock.timings_ms)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        query = as_news_query(query_bundle, candidates=self.candidates, top_k=self.top_k)
-        if query.embedding is None:
-            query.embedding = self.embed_model.get_query_embedding(query.query_str)
-        nodes, _, _ = self._fused(query, {})
-        return self._postprocess(nodes, query)[: query.top_k]
+        query = with_embedding(as_news_query(query_bundle, candidates=self.candidates, top_k=self.top_k),
+                               self.embed_model)
+        nodes, _, _ = self._ranked(query, _Stopwatch())
+        return nodes[: query.top_k]
 
-    def _fused(self, query: NewsQuery, timings: dict[str, float]
+    def _ranked(self, query: NewsQuery, clock: _Stopwatch
+                ) -> tuple[list[NodeWithScore], dict[str, float], dict[str, float]]:
+        """Both searches, fusion and the postprocessors for `query` (which carries its embedding): the
+        kept nodes, best first, with the cosine and BM25 score each ranking gave each candidate."""
+        with clock.stage("catch_up"):
+            self.store.catch_up()
+            query = replace(query, filters=_without_idle_bounds(query.filters, self.store.day_range()))
+        with clock.stage("dense"):
+            dense = self.dense.retrieve(query)
+        with clock.stage("lexical"):
+            hits = self.lexical.hits(query)
+        with clock.stage("fuse"):
+            fused, dense_score, lexical_score = self._fused(query, dense, hits)
+        with clock.stage("postprocess"):
+            kept = self._postprocess(fused, query)
+        return kept, dense_score, lexical_score
+
+    def _postprocess(self, nodes: list[NodeWithScore], query: NewsQuery) -> list[NodeWithScore]:
+        for postprocessor in self.postprocessors:
+            nodes = postprocessor.postprocess_nodes(nodes, query_bundle=query)
+        return nodes
+
+    def _fused(self, query: NewsQuery, dense: list[NodeWithScore], hits: list[tuple[str, float]]
                ) -> tuple[list[NodeWithScore], dict[str, float], dict[str, float]]:
         """Every candidate of either ranking, by fused score (highest first, ties by id), with the cosine
-        and BM25 score each ranking gave it."""
-        t1 = time.perf_counter()
-        self.store.catch_up()
-        query.filters = _without_idle_bounds(query.filters, self.store.day_range())
-        dense = self.dense.retrieve(query)
-        t2 = time.perf_counter()
-        timings["dense"] = (t2 - t1) * 1000
-        lexical = self.lexical.retrieve(query)
-        timings["lexical"] = (time.perf_counter() - t2) * 1000
+        and BM25 score each ranking gave it. Reads from the corpus the texts of lexical-only hits and, for
+        convex fusion, the scores each ranking did not give."""
         nodes = {n.node.node_id: n.node for n in dense}
+        lexical = self.lexical.nodes(hits, known=nodes)
         nodes.update((n.node.node_id, n.node) for n in lexical if n.node.node_id not in nodes)
         dense_score = {n.node.node_id: float(n.score or 0.0) for n in dense}
         lexical_score = {n.node.node_id: float(n.score or 0.0) for n in lexical}
@@ -253,7 +320,7 @@ class HybridRetriever(BaseRetriever):
         only_lexical = [cid for cid in lexical if cid not in dense]
         if only_lexical:
             q = np.asarray(query.embedding, dtype=np.float32)
-            q /= float(np.linalg.norm(q)) or 1.0
+            q = q / (float(np.linalg.norm(q)) or 1.0)  # a new array: the query's embedding stays as it was
             vectors = self.store.embeddings_of(only_lexical)
             floor = min(dense.values(), default=0.0)  # a vector that cannot be read now scores the lowest
             for cid in only_lexical:
