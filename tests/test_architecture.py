@@ -1,5 +1,5 @@
-"""The shape of the code, checked: no import cycles, `index` never imports `assistant`, the factory is the
-only place that builds, and the light commands load no model (no PyTorch, no transformers, no
+"""The shape of the code, checked on its syntax trees (never by matching text): no import cycles, `index` never
+imports `assistant`, the factory is the only place that builds, and the light commands load no model (no PyTorch, no transformers, no
 llama-index) and close quietly when their reader goes away."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import ast
 import json
 import subprocess
 import sys
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,60 +19,106 @@ from tests.conftest import ROOT, SAMPLES
 PACKAGES = ("assistant", "index")
 HEAVY = ("torch", "transformers", "sentence_transformers", "llama_index", "gradio")
 
+# What only `assistant.factory` may build: the assistant, its parts and what reaches the network or the disk.
+# A class here that no longer exists where it is named fails `test_the_factory_only_list_names_real_classes`,
+# so a move or a rename cannot quietly switch its check off.
+FACTORY = "assistant.factory"
+FACTORY_ONLY = (
+    "assistant.service.Assistant",
+    "assistant.retrieval.hybrid.HybridRetriever",
+    "assistant.answering.extractive.ExtractiveAnswerer",
+    "assistant.answering.reader.ReaderAnswerer",
+    "assistant.answering.generative.GenerativeAnswerer",
+    "assistant.answering.generative.LLMCondenser",
+    "index.indexer.Indexer",
+    "index.store.Corpus",
+    "index.sources.Sources",
+    "index.fetch.Fetcher",
+    "index.embedding.MiniLMEmbedding",
+    "index.embedding.HashingEmbedding",
+)
 
-def _modules() -> dict[str, Path]:
+
+# ----------------------------------------------------------------------------------- reading the tree
+
+
+@dataclass
+class Module:
+    name: str
+    path: Path
+    tree: ast.Module
+    is_package: bool
+    where: Path  # relative to the root, for messages
+
+    def absolute(self, node: ast.ImportFrom) -> str:
+        """The module an `from ... import` names, relative imports resolved."""
+        if not node.level:
+            return node.module or ""
+        package = self.name.split(".") if self.is_package else self.name.split(".")[:-1]
+        base = package[: len(package) - (node.level - 1)]
+        return ".".join(base + ([node.module] if node.module else []))
+
+
+def _modules(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dict[str, Module]:
     out = {}
-    for package in PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
-            if parts[-1] == "__init__":
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            is_package = parts[-1] == "__init__"
+            if is_package:
                 parts.pop()
-            out[".".join(parts)] = path
+            name = ".".join(parts)
+            out[name] = Module(name, path, ast.parse(path.read_text(), filename=str(path)), is_package,
+                               path.relative_to(root))
     return out
 
 
-def _imports(path: Path, known: set[str]) -> set[str]:
-    """Project modules `path` imports anywhere (lazy imports inside functions count: a cycle through a
-    lazy import is still a cycle), except under `if TYPE_CHECKING:`."""
-    tree = ast.parse(path.read_text())
+def _type_checking_only(tree: ast.Module) -> set[int]:
+    """ids of the nodes under `if TYPE_CHECKING:` (imports for annotations only: no run-time edge)."""
     skip: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             skip.update(id(n) for child in node.body for n in ast.walk(child))
-    found = set()
-    for node in ast.walk(tree):
+    return skip
+
+
+def _imported_names(module: Module) -> list[str]:
+    """Every module name `module` imports at run time, anywhere (a lazy import inside a function counts: a
+    cycle through one is still a cycle): `import x`, `from x import y` (relative ones resolved; `x.y` too,
+    as y may be a submodule) and `importlib.import_module("x")` / `__import__("x")` with a literal name."""
+    skip = _type_checking_only(module.tree)
+    names: list[str] = []
+    for node in ast.walk(module.tree):
         if id(node) in skip:
             continue
-        names: list[str] = []
         if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-        for name in names:
-            while name and name not in known:
-                name = name.rpartition(".")[0]
-            if name:
-                found.add(name)
-    return found
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = module.absolute(node)
+            names += [base] + [f"{base}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str) \
+                and ast.unparse(node.func) in ("importlib.import_module", "import_module", "__import__"):
+            names.append(node.args[0].value)
+    return names
 
 
-def _graph() -> dict[str, set[str]]:
-    modules = _modules()
-    known = set(modules)
-    return {name: _imports(path, known) - {name} for name, path in modules.items()}
+def _graph(modules: dict[str, Module]) -> dict[str, set[str]]:
+    """module -> the project modules it imports (a name is cut back to the longest known module)."""
+    graph = {}
+    for name, module in modules.items():
+        found = set()
+        for imported in _imported_names(module):
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name:
+                found.add(imported)
+        graph[name] = found
+    return graph
 
 
-def test_the_graph_sees_the_known_edges():
-    graph = _graph()
-    assert "assistant.factory" in graph["assistant.cli"] or "assistant.factory" in graph["assistant.console"] \
-        or any("assistant.factory" in graph[m] for m in graph if m.startswith("assistant.cli"))
-    assert "index.store" in graph["index.indexer"]
-
-
-def test_no_import_cycles():
-    graph = _graph()
-    # Parent packages import nothing of their children here; an edge to a package is to its __init__.
-    state: dict[str, int] = {}
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
     stack: list[str] = []
     cycles = []
 
@@ -88,27 +136,220 @@ def test_no_import_cycles():
     for node in sorted(graph):
         if node not in state:
             visit(node)
+    return cycles
+
+
+def _upward_imports(graph: dict[str, set[str]], lower: str = "index", upper: str = "assistant") -> list[str]:
+    return [f"{m} imports {d}" for m, deps in sorted(graph.items()) if m.split(".")[0] == lower
+            for d in sorted(deps) if d.split(".")[0] == upper]
+
+
+def _symbols(module: Module) -> dict[str, str]:
+    """Local name -> what it stands for, fully qualified: imports (aliases included), the module's own
+    classes and functions, and plain aliases (`Build = Corpus`)."""
+    table: dict[str, str] = {}
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                table[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            base = module.absolute(node)
+            for a in node.names:
+                table[a.asname or a.name] = f"{base}.{a.name}"
+        elif isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node in module.tree.body:
+            table.setdefault(node.name, f"{module.name}.{node.name}")
+    for node in ast.walk(module.tree):  # aliases last, so that they can name anything above
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, (ast.Name, ast.Attribute)):
+            target = _qualified(node.value, table)
+            if target:
+                table[node.targets[0].id] = target
+    return table
+
+
+def _qualified(node: ast.expr, table: dict[str, str]) -> str:
+    """`Corpus` or `store.Corpus` as the fully qualified name it stands for in a module ('' if unknown)."""
+    if isinstance(node, ast.Name):
+        return table.get(node.id, "")
+    if isinstance(node, ast.Attribute):
+        base = _qualified(node.value, table)
+        return f"{base}.{node.attr}" if base else ""
+    return ""
+
+
+def _origin(name: str, modules: dict[str, Module], tables: dict[str, dict[str, str]]) -> str:
+    """Follow re-exports (`from index.store import Corpus` in `index/__init__.py`, then `index.Corpus`) to
+    where a name is defined."""
+    for _ in range(20):
+        module, _, attr = name.rpartition(".")
+        if module not in modules or attr not in tables[module] or tables[module][attr] == name:
+            return name
+        name = tables[module][attr]
+    return name
+
+
+def _uses_outside_the_factory(modules: dict[str, Module], guarded: tuple[str, ...] = FACTORY_ONLY,
+                              factory: str = FACTORY) -> list[str]:
+    """Every place outside the factory that builds a guarded class, or hands it on to be built: a call
+    (`Corpus(...)`, `store.Corpus(...)`, through an alias), a classmethod call (`Corpus.open(...)`) or the
+    class passed as a value (`partial(Corpus, ...)`). Annotations, `isinstance`/`issubclass` checks, base
+    classes and imports are not uses."""
+    tables = {name: _symbols(m) for name, m in modules.items()}
+    offenders = []
+    for name, module in modules.items():
+        if name == factory:
+            continue
+        harmless: set[int] = set()
+        for node in ast.walk(module.tree):
+            annotations: list[ast.AST | None] = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                every = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
+                         node.args.vararg, node.args.kwarg]
+                annotations += [a.annotation for a in every if a is not None] + [node.returns]
+            elif isinstance(node, ast.AnnAssign):
+                annotations.append(node.annotation)
+            elif isinstance(node, ast.ClassDef):
+                annotations += node.bases
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("isinstance", "issubclass") and len(node.args) == 2:
+                annotations.append(node.args[1])
+            for a in annotations:
+                if a is not None:
+                    harmless.update(id(n) for n in ast.walk(a))
+        for node in ast.walk(module.tree):
+            if id(node) in harmless or not isinstance(node, (ast.Name, ast.Attribute)) \
+                    or not isinstance(node.ctx, ast.Load):
+                continue
+            target = _origin(_qualified(node, tables[name]), modules, tables)
+            if target in guarded:
+                offenders.append(f"{module.where}:{node.lineno}: {ast.unparse(node)} ({target})")
+    return offenders
+
+
+# ----------------------------------------------------------------------------------- the checks
+
+
+def test_the_graph_sees_the_known_edges():
+    graph = _graph(_modules())
+    assert any(FACTORY in deps for m, deps in graph.items() if m.startswith("assistant.cli")) \
+        or FACTORY in graph.get("assistant.console", set())
+    assert "index.store" in graph["index.indexer"]
+
+
+def test_no_import_cycles():
+    cycles = _cycles(_graph(_modules()))
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
 
 
 def test_index_never_imports_assistant():
-    bad = {m: sorted(d for d in deps if d.startswith("assistant"))
-           for m, deps in _graph().items() if m.startswith("index")}
-    assert not {m: d for m, d in bad.items() if d}
+    upward = _upward_imports(_graph(_modules()))
+    assert not upward, upward
 
 
-def test_only_the_factory_constructs_the_assistant_and_its_parts():
-    constructors = ("Assistant(", "HybridRetriever(", "ExtractiveAnswerer(", "GenerativeAnswerer(", "Indexer(")
-    offenders = []
-    for name, path in _modules().items():
-        if name in ("assistant.factory",):
-            continue
-        for line_no, line in enumerate(path.read_text().splitlines(), 1):
-            code = line.split("#", 1)[0]
-            if any(f" {c}" in code or f"={c}" in code or f"({c}" in code for c in constructors) \
-                    and "class " not in code and "def " not in code and '"' not in code:
-                offenders.append(f"{path.relative_to(ROOT)}:{line_no}: {line.strip()}")
+def test_the_factory_only_list_names_real_classes():
+    modules = _modules()
+    for qualified in FACTORY_ONLY:
+        module, _, cls = qualified.rpartition(".")
+        assert module in modules, f"{qualified}: no module {module}"
+        assert any(isinstance(n, ast.ClassDef) and n.name == cls for n in modules[module].tree.body), \
+            f"{qualified}: {module} defines no class {cls}"
+
+
+def test_only_the_factory_builds_the_assistant_and_its_parts():
+    offenders = _uses_outside_the_factory(_modules())
     assert not offenders, offenders
+
+
+# ----------------------------------------------------------------------------------- the checks can fail
+
+# Each check above runs on a small tree written here with the fault it exists to find, so that a check that
+# stopped seeing anything (a walk that finds no module, a resolution that never matches) fails here.
+
+FAKE_FACTORY_ONLY = ("core.store.Corpus", "core.fetch.Fetcher")
+
+
+def _tree(root: Path, files: dict[str, str]) -> dict[str, Module]:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return _modules(root, ("core", "app"))
+
+
+CLEAN = {
+    "core/__init__.py": "from core.store import Corpus\n",
+    "core/store.py": "class Corpus:\n    @classmethod\n    def open(cls):\n        return cls()\n",
+    "core/fetch.py": "class Fetcher:\n    pass\n",
+    "app/__init__.py": "",
+    "app/factory.py": """
+        from core.fetch import Fetcher
+        from core.store import Corpus
+
+        def build():
+            return Corpus(), Fetcher()
+    """,
+    "app/service.py": """
+        from __future__ import annotations
+        from typing import TYPE_CHECKING
+        from core.store import Corpus
+        if TYPE_CHECKING:
+            from app.factory import build
+
+        class Service:
+            def __init__(self, store: Corpus) -> None:
+                assert isinstance(store, Corpus)
+                self.store: Corpus = store
+    """,
+}
+
+
+def test_the_checks_pass_a_clean_tree(tmp_path):
+    modules = _tree(tmp_path, CLEAN)
+    assert len(modules) == 6
+    graph = _graph(modules)
+    assert graph["app.factory"] == {"core.fetch", "core.store"}
+    assert not _cycles(graph) and not _upward_imports(graph, "core", "app")
+    assert not _uses_outside_the_factory(modules, FAKE_FACTORY_ONLY, "app.factory")
+
+
+@pytest.mark.parametrize("files,cycle", [
+    ({"app/service.py": "import app.factory\n", "app/factory.py": "from app import service\n"},
+     ["app.factory", "app.service", "app.factory"]),
+    ({"app/service.py": "def late():\n    from .factory import build\n",  # lazy and relative
+      "app/factory.py": "from app.service import late\n"},
+     ["app.factory", "app.service", "app.factory"]),
+])
+def test_a_cycle_is_found(tmp_path, files, cycle):
+    assert _cycles(_graph(_tree(tmp_path, {**CLEAN, **files}))) == [cycle]
+
+
+@pytest.mark.parametrize("text", [
+    "import app.service\n",
+    "from app import service\n",
+    "from ..app import service\n",
+    "def late():\n    import importlib\n    return importlib.import_module('app.service')\n",
+])
+def test_an_upward_import_is_found(tmp_path, text):
+    upward = _upward_imports(_graph(_tree(tmp_path, {**CLEAN, "core/fetch.py": text})), "core", "app")
+    assert "core.fetch imports app.service" in upward, upward
+
+
+@pytest.mark.parametrize("text", [
+    "from core.store import Corpus\nstore = Corpus()\n",
+    "from core.store import Corpus as Store\ndef make():\n    return Store()\n",
+    "import core.store\nstore = core.store.Corpus()\n",
+    "import core.store as s\nstore = s.Corpus()\n",
+    "from core import Corpus\nstore = Corpus()\n",  # re-exported by core/__init__.py
+    "from core.store import Corpus\nstore = Corpus.open()\n",
+    "from functools import partial\nfrom core.store import Corpus\nmake = partial(Corpus)\n",
+    "from core.store import Corpus\nBuild = Corpus\nstore = Build()\n",
+    "def late():\n    from core.fetch import Fetcher\n    return Fetcher()\n",
+    'def late():\n    from core.fetch import Fetcher\n    return Fetcher(name="a \\"quoted\\" name")\n',
+])
+def test_a_construction_outside_the_factory_is_found(tmp_path, text):
+    modules = _tree(tmp_path, {**CLEAN, "app/cli.py": text})
+    found = _uses_outside_the_factory(modules, FAKE_FACTORY_ONLY, "app.factory")
+    assert found and all(f.startswith("app/cli.py:") for f in found), found
 
 
 def _run_and_list_heavy(args: list[str], data_dir: Path) -> tuple[int, list[str], str]:
