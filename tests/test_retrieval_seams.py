@@ -230,6 +230,7 @@ def test_recency_prior_reorders_comparable_matches_only_when_asked():
     prior = RecencyPrior(weight=0.3, scale_days=7.0)
     asked = NewsQuery("q", recency_as_of=dt.date(2025, 3, 21))
     assert [n.node.node_id for n in prior.postprocess_nodes(nodes, query_bundle=asked)] == ["newer", "older"]
+    assert [(n.node.node_id, n.score) for n in nodes] == [("older", 1.0), ("newer", 0.95)], "rescored, not changed"
     assert [n.node.node_id for n in prior.postprocess_nodes(nodes, query_bundle=NewsQuery("q"))] == [
         "older", "newer"]
 

@@ -1,6 +1,8 @@
 """The steps after fusion, as llama-index node postprocessors: the recency prior, the date window and the
 per-article cap. Each reads what it needs from the `NewsQuery` (`assistant.retrieval.hybrid`) it is given;
-given a plain `QueryBundle` (llama-index code) each does nothing but the cap.
+given a plain `QueryBundle` (llama-index code) each does nothing but the cap. None keeps anything between
+calls or changes what it is given: each returns a new list (rescored nodes are new `NodeWithScore`s), so the
+same nodes and query can be passed again and give the same result.
 
 Any other `BaseNodePostprocessor` can run between the date window and the cap: `ASSISTANT_POSTPROCESSORS`
 names factories as `module:callable` (see `assistant.factory.build_postprocessors`). It receives every
