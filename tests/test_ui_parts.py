@@ -304,6 +304,58 @@ def test_list_articles_counts_chunks_per_article(hashing_assistant):
     assert venezuela.source == "Harbor Ledger" and venezuela.title.startswith("Venezuela")
 
 
+# ---------------------------------------------------------------------------------------------- the page
+
+# Every element id of the page, in the order the layout holds them: the browser tests and the CSS find the
+# page's parts by these (`render.CSS`, `render.CLICK_SCRIPT`, tests/test_ui_*e2e.py).
+PAGE_IDS = [
+    "intro", "chat", "question", "as-of", "send", "as-of-row", "as-of-pick", "as-of-note", "chat-note",
+    "save-form", "save-question", "save-answer", "save-evidence", "save-asked", "save-confirm", "save-cancel",
+    "new-chat", "filters", "outlets", "date-from", "date-to", "sources-col", "sources",
+    "library-files-help", "library-files", "library-status", "library-stats", "library-reindex",
+    "download-questions", "library-search", "library-refresh", "library-table", "library-selected",
+    "library-delete", "delete-confirm", "delete-yes", "delete-no", "library-undo",
+    "library-sources-intro", "source-location", "source-add", "sources-table", "source-selected",
+    "source-remove", "sources-refresh", "sources-note", "sources-status",
+]
+
+
+def _layout_ids(config: dict) -> list[str]:
+    props = {c["id"]: c.get("props", {}) for c in config["components"]}
+    found: list[str] = []
+
+    def walk(node: dict) -> None:
+        elem_id = props.get(node["id"], {}).get("elem_id")
+        if elem_id:
+            found.append(elem_id)
+        for child in node.get("children", []):
+            walk(child)
+
+    walk(config["layout"])
+    return found
+
+
+def test_the_page_keeps_its_element_ids_and_public_endpoints(hashing_assistant):
+    """`build_ui` is put together from sections (chat_tab, save_form, library_tab, api): the page they
+    build has every id in its place, and only the four named endpoints are public."""
+    from assistant.web.startup import Readiness
+    from assistant.web.ui import build_ui
+
+    config = build_ui(hashing_assistant, examples=["q"], readiness=Readiness.ready()).get_config_file()
+    assert _layout_ids(config) == PAGE_IDS
+    public = {d["api_name"] for d in config["dependencies"] if d.get("api_visibility") != "private"}
+    assert public == {"chat", "new_chat", "ask", "save_test_question"}
+    events = {(props_id, event) for d in config["dependencies"] for props_id, event in d["targets"]}
+    by_id = {c["props"].get("elem_id"): c["id"] for c in config["components"] if c["props"].get("elem_id")}
+    for elem_id, event in [("question", "submit"), ("send", "click"), ("as-of", "change"), ("chat", "like"),
+                           ("save-confirm", "click"), ("save-cancel", "click"), ("new-chat", "click"),
+                           ("library-files", "upload"), ("library-reindex", "click"), ("library-delete", "click"),
+                           ("delete-yes", "click"), ("delete-no", "click"), ("library-undo", "click"),
+                           ("library-search", "change"), ("library-table", "select"), ("source-add", "click"),
+                           ("source-location", "submit"), ("source-remove", "click"), ("sources-refresh", "click")]:
+        assert (by_id[elem_id], event) in events, f"#{elem_id} has no {event} handler"
+
+
 # ---------------------------------------------------------------------------------------------- serving
 
 
@@ -329,7 +381,7 @@ def test_launch_options(tmp_path):
 
 
 def test_bad_filters_are_one_line_errors():
-    from assistant.web.ui import parse_filters
+    from assistant.web.widgets import parse_filters
 
     assert parse_filters(["A"], "2025-01-01", "2025-12-31").sources == ("A",)
     with pytest.raises(AssistantError, match="YYYY-MM-DD"):

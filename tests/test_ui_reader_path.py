@@ -17,7 +17,7 @@ from assistant.web import render
 from assistant.web.dates import DateNotUnderstood, said_back, understand_date
 from assistant.web.feedback import article_choices
 from assistant.web.library import Deleted, Library, added_titles, corpus_summary
-from assistant.web.ui import _as_of_note, reveal_steps
+from assistant.web.chat_tab import as_of_note, reveal_steps
 from index.articles import Article, dateline, read_articles
 from index.indexer import IndexSummary
 from tests.web_support import Route, WebServer, article_page, rss_feed
@@ -58,9 +58,9 @@ def test_unclear_dates_are_refused_with_one_line_that_says_what_to_type(text, ne
 def test_the_day_understood_is_said_back():
     assert said_back(dt.date(2023, 2, 3), today=TODAY) == "Friday 3 February 2023"
     assert said_back(TODAY, today=TODAY) == "Tuesday 31 March 2026 (today)"
-    assert "As of Friday 3 February 2023" in _as_of_note("3 Feb 2023")
-    assert "could be" in _as_of_note("03/02/2023") and "as-of-bad" in _as_of_note("03/02/2023")
-    assert _as_of_note("").count("As of today, ") == 1
+    assert "As of Friday 3 February 2023" in as_of_note("3 Feb 2023")
+    assert "could be" in as_of_note("03/02/2023") and "as-of-bad" in as_of_note("03/02/2023")
+    assert as_of_note("").count("As of today, ") == 1
 
 
 # ---------------------------------------------------------------------------------------------- reveal
