@@ -14,10 +14,10 @@ import pytest
 
 from assistant.types import Answer, ArticleInfo, Citation, Passage, StoredChunk
 from assistant.web import render
+from assistant.web.chat_tab import as_of_note, reveal_steps
 from assistant.web.dates import DateNotUnderstood, said_back, understand_date
 from assistant.web.feedback import article_choices
 from assistant.web.library import Deleted, Library, added_titles, corpus_summary
-from assistant.web.chat_tab import as_of_note, reveal_steps
 from index.articles import Article, dateline, read_articles
 from index.indexer import IndexSummary
 from tests.web_support import Route, WebServer, article_page, rss_feed
