@@ -74,12 +74,14 @@ _EXTRA_COMMANDS: list[Callable] = []
 
 
 def _assistant(args: argparse.Namespace, **overrides: object):
+    """(settings, assistant built from them)."""
     from assistant.factory import build_assistant
     from index.offline import offline_environment
 
     offline_environment()
     settings = settings_from_args(args)
-    return build_assistant(settings.model_copy(update=overrides) if overrides else settings)
+    settings = settings.model_copy(update=overrides) if overrides else settings
+    return settings, build_assistant(settings)
 
 
 def _store(args: argparse.Namespace):
@@ -99,9 +101,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     if any(is_url(p) for p in args.paths):  # URLs are fetched; nothing reaches the network otherwise
         from assistant.sources_command import index_paths_and_urls
 
-        summary = index_paths_and_urls(_assistant(args), args.paths, prune=args.prune, on_failure=warnings)
+        settings, assistant = _assistant(args)
+        summary = index_paths_and_urls(assistant, settings, args.paths, prune=args.prune, on_failure=warnings)
     else:
-        summary = index_with_progress(_assistant(args), args.paths, prune=args.prune, on_failure=warnings)
+        summary = index_with_progress(_assistant(args)[1], args.paths, prune=args.prune, on_failure=warnings)
     for failure in warnings.rest(summary.failures):
         print(f"warning: skipped {failure}", file=sys.stderr)
     for note in summary.notes:
@@ -124,9 +127,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     except IndexingError as exc:
         raise AssistantError(str(exc)) from exc
     # One question: no PyTorch to load (the NumPy MiniLM embeds it and the answer's sentences).
-    assistant = _assistant(args, fast_start=True)
+    settings, assistant = _assistant(args, fast_start=True)
     if assistant.store.count() == 0:
-        raise AssistantError(_nothing_indexed(assistant.settings))
+        raise AssistantError(_nothing_indexed(settings))
     if args.json:
         answer = assistant.ask(args.question, top_k=args.top_k, filters=filters, as_of=as_of)
         print(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -203,9 +206,11 @@ def _bold(text: str) -> str:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    from assistant.configs import Configs
     from assistant.stats import index_stats
 
-    stats = index_stats(*_store(args))
+    settings, store = _store(args)
+    stats = index_stats(Configs.from_settings(settings).record, store)
     if args.json:
         print(json.dumps(stats))
     else:

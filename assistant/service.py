@@ -2,7 +2,8 @@
 
 Owns validation of questions, the retrieve -> answer sequence, timings, and thin delegation to the
 indexer for (re)indexing, removal and statistics. Built by `assistant.factory.build_assistant`, which
-hands it every part through the constructor (tests pass their own store or embedding model there).
+hands it every part through the constructor (tests pass their own store or embedding model there), and
+the small configs it needs (`assistant.configs`): it never sees the settings.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from assistant.answering.chat import Condenser, RuleCondenser
 from assistant.answering.extractive import Answerer, Draft
 from assistant.answering.verify import sentence_checks
+from assistant.configs import DatesConfig, IndexRecord
 from assistant.errors import AssistantError, BadQuestionError, IndexingError
 from assistant.retrieval.dates import DatePlan, plan_dates
 from assistant.retrieval.hybrid import HybridRetriever, Retrieval
-from assistant.settings import Settings
 from assistant.types import Answer, Citation, Passage
 from index.indexer import Indexer, IndexSummary, ProgressFn
 from index.offline import offline_environment  # noqa: F401 - re-exported: the app sets it before Gradio loads
@@ -77,12 +78,18 @@ def search_filters(sources: Sequence[str] | None = None, date_from: str = "", da
 
 
 class Assistant:
-    """Receives every part built (`assistant.factory.build_assistant`); holds no construction logic."""
+    """Receives every part built (`assistant.factory.build_assistant`); holds no construction logic.
 
-    def __init__(self, settings: Settings, *, store: Corpus, embed_model: BaseEmbedding,
-                 retriever: HybridRetriever, answerer: Answerer, indexer: Indexer,
-                 condenser: Condenser | None = None, lazy_models: Sequence[Any] = ()) -> None:
-        self.settings = settings
+    `dates`: how questions' dates are planned; `samples_dir`: indexed on first start when the index is
+    empty (None: never); `record`: how the index was built and who answers, for `stats`."""
+
+    def __init__(self, *, store: Corpus, embed_model: BaseEmbedding, retriever: HybridRetriever,
+                 answerer: Answerer, indexer: Indexer, record: IndexRecord, samples_dir: Path | None,
+                 condenser: Condenser | None = None, lazy_models: Sequence[Any] = (),
+                 dates: DatesConfig | None = None) -> None:
+        self.dates = dates or DatesConfig()  # the shipped date planning
+        self.samples_dir = samples_dir
+        self.record = record
         self.store = store
         self.embed_model = embed_model
         self.retriever = retriever
@@ -109,10 +116,9 @@ class Assistant:
     def retrieve(self, question: str, top_k: int | None = None, filters: SearchFilters | None = None, *,
                  as_of: dt.date | str | None = None, use_dates: bool = True) -> tuple[Retrieval, DatePlan]:
         """The passages `ask` would answer from, and how the dates shaped them (as_of: default today)."""
-        plan = plan_dates(question, filters, as_of, use_dates=use_dates, recency=self.settings.recency_prior,
-                          windows=self.settings.time_windows)
-        retrieval = self.retriever.search(question, top_k or self.settings.top_k, plan.filters,
-                                          recency_as_of=plan.recency_as_of)
+        plan = plan_dates(question, filters, as_of, use_dates=use_dates, recency=self.dates.recency_prior,
+                          windows=self.dates.time_windows)
+        retrieval = self.retriever.search(question, top_k, plan.filters, recency_as_of=plan.recency_as_of)
         return retrieval, plan
 
     def ask_stream(self, question: str, *, top_k: int | None = None, filters: SearchFilters | None = None,
@@ -185,13 +191,13 @@ class Assistant:
 
     def ensure_samples(self, progress: ProgressFn | None = None) -> IndexSummary | None:
         """Index the bundled samples when the index is empty (first start)."""
-        if not self.settings.index_samples_on_start or self.store.count() > 0:
+        if self.samples_dir is None or self.store.count() > 0:
             return None
-        if not Path(self.settings.samples_dir).is_dir():
+        if not Path(self.samples_dir).is_dir():
             return None
-        return self.index([self.settings.samples_dir], progress=progress)
+        return self.index([self.samples_dir], progress=progress)
 
     def stats(self) -> dict:
         from assistant.stats import index_stats
 
-        return index_stats(self.settings, self.store)
+        return index_stats(self.record, self.store)

@@ -2,7 +2,9 @@
 
 Every field can be set from the environment with the `ASSISTANT_` prefix (e.g. `ASSISTANT_DATA_DIR`,
 `ASSISTANT_CHROMA_URL`, `ASSISTANT_TOP_K`); command-line flags override the environment.
-Never instantiated at import time.
+Never instantiated at import time. Defaults that a part's constructor also has come from that part's
+defaults module (`assistant/*/defaults.py`, `index.fetch.FetchPolicy`), so both ship the same value; the
+factory turns a `Settings` into each part's config (`assistant.configs`), and no part holds one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from assistant.answering import defaults as answering
+from assistant.configs import llm_label
 from assistant.retrieval import defaults as retrieval
+from assistant.web import defaults as web
+from index.fetch import FetchPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +71,7 @@ class Settings(BaseSettings):
                                       "fusion). Chosen with benchmarks/sweep_retrieval.py.")
     dense_weight: float = Field(retrieval.DENSE_WEIGHT, ge=0, le=1,
                                 description="Weight of the dense score in convex fusion.")
-    recency_prior: bool = Field(True, description="Among comparable matches, prefer newer articles when the "
+    recency_prior: bool = Field(retrieval.RECENCY_PRIOR, description="Among comparable matches, prefer newer articles when the "
                                                   "question names no time (see recency_weight, recency_days).")
     recency_weight: float = Field(retrieval.RECENCY_WEIGHT, ge=0, le=5,
                                   description="Strength of the recency prior, added to fused scores normalised to a "
@@ -80,7 +86,7 @@ class Settings(BaseSettings):
     group_copies: bool = Field(True, description="Give wire copies (the same story text under other outlets or "
                                                  "URLs, estimated shingle overlap >= 0.9) one group id at index "
                                                  "time; retrieval keeps one copy per story.")
-    time_windows: bool = Field(True, description="Turn time expressions in questions (\"this week\", \"in "
+    time_windows: bool = Field(retrieval.TIME_WINDOWS, description="Turn time expressions in questions (\"this week\", \"in "
                                                  "March\") into a publication window.")
     sentence_shortlist: bool = Field(True, description="With the MiniLM embedding, rank the answer's candidate "
                                                        "sentences with the static model first and embed only "
@@ -92,7 +98,7 @@ class Settings(BaseSettings):
                                            "used; off, or when its file is missing, the rule-based answerer.")
     reader_model: Path | None = Field(None, description="Another reader model file (default: the one shipped "
                                                         "in assistant/answering/).")
-    sentences_embedded: int = Field(10, ge=1, le=64, description="Sentences per question the extractive "
+    sentences_embedded: int = Field(answering.SENTENCES_EMBEDDED, ge=1, le=64, description="Sentences per question the extractive "
                                                                 "answerer embeds after the shortlist.")
     samples_dir: Path = Field(PROJECT_ROOT / "samples" / "articles",
                               description="Articles indexed on first start when the index is empty.")
@@ -103,9 +109,9 @@ class Settings(BaseSettings):
     auth_username: str = Field("", description="Username for the web app's login (Gradio auth); empty = no "
                                                 "login. Set together with auth_password.")
     auth_password: str = Field("", repr=False, description="Password for the web app's login.")
-    upload_max_mb: float = Field(10.0, gt=0, le=64, description="Largest file accepted by the web upload, "
+    upload_max_mb: float = Field(web.UPLOAD_MAX_MB, gt=0, le=64, description="Largest file accepted by the web upload, "
                                                                "in megabytes.")
-    upload_max_files: int = Field(20, ge=1, le=1000, description="Most files accepted in one web upload.")
+    upload_max_files: int = Field(web.UPLOAD_MAX_FILES, ge=1, le=1000, description="Most files accepted in one web upload.")
     lock_wait: float | None = Field(None, description="Seconds a reindex waits for another one to finish "
                                                       "(None = wait as long as it takes).")
     server_lease_seconds: float = Field(
@@ -121,12 +127,12 @@ class Settings(BaseSettings):
                                                                  "(ending in /v1), for llm=openai.")
     llm_model: str = Field("", description="Model name sent to the endpoint (llm=openai), e.g. gpt-4o-mini.")
     llm_api_key: str = Field("", repr=False, description="API key for the endpoint; empty for local servers.")
-    llm_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM to connect, "
+    llm_timeout: float = Field(answering.LLM_TIMEOUT, gt=0, le=3600, description="Seconds to wait for the LLM to connect, "
                                                                "send its first token, or send the next one; "
                                                                "past it the extractive answer is shown.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
     llm_max_tokens: int = Field(350, ge=16, le=8192, description="Most tokens an answer may have.")
-    llm_passage_tokens: int = Field(300, ge=50, le=4096, description="Tokens of each retrieved passage shown "
+    llm_passage_tokens: int = Field(answering.LLM_PASSAGE_TOKENS, ge=50, le=4096, description="Tokens of each retrieved passage shown "
                                                                     "to the LLM (the part around the sentence "
                                                                     "closest to the question).")
     llm_model_path: Path | None = Field(None, description="GGUF model file for llm=llamacpp.")
@@ -135,19 +141,19 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder holding the prompt templates "
                                                                     "answer.txt and condense.txt.")
     # --- feeds, pages and saved sources (index/fetch.py, index/feeds.py, index/sources.py)
-    allow_link_local: bool = Field(False, description="Let feeds and pages be fetched from link-local "
+    allow_link_local: bool = Field(FetchPolicy.allow_link_local, description="Let feeds and pages be fetched from link-local "
                                                       "addresses (169.254.0.0/16, fe80::/10), where cloud "
                                                       "metadata services answer; refused by default.")
-    fetch_timeout: float = Field(10.0, gt=0, le=600, description="Seconds to connect to a feed or page "
+    fetch_timeout: float = Field(FetchPolicy.timeout, gt=0, le=600, description="Seconds to connect to a feed or page "
                                                                 "server, and to wait between two reads.")
-    fetch_deadline: float = Field(30.0, gt=0, le=3600, description="Seconds one fetch may take in all, "
+    fetch_deadline: float = Field(FetchPolicy.deadline, gt=0, le=3600, description="Seconds one fetch may take in all, "
                                                                   "redirects included (a server that "
                                                                   "trickles bytes is cut off).")
-    fetch_max_mb: float = Field(10.0, gt=0, le=512, description="Largest feed or page fetched, in megabytes "
+    fetch_max_mb: float = Field(FetchPolicy.max_bytes / (1024 * 1024), gt=0, le=512, description="Largest feed or page fetched, in megabytes "
                                                                 "(after gzip decoding).")
     feed_max_entries: int = Field(500, ge=1, le=100_000, description="Most entries read from one feed (the "
                                                                     "first ones); more are reported.")
-    refresh_minutes: float = Field(0.0, ge=0, le=7 * 24 * 60, description="While the web app runs, refresh "
+    refresh_minutes: float = Field(web.REFRESH_MINUTES, ge=0, le=7 * 24 * 60, description="While the web app runs, refresh "
                                                                       "every saved source every this many "
                                                                       "minutes (0 = never; the Library tab's "
                                                                       "Refresh now still works).")
@@ -173,11 +179,7 @@ class Settings(BaseSettings):
     @property
     def llm_label(self) -> str:
         """Backend and model, as reports show it: `extractive`, `openai:<model>`, `llamacpp:<file>`."""
-        if self.llm == "openai":
-            return f"openai:{self.llm_model}"
-        if self.llm == "llamacpp":
-            return f"llamacpp:{self.llm_model_path.name if self.llm_model_path else ''}"
-        return "extractive"
+        return llm_label(self.llm, self.llm_model, self.llm_model_path)
 
     @field_validator("chroma_url")
     @classmethod

@@ -69,10 +69,11 @@ def _sources(args: argparse.Namespace, *, with_indexer: bool) -> Any:
     return settings, build_sources(settings, assistant.indexer if assistant else None), assistant
 
 
-def index_paths_and_urls(assistant: Any, inputs: Sequence[str], *, prune: bool = False,
+def index_paths_and_urls(assistant: Any, settings: Any, inputs: Sequence[str], *, prune: bool = False,
                          on_failure: Callable[[Any], None] | None = None) -> Any:
-    """`assistant index PATH|URL...`: files and folders read as usual, URLs fetched (feeds or pages);
-    `on_failure` hears of each input that fails as soon as it is read or fetched."""
+    """`assistant index PATH|URL...` into `assistant` (built from `settings`, whose fetch limits apply):
+    files and folders read as usual, URLs fetched (feeds or pages); `on_failure` hears of each input that
+    fails as soon as it is read or fetched."""
     from itertools import chain
 
     from assistant.console import index_items_with_progress
@@ -83,14 +84,14 @@ def index_paths_and_urls(assistant: Any, inputs: Sequence[str], *, prune: bool =
 
     paths = [p for p in inputs if not is_url(p)]
     urls = [p for p in inputs if is_url(p)]
-    fetcher = build_fetcher(assistant.settings)
+    fetcher = build_fetcher(settings)
     seen: set[str] = set()
 
     def deduplicated():
         from index.articles import LoadFailure
 
         for item in chain(read_articles(paths), read_urls(urls, fetcher,
-                                                          max_entries=assistant.settings.feed_max_entries)):
+                                                          max_entries=settings.feed_max_entries)):
             if isinstance(item, Article):
                 if item.id in seen:
                     yield LoadFailure(item.origin, f"duplicate article id {item.id!r}")

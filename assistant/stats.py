@@ -6,21 +6,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
+    from assistant.configs import IndexRecord
     from index.store import Corpus
 
 
-def index_stats(settings: Settings, store: Corpus) -> dict:
-    """What the index holds and how it was built; needs the store only (no model is loaded)."""
+def index_stats(record: IndexRecord, store: Corpus) -> dict:
+    """What the index holds and how it was built (`record`, from the factory's configs); needs the store
+    only (no model is loaded)."""
     lexical = store.lexical()
     return {
         "articles": len(lexical.article_chunk_counts()),
         "chunks": store.count(),
         "lexical_chunks": len(lexical),
-        "store": settings.store_label,
-        "collection": settings.collection_name,
+        "store": record.store,
+        "collection": record.collection,
         "embedding_model": store.embedding_model,
-        "chunk_size": settings.chunk_size,
-        "chunk_overlap": settings.chunk_overlap,
-        "answerer": settings.llm_label,
+        "chunk_size": record.chunk_size,
+        "chunk_overlap": record.chunk_overlap,
+        "answerer": record.answerer,
     }

@@ -151,14 +151,21 @@ def minilm_assistant(tmp_path, minilm):
 
 
 @pytest.fixture(scope="session")
-def seeded_minilm_assistant(tmp_path_factory, minilm):
-    """MiniLM assistant with the two seed articles and the bundled samples indexed (built once)."""
-    from assistant.factory import build_assistant
+def seeded_minilm_settings(tmp_path_factory):
+    """The settings `seeded_minilm_assistant` is built from (tests that build another assistant on the same
+    data start from these: an assistant does not keep its settings)."""
     from assistant.settings import Settings
 
     data = tmp_path_factory.mktemp("seeded") / "data"
-    settings = Settings(data_dir=data, embedding="minilm", index_samples_on_start=False)
-    assistant = build_assistant(settings, embed_model=minilm)
+    return Settings(data_dir=data, embedding="minilm", index_samples_on_start=False)
+
+
+@pytest.fixture(scope="session")
+def seeded_minilm_assistant(seeded_minilm_settings, minilm):
+    """MiniLM assistant with the two seed articles and the bundled samples indexed (built once)."""
+    from assistant.factory import build_assistant
+
+    assistant = build_assistant(seeded_minilm_settings, embed_model=minilm)
     summary = assistant.index([SEEDS, SAMPLES])
     assert summary.failed == 0
     return assistant

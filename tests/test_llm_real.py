@@ -134,9 +134,10 @@ def check_well_formed(answer, article_texts) -> None:
     json.dumps(answer.to_json())
 
 
-def test_openai_backend_streams_and_verifies_a_real_models_answer(seeded_minilm_assistant, llama_server,
+def test_openai_backend_streams_and_verifies_a_real_models_answer(seeded_minilm_assistant, seeded_minilm_settings,
+                                                                  llama_server,
                                                                   article_texts):
-    settings = seeded_minilm_assistant.settings.model_copy(update={
+    settings = seeded_minilm_settings.model_copy(update={
         "llm": "openai", "llm_url": llama_server, "llm_model": MODEL_ALIAS, **SMALL})
     assistant = build_assistant(settings, store=seeded_minilm_assistant.store,
                                 embed_model=seeded_minilm_assistant.embed_model)
@@ -165,8 +166,9 @@ def test_cli_ask_json_with_the_real_server(llama_server):
     assert {n for s in data["sentences"] for n in s["citations"]} == numbers
 
 
-def test_llamacpp_backend_runs_the_gguf_in_process(seeded_minilm_assistant, gguf, article_texts):
-    settings = seeded_minilm_assistant.settings.model_copy(update={
+def test_llamacpp_backend_runs_the_gguf_in_process(seeded_minilm_assistant, seeded_minilm_settings, gguf,
+                                                   article_texts):
+    settings = seeded_minilm_settings.model_copy(update={
         "llm": "llamacpp", "llm_model_path": gguf, **SMALL})
     assistant = build_assistant(settings, store=seeded_minilm_assistant.store,
                                 embed_model=seeded_minilm_assistant.embed_model)

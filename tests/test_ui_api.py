@@ -126,13 +126,14 @@ def test_chat_endpoint_passes_the_as_of_date(client):
 def test_login_is_required_when_configured(tmp_path, hashing_assistant):
     from gradio_client import Client
 
+    from assistant.factory import build_web_parts
     from assistant.settings import Settings
     from assistant.web.ui import build_ui, launch_options
 
     hashing_assistant.index([ROOT / "samples" / "articles"])
     port = free_port()
     settings = Settings(data_dir=tmp_path / "data", port=port, auth_username="reader", auth_password="s3cret")
-    demo = build_ui(hashing_assistant)
+    demo = build_ui(hashing_assistant, build_web_parts(settings, hashing_assistant))
     demo.launch(**launch_options(settings), prevent_thread_lock=True, quiet=True)
     try:
         url = f"http://127.0.0.1:{port}/"

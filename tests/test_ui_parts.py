@@ -335,13 +335,15 @@ def _layout_ids(config: dict) -> list[str]:
     return found
 
 
-def test_the_page_keeps_its_element_ids_and_public_endpoints(hashing_assistant):
+def test_the_page_keeps_its_element_ids_and_public_endpoints(hashing_assistant, settings):
     """`build_ui` is put together from sections (chat_tab, save_form, library_tab, api): the page they
     build has every id in its place, and only the four named endpoints are public."""
+    from assistant.factory import build_web_parts
     from assistant.web.startup import Readiness
     from assistant.web.ui import build_ui
 
-    config = build_ui(hashing_assistant, examples=["q"], readiness=Readiness.ready()).get_config_file()
+    parts = build_web_parts(settings, hashing_assistant)
+    config = build_ui(hashing_assistant, parts, examples=["q"], readiness=Readiness.ready()).get_config_file()
     assert _layout_ids(config) == PAGE_IDS
     public = {d["api_name"] for d in config["dependencies"] if d.get("api_visibility") != "private"}
     assert public == {"chat", "new_chat", "ask", "save_test_question"}

@@ -195,13 +195,12 @@ def web():
 
 
 def test_adding_a_source_checks_it_once_and_says_what_it_found(web, settings, tmp_path):
-    from assistant.factory import build_assistant, build_sources
-    from assistant.web.sources_panel import SourceRefused, SourcesPanel, url_probe
+    from assistant.factory import build_assistant, build_web_parts
+    from assistant.web.sources_panel import SourceRefused
 
     settings = settings.model_copy(update={"fetch_timeout": 3.0, "fetch_deadline": 8.0})
     assistant = build_assistant(settings)
-    panel = SourcesPanel(build_sources(settings, assistant.indexer), exposed=False, login_configured=False,
-                         probe=url_probe(settings))
+    panel = build_web_parts(settings, assistant).sources_panel
     for n in range(3):
         web.routes[f"/news/{n}"] = Route(article_page(n))
     web.routes["/feed.xml"] = Route(rss_feed([(n, web.url(f"/news/{n}")) for n in range(3)], title="Harbour Wire"),

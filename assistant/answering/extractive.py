@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from assistant.answering import defaults
 from assistant.answering.short_answer import answer_kind, category, noun_spans, question_focus, short_answer
 from assistant.types import Citation, Passage, SentenceCheck
 from index.lexical import STOPWORDS, tokenize
@@ -96,7 +97,7 @@ class ExtractiveAnswerer:
         shortlist_embed: Callable[[list[str]], np.ndarray] | None = None,
         sentence_embed: Callable[[list[str]], np.ndarray] | None = None,
         passages_considered: int = 3,
-        sentences_embedded: int = 16,
+        sentences_embedded: int = defaults.SENTENCES_EMBEDDED_PLAIN,
         min_score: float = 0.25,
         min_similarity: float = 0.3,
         keep_ratio: float = 0.8,

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from assistant.answering import defaults
 from assistant.answering.extractive import Answerer, Draft
 from assistant.answering.prompts import Prompt
 from assistant.answering.verify import (
@@ -33,6 +34,7 @@ from assistant.answering.verify import (
     sentence_checks,
     strip_markers,
 )
+from assistant.retrieval.defaults import TOP_K
 from assistant.types import Passage
 from index.lexical import tokenize
 from index.sentences import split_sentences
@@ -137,9 +139,9 @@ class GenerativeAnswerer:
         embed_texts: EmbedFn | None,
         idf: Callable[[str], float] | None = None,
         where: str = "the configured endpoint",
-        timeout: float = 60.0,
-        max_passages: int = 5,
-        passage_tokens: int = 300,
+        timeout: float = defaults.LLM_TIMEOUT,
+        max_passages: int = TOP_K,
+        passage_tokens: int = defaults.LLM_PASSAGE_TOKENS,
         max_sentences: int = 4,
         require_finish: bool = True,
         bounds: Bounds | None = None,
@@ -252,7 +254,7 @@ def _one_line(text: str) -> str:
 class LLMCondenser:
     """Rewrite follow-ups with the LLM (`prompts/condense.txt`); rules when the LLM fails or rambles."""
 
-    def __init__(self, llm: LLM, *, prompt: Prompt, name: str = "llm", timeout: float = 60.0,
+    def __init__(self, llm: LLM, *, prompt: Prompt, name: str = "llm", timeout: float = defaults.LLM_TIMEOUT,
                  max_turns: int = 4, fallback: Any = None) -> None:
         from assistant.answering.chat import RuleCondenser
 

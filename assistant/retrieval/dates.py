@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from assistant.retrieval import defaults
 from assistant.retrieval.timewindow import TimeWindow, parse_as_of, resolve_window
 from index.store import SearchFilters
 
@@ -22,7 +23,8 @@ class DatePlan:
 
 
 def plan_dates(question: str, filters: SearchFilters | None, as_of: dt.date | str | None, *,
-               use_dates: bool = True, recency: bool = True, windows: bool = True) -> DatePlan:
+               use_dates: bool = True, recency: bool = defaults.RECENCY_PRIOR,
+               windows: bool = defaults.TIME_WINDOWS) -> DatePlan:
     """Nothing published after the as-of day (default today); a time expression in the question ("this
     week", "in March") narrows the window; without one the recency prior applies (when `recency`).
     `use_dates=False` ignores dates entirely (for comparison runs)."""

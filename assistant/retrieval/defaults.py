@@ -10,3 +10,5 @@ FUSION = "convex"  # dense_weight x normalised cosine + the rest x normalised BM
 DENSE_WEIGHT = 0.97
 RECENCY_WEIGHT = 0.3  # strength of the recency prior, added to fused scores normalised to a maximum of 1
 RECENCY_DAYS = 7.0  # days over which the recency prior decays by a factor e
+RECENCY_PRIOR = True  # apply the recency prior when the question names no time
+TIME_WINDOWS = True  # turn time expressions in questions ("this week", "in March") into a publication window

@@ -129,8 +129,8 @@ class NewsQuery(QueryBundle):
     over llama-index's non-frozen `QueryBundle`, hence the guard in `__setattr__`.)"""
 
     filters: SearchFilters = field(default_factory=SearchFilters)
-    candidates: int = 40
-    top_k: int = 5
+    candidates: int = defaults.CANDIDATES
+    top_k: int = defaults.TOP_K
     recency_as_of: dt.date | None = None
 
     def __post_init__(self) -> None:
@@ -178,7 +178,7 @@ def node_of(chunk: StoredChunk, score: float) -> NodeWithScore:
 class DenseRetriever(BaseRetriever):
     """Nearest chunks by cosine similarity (Chroma through llama-index's vector store); score = cosine."""
 
-    def __init__(self, corpus: Corpus, embed_model: BaseEmbedding, candidates: int = 40) -> None:
+    def __init__(self, corpus: Corpus, embed_model: BaseEmbedding, candidates: int = defaults.CANDIDATES) -> None:
         super().__init__()
         self.corpus = corpus
         self.embed_model = embed_model
@@ -197,7 +197,7 @@ class LexicalRetriever(BaseRetriever):
     (`hits`, then `nodes` with the chunks the dense ranking already fetched), so that a chunk both rankings
     found is read from Chroma once, and so that the BM25 search and the fetch are timed apart."""
 
-    def __init__(self, corpus: Corpus, candidates: int = 40) -> None:
+    def __init__(self, corpus: Corpus, candidates: int = defaults.CANDIDATES) -> None:
         super().__init__()
         self.corpus = corpus
         self.candidates = candidates
@@ -248,11 +248,12 @@ class HybridRetriever(BaseRetriever):
             PerArticleCap(max_per_article=max_per_article, top_k=top_k),
         ]
 
-    def search(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, *,
+    def search(self, question: str, top_k: int | None = None, filters: SearchFilters | None = None, *,
                recency_as_of: dt.date | None = None) -> Retrieval:
         """The top-k passages for `question`. `recency_as_of`: apply the recency prior relative to this day
         (the caller passes it when the question has an as-of date and no time expression). Timings: one
-        entry per stage of `STAGES`."""
+        entry per stage of `STAGES`. `top_k`: default the retriever's own."""
+        top_k = top_k or self.top_k
         clock = _Stopwatch()
         with clock.stage("embed_query"):
             query = NewsQuery(query_str=question, embedding=self.embed_model.get_query_embedding(question),

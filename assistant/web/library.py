@@ -1,6 +1,6 @@
 """The article library behind the browser's Library tab: list, search, upload, delete and reindex articles.
 
-Owns upload safety (file names reduced to a safe base name inside `settings.uploads_path`, limits on
+Owns upload safety (file names reduced to a safe base name inside its uploads folder, limits on
 count, size and type, each broken limit reported with a clear message) and remembering what the user
 deleted, so "reindex" (which re-reads the uploads folder and, when enabled, the bundled samples) does not
 bring deleted articles back. It also remembers when each article was uploaded (`.uploaded.json`), so an upload
@@ -25,6 +25,7 @@ from pathlib import Path
 from assistant.errors import UploadError
 from assistant.service import Assistant, IndexSummary, ProgressFn
 from assistant.types import ArticleInfo
+from assistant.web import defaults
 from index.articles import SUPPORTED_SUFFIXES, Article, LoadFailure, read_articles
 from index.atomic import atomic_write, write_text_atomic
 
@@ -159,20 +160,13 @@ def _mb(n_bytes: float) -> str:
 
 
 class Library:
-    def __init__(self, assistant: Assistant, *, uploads_dir: Path, max_file_mb: float = 10.0,
-                 max_files: int = 20, samples_dir: Path | None = None) -> None:
+    def __init__(self, assistant: Assistant, *, uploads_dir: Path, max_file_mb: float = defaults.UPLOAD_MAX_MB,
+                 max_files: int = defaults.UPLOAD_MAX_FILES, samples_dir: Path | None = None) -> None:
         self.assistant = assistant
         self.uploads_dir = Path(uploads_dir).resolve()
         self.max_bytes = int(max_file_mb * 1_000_000)
         self.max_files = max_files
         self.samples_dir = samples_dir
-
-    @classmethod
-    def from_assistant(cls, assistant: Assistant) -> Library:
-        settings = assistant.settings
-        return cls(assistant, uploads_dir=settings.uploads_path, max_file_mb=settings.upload_max_mb,
-                   max_files=settings.upload_max_files,
-                   samples_dir=settings.samples_dir if settings.index_samples_on_start else None)
 
     # ------------------------------------------------------------------ reading
 

@@ -13,7 +13,7 @@ waiting. (Across processes, `index.sources` also keeps one refresh at a time: an
 `assistant refresh` that is running.)
 
 The registry, the per-source state, fetching and indexing belong to `index.sources.Sources` (built by
-`assistant.factory.build_sources`); a refresh indexes under the index's write lock while questions keep
+`assistant.factory.build_web_parts`, which gives the panel its settings as constructor arguments); a refresh indexes under the index's write lock while questions keep
 being answered (readers take no lock). It does not import Gradio (see `assistant.web.ui`).
 """
 
@@ -32,10 +32,11 @@ from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError, IndexingError
 from assistant.service import IndexSummary, ProgressFn
-from index.fetch import is_url
+from assistant.web import defaults
+from index.fetch import FetchPolicy, is_url
 
 if TYPE_CHECKING:
-    from assistant.service import Assistant
+    from index.fetch import Fetcher
     from index.sources import Sources
 
 SOURCE_HEADERS = ["Kind", "Location", "Last check", "Articles added", "Last error"]
@@ -77,16 +78,26 @@ class RefreshOutcome:
     trigger: str = "button"  # "button" or "timer"
 
 
-def url_probe(settings: Any) -> Callable[[str], str]:
-    """What the app checks a new URL source with: one fetch under the settings' limits (`index.feeds.probe_url`)."""
+def is_loopback(host: str) -> bool:
+    """Whether the app bound to `host` is reachable from this machine only."""
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_probe(make_fetcher: Callable[[], Fetcher], *, max_entries: int) -> Callable[[str], str]:
+    """What the app checks a new URL source with: one fetch by a fetcher from `make_fetcher` (the factory's,
+    under the settings' limits), read as `index.feeds.probe_url` reads it."""
 
     def probe(url: str) -> str:
-        from assistant.factory import build_fetcher
         from index.feeds import probe_url
 
-        fetcher = build_fetcher(settings)
+        fetcher = make_fetcher()
         try:
-            return probe_url(url, fetcher, max_entries=settings.feed_max_entries)[1]
+            return probe_url(url, fetcher, max_entries=max_entries)[1]
         finally:
             fetcher.close()
 
@@ -107,8 +118,9 @@ def _article_files(folder: str) -> int:
 class SourcesPanel:
     """The saved sources as the app shows and changes them, and the app's background refresh."""
 
-    def __init__(self, sources: Sources, *, exposed: bool, login_configured: bool, allow_link_local: bool = False,
-                 refresh_minutes: float = 0.0, host: str = "",
+    def __init__(self, sources: Sources, *, exposed: bool, login_configured: bool,
+                 allow_link_local: bool = FetchPolicy.allow_link_local,
+                 refresh_minutes: float = defaults.REFRESH_MINUTES, host: str = "",
                  log: Callable[[str], None] | None = None, probe: Callable[[str], str] | None = None) -> None:
         self.sources = sources
         self.probe = probe  # URL -> what it is ("feed “Title”, 24 entries"); raises when it fails
@@ -122,16 +134,6 @@ class SourcesPanel:
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
         self.last: RefreshOutcome | None = None  # the latest refresh that ran (button or timer)
-
-    @classmethod
-    def from_assistant(cls, assistant: Assistant, *, exposed: bool) -> SourcesPanel:
-        from assistant.factory import build_sources
-
-        settings = assistant.settings
-        return cls(build_sources(settings, assistant.indexer), exposed=exposed,
-                   login_configured=bool(settings.auth_username and settings.auth_password),
-                   allow_link_local=settings.allow_link_local, refresh_minutes=settings.refresh_minutes,
-                   host=settings.host, probe=url_probe(settings))
 
     # ------------------------------------------------------------------ reading
 

@@ -18,7 +18,6 @@ needs of it comes through `assistant.service`, `assistant.types` and `assistant.
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,10 +34,9 @@ from assistant.settings import PROJECT_ROOT, Settings
 from assistant.web import render
 from assistant.web.api import Api
 from assistant.web.chat_tab import ChatTab
-from assistant.web.feedback import FeedbackStore
-from assistant.web.library import Library
 from assistant.web.library_tab import LibraryTab
-from assistant.web.sources_panel import SourcesPanel
+from assistant.web.parts import WebParts
+from assistant.web.sources_panel import is_loopback
 from assistant.web.startup import Readiness
 from assistant.web.widgets import QUIET
 
@@ -56,14 +54,11 @@ def load_examples(path: Path = PROJECT_ROOT / "samples" / "EXAMPLES.txt") -> lis
         return []
 
 
-def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, library: Library | None = None,
-             examples: Sequence[str] | None = None, readiness: Readiness | None = None,
-             feedback: FeedbackStore | None = None, sources_panel: SourcesPanel | None = None) -> gr.Blocks:
-    """The whole page for `assistant`; any part not given is made from it."""
-    library = library or Library.from_assistant(assistant)
+def build_ui(assistant: Assistant, parts: WebParts, *, condenser: Condenser | None = None,
+             examples: Sequence[str] | None = None, readiness: Readiness | None = None) -> gr.Blocks:
+    """The whole page for `assistant` and its web `parts` (`assistant.factory.build_web_parts`)."""
+    library, feedback, panel = parts.library, parts.feedback, parts.sources_panel
     readiness = readiness or Readiness.ready()
-    feedback = feedback or FeedbackStore(assistant.settings.data_dir)
-    panel = sources_panel or SourcesPanel.from_assistant(assistant, exposed=not is_loopback(assistant.settings.host))
     chat = ChatTab(assistant, condenser=condenser or assistant.condenser, library=library, readiness=readiness,
                    feedback=feedback, examples=load_examples() if examples is None else examples)
     library_tab = LibraryTab(library, panel, feedback)
@@ -93,15 +88,6 @@ def build_ui(assistant: Assistant, *, condenser: Condenser | None = None, librar
 
 
 # ---------------------------------------------------------------------------------------------- serving
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serving_warnings(settings: Settings) -> list[str]:
@@ -142,12 +128,13 @@ def load_settings() -> Settings:
 
 
 def main() -> None:
-    from assistant.factory import build_assistant
+    from assistant.factory import build_assistant, build_web_parts
 
     try:
         settings = load_settings()
         options = launch_options(settings)
         assistant = build_assistant(settings)
+        parts = build_web_parts(settings, assistant)
     except (AssistantError, IndexingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
@@ -158,10 +145,9 @@ def main() -> None:
     # at once with a "getting ready" note, and a question asked before they are done waits for them.
     # The work starts once the server listens, so that it does not slow down serving the first page.
     readiness = Readiness.for_assistant(assistant)
-    panel = SourcesPanel.from_assistant(assistant, exposed=not is_loopback(settings.host))
-    demo = build_ui(assistant, readiness=readiness, sources_panel=panel)
+    demo = build_ui(assistant, parts, readiness=readiness)
     demo.launch(**options, prevent_thread_lock=True)
     readiness.start()
-    if panel.start_timer():  # ASSISTANT_REFRESH_MINUTES: saved sources refreshed in the background
+    if parts.sources_panel.start_timer():  # ASSISTANT_REFRESH_MINUTES: saved sources refreshed in the background
         print(f"refreshing saved sources every {settings.refresh_minutes:g} minutes", flush=True)
     demo.block_thread()
