@@ -1,5 +1,6 @@
 """The shape of the code, checked on its syntax trees (never by matching text): no import cycles, `index` never
-imports `assistant`, the factory is the only place that builds, and the light commands load no model (no PyTorch, no transformers, no
+imports `assistant`, the factory is the only place that builds, settings stop at the factory (no part holds
+one), and the light commands load no model (no PyTorch, no transformers, no
 llama-index) and close quietly when their reader goes away."""
 
 from __future__ import annotations
@@ -36,6 +37,21 @@ FACTORY_ONLY = (
     "index.fetch.Fetcher",
     "index.embedding.MiniLMEmbedding",
     "index.embedding.HashingEmbedding",
+)
+
+# Who may name `Settings` at all: the settings themselves, the configs the factory makes of them, the factory,
+# and the edges that build them (the commands, the app's `main`). Everything else gets a typed config or
+# plain arguments. A module here that no longer exists fails `test_the_settings_lists_name_real_modules`.
+SETTINGS = "assistant.settings.Settings"
+SETTINGS_READERS = (
+    "assistant.settings",
+    "assistant.configs",
+    FACTORY,
+    "assistant.cli",
+    "assistant.console",
+    "assistant.sources_command",
+    "assistant.evaluation.command",
+    "assistant.web.ui",
 )
 
 
@@ -226,6 +242,72 @@ def _uses_outside_the_factory(modules: dict[str, Module], guarded: tuple[str, ..
     return offenders
 
 
+def _annotation_names(node: ast.AST | None, table: dict[str, str]) -> set[str]:
+    """The qualified names an annotation mentions (`Settings`, `Settings | None`, `"Settings"`)."""
+    if node is None:
+        return set()
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return set()
+    return {_qualified(n, table) for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute))} - {""}
+
+
+def _settings_outside_readers(modules: dict[str, Module], settings: str = SETTINGS,
+                              readers: tuple[str, ...] = SETTINGS_READERS) -> list[str]:
+    """Every module outside `readers` that names the settings class: imports it (for annotations too),
+    annotates with it or calls it."""
+    tables = {name: _symbols(m) for name, m in modules.items()}
+    found = []
+    for name, module in modules.items():
+        if name in readers:
+            continue
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.ImportFrom):
+                base = module.absolute(node)
+                if any(_origin(f"{base}.{a.name}", modules, tables) == settings for a in node.names):
+                    found.append(f"{module.where}:{node.lineno}: imports {settings}")
+            elif isinstance(node, (ast.Name, ast.Attribute)) \
+                    and _origin(_qualified(node, tables[name]), modules, tables) == settings:
+                found.append(f"{module.where}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def _settings_kept(modules: dict[str, Module], settings: str = SETTINGS) -> list[str]:
+    """Every place that keeps a settings object in a part, or reaches into one for it:
+    - an attribute named `settings`, set or read (`self.settings = ...`, `assistant.settings.host`), that is
+      not a module (`assistant.settings.Settings` is);
+    - a parameter annotated with the settings class stored on an object (`self.conf = settings`);
+    - a class field annotated with it (a dataclass or pydantic model holding one)."""
+    tables = {name: _symbols(m) for name, m in modules.items()}
+    found = []
+    for name, module in modules.items():
+        table = tables[name]
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Attribute) and node.attr == "settings" \
+                    and _qualified(node, table) not in modules:
+                found.append(f"{module.where}:{node.lineno}: {ast.unparse(node)}")
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.AnnAssign) and any(
+                            _origin(n, modules, tables) == settings
+                            for n in _annotation_names(item.annotation, table)):
+                        found.append(f"{module.where}:{item.lineno}: field {ast.unparse(item.target)} of "
+                                     f"{node.name}")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                every = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+                held = {a.arg for a in every if any(_origin(n, modules, tables) == settings
+                                                    for n in _annotation_names(a.annotation, table))}
+                for inner in ast.walk(node):
+                    if isinstance(inner, (ast.Assign, ast.AnnAssign)) and isinstance(inner.value, ast.Name) \
+                            and inner.value.id in held:
+                        targets = inner.targets if isinstance(inner, ast.Assign) else [inner.target]
+                        if any(isinstance(t, ast.Attribute) for t in targets):
+                            found.append(f"{module.where}:{inner.lineno}: {ast.unparse(inner)}")
+    return found
+
+
 # ----------------------------------------------------------------------------------- the checks
 
 
@@ -257,6 +339,23 @@ def test_the_factory_only_list_names_real_classes():
 
 def test_only_the_factory_builds_the_assistant_and_its_parts():
     offenders = _uses_outside_the_factory(_modules())
+    assert not offenders, offenders
+
+
+def test_the_settings_lists_name_real_modules():
+    modules = _modules()
+    module, _, cls = SETTINGS.rpartition(".")
+    assert any(isinstance(n, ast.ClassDef) and n.name == cls for n in modules[module].tree.body)
+    assert not [m for m in SETTINGS_READERS if m not in modules]
+
+
+def test_only_the_factory_and_the_edges_name_the_settings():
+    offenders = _settings_outside_readers(_modules())
+    assert not offenders, offenders
+
+
+def test_no_part_keeps_the_settings_or_reaches_into_another_for_them():
+    offenders = _settings_kept(_modules())
     assert not offenders, offenders
 
 
@@ -350,6 +449,65 @@ def test_a_construction_outside_the_factory_is_found(tmp_path, text):
     modules = _tree(tmp_path, {**CLEAN, "app/cli.py": text})
     found = _uses_outside_the_factory(modules, FAKE_FACTORY_ONLY, "app.factory")
     assert found and all(f.startswith("app/cli.py:") for f in found), found
+
+
+FAKE_SETTINGS = "app.settings.Settings"
+SETTINGS_TREE = {
+    **CLEAN,
+    "app/settings.py": "class Settings:\n    host = ''\n",
+    "app/factory.py": """
+        from app.service import Service
+        from app.settings import Settings
+
+        def build(settings: Settings):
+            return Service(host=settings.host)
+    """,
+    "app/service.py": """
+        class Service:
+            def __init__(self, *, host: str) -> None:
+                self.host = host
+    """,
+}
+
+
+def test_the_settings_checks_pass_a_clean_tree(tmp_path):
+    modules = _tree(tmp_path, SETTINGS_TREE)
+    assert not _settings_outside_readers(modules, FAKE_SETTINGS, ("app.settings", "app.factory"))
+    assert not _settings_kept(modules, FAKE_SETTINGS)
+
+
+@pytest.mark.parametrize("text", [
+    "from app.settings import Settings\n",
+    ("from __future__ import annotations\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+    "    from app.settings import Settings\ndef f(s: Settings) -> None: ...\n"),
+    "from . import settings\ndef f():\n    return settings.Settings()\n",
+    "import app.settings as s\nS = s.Settings\n",
+])
+def test_a_part_naming_the_settings_is_found(tmp_path, text):
+    modules = _tree(tmp_path, {**SETTINGS_TREE, "app/part.py": text})
+    found = _settings_outside_readers(modules, FAKE_SETTINGS, ("app.settings", "app.factory"))
+    assert found and all(f.startswith("app/part.py:") for f in found), found
+
+
+@pytest.mark.parametrize("text", [
+    # the assistant keeping what it was built from, under its own name or another
+    "class Service:\n    def __init__(self, settings):\n        self.settings = settings\n",
+    ("from app.settings import Settings\nclass Service:\n    def __init__(self, s: Settings):\n"
+    "        self.conf = s\n"),
+    ("from __future__ import annotations\nfrom app.settings import Settings\nclass Service:\n"
+    "    def __init__(self, s: Settings | None = None):\n        self.conf: object = s\n"),
+    # a record holding one
+    ("from dataclasses import dataclass\nfrom app.settings import Settings\n@dataclass\nclass Parts:\n"
+    "    settings: Settings\n"),
+    ("from dataclasses import dataclass\nfrom app import settings as s\n@dataclass\nclass Parts:\n"
+    "    config: 's.Settings'\n"),
+    # a web part reaching into the assistant for them
+    "def panel(assistant):\n    return assistant.settings.host\n",
+])
+def test_a_part_keeping_the_settings_is_found(tmp_path, text):
+    modules = _tree(tmp_path, {**SETTINGS_TREE, "app/service.py": text})
+    found = _settings_kept(modules, FAKE_SETTINGS)
+    assert found and all(f.startswith("app/service.py:") for f in found), found
 
 
 def _run_and_list_heavy(args: list[str], data_dir: Path) -> tuple[int, list[str], str]:
