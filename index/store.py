@@ -86,6 +86,8 @@ class _LexicalSide:
 
     def _loaded(self) -> LexicalIndex:
         if self.index is None:
+            if self.path is not None:  # the pickled index this one replaced (as large as the index itself)
+                self.path.with_suffix(".pkl").unlink(missing_ok=True)
             self.index = LexicalIndex(self.path)
         return self.index
 

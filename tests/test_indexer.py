@@ -297,9 +297,12 @@ def test_lexical_index_survives_a_restart_and_is_rebuilt_when_lost(settings):
     rebuilt = build_store(settings)
     assert rebuilt.lexical().chunk_ids() == set(store.all_chunk_ids())
     shutil.rmtree(settings.lexical_path)
+    old_pickle = settings.lexical_path.with_suffix(".pkl")  # what the hand-written index left
+    old_pickle.write_bytes(b"old index")
     rebuilt = build_store(settings)
     assert rebuilt.lexical().chunk_ids() == set(store.all_chunk_ids())
     assert rebuilt.lexical().search("headline of b", 3)
+    assert not old_pickle.exists()
 
 
 def test_write_lock_is_taken(settings, store):
