@@ -216,7 +216,7 @@ class Settings(BaseSettings):
 
         where = self.chroma_url or str(self.chroma_path.resolve())
         key = hashlib.sha1(where.encode()).hexdigest()[:10]
-        return self.data_dir / "lexical" / f"{self.collection_name}-{key}.pkl"
+        return self.data_dir / "lexical" / f"{self.collection_name}-{key}.tantivy"
 
     @property
     def models_path(self) -> Path:

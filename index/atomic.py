@@ -1,6 +1,6 @@
 """One way to replace a file so a crash leaves the old or the new content, never half of either.
 
-Used for every file this project rewrites in place: the BM25 cache, the static-embedding table, the
+Used for every file this project rewrites in place: the BM25 index's generation record, the static-embedding table, the
 uploads, the Library's deleted-ids list and the evaluation reports.
 """
 

@@ -1,30 +1,31 @@
-"""A BM25 index over chunks that is updated in place and persisted to disk.
+"""The lexical side: our tokenization, and a BM25 index of chunks on disk kept by tantivy.
 
-Owns tokenization for lexical matching and the BM25 ranking. Postings are compact arrays per term
-(document slot + term frequency); removing a chunk marks its slot dead and slots are compacted when a
-quarter of them are dead, so adding or removing articles never rebuilds the index from scratch. It keeps
-no texts, only what ranking and filtering need (chunk id, article id, source, publication day). It does not
-know about Chroma: the store tells it what to add and remove (see `index.store`). Every method that reads
-or changes the arrays holds the index's lock: the app answers questions while it indexes uploads.
-Over 300 lines because BM25 scoring, its incremental add/remove, the day filter and atomic persistence share
-one array layout; splitting them would spread that layout over several modules.
+Owns tokenization for lexical matching (accent folding, numbers, stopwords, light stemming) and the BM25
+index. Chunks are stored pre-tokenized, so tantivy only splits on spaces and our terms are its terms; its
+BM25 (k1=1.2, b=0.75, idf = ln(1 + (N - df + 0.5) / (df + 0.5))) is the formula the hand-written index used,
+with document lengths kept to one byte each as Lucene does. The index lives in a folder of memory-mapped
+files that every process of a data directory shares: a process reads only the postings a question touches,
+and a write is a tantivy commit (all of a batch or none of it). It keeps no texts, only what ranking and
+filtering need (chunk id, article id, source, publication day). It does not know about Chroma: the store
+tells it what to add and remove, and when it is in step (see `index.store`).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
-import pickle
 import re
+import shutil
 import threading
+import time
 import unicodedata
-from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+import tantivy
 
 from index.atomic import atomic_write
 
@@ -105,8 +106,28 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+@dataclass(frozen=True)
+class LexicalDoc:
+    chunk_id: str
+    article_id: str
+    source: str
+    published_day: int  # YYYYMMDD, 0 when unknown
+    text: str  # tokenized while adding; not kept
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    # Our terms joined by spaces; "freq" keeps term frequencies (BM25) but no positions (no phrases asked).
+    builder.add_text_field("terms", tokenizer_name="whitespace", index_option="freq")
+    builder.add_text_field("chunk_id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("article_id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("source", tokenizer_name="raw")
+    builder.add_integer_field("day", indexed=True, fast=True)
+    return builder.build()
+
+
 def _locked(method):
-    """Run the method holding the index's lock (numpy views of the arrays must not outlive a resize)."""
+    """Run the method holding the index's lock (the writer and the searcher are swapped under it)."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -116,105 +137,183 @@ def _locked(method):
     return wrapper
 
 
-@dataclass(frozen=True)
-class LexicalDoc:
-    chunk_id: str
-    article_id: str
-    source: str
-    published_day: int  # YYYYMMDD, 0 when unknown
-    text: str  # only used while adding; not kept
-
-
 class LexicalIndex:
-    """Incremental BM25 (k1=1.2, b=0.75) with tombstones and periodic compaction."""
+    """BM25 over chunks in a tantivy index: in a folder shared by processes, or in memory (`path=None`).
 
-    VERSION = 5  # bump when tokenization or layout changes: old caches are rebuilt
+    Writes need the index's writer, which one holder at a time has (tantivy locks it across processes):
+    `add` and `remove` take it for their own commit unless `hold_writer` already holds it for a longer write.
+    Reads see what was committed as of the last `refresh`. `generation` is the store generation the index
+    is known to reflect (None: unknown), kept in a small file beside the folder."""
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.postings: dict[str, tuple[array, array]] = {}
-        self.chunk_ids: list[str] = []
-        self.article_ids: list[str] = []
-        self.sources: list[str] = []
-        self.slot_of: dict[str, int] = {}
-        self._lengths = array("I")
-        self._days = array("I")
-        self._alive = array("b")
-        self.n_alive = 0
-        self.total_length = 0
-        self.generation: object = None  # the store generation this index reflects
+    VERSION = 6  # bump when tokenization or the schema changes: an index from another version is rebuilt
+    WRITER_HEAP = 64_000_000  # bytes of documents a writer buffers before it flushes a segment itself
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
         self._lock = threading.RLock()
+        self._writer: tantivy.IndexWriter | None = None
+        self._held = False  # the writer stays open between calls (hold_writer) rather than per call
+        self._schema = _schema()
+        self._index = self._open()
+        self._searcher = self._index.searcher()
+
+    def _open(self) -> tantivy.Index:
+        if self.path is None:
+            return tantivy.Index(self._schema)
+        state = self._state()
+        if state.get("version") == self.VERSION and (self.path / "meta.json").exists():
+            try:
+                return tantivy.Index.open(str(self.path))
+            except (OSError, ValueError):
+                pass
+        # Missing, unreadable or from another version: start empty (the store re-syncs it from Chroma).
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._write_state({"version": self.VERSION, "generation": None})
+        return tantivy.Index(self._schema, path=str(self.path), reuse=False)
+
+    # ------------------------------------------------------------------ generation
+
+    @property
+    def _state_path(self) -> Path | None:
+        return None if self.path is None else self.path.with_name(self.path.name + ".json")
+
+    def _state(self) -> dict:
+        try:
+            state = json.loads(self._state_path.read_text())  # type: ignore[union-attr]
+            return state if isinstance(state, dict) else {}
+        except (OSError, ValueError, AttributeError):
+            return {}
+
+    def _write_state(self, state: dict) -> None:
+        with atomic_write(self._state_path, "w", encoding="utf-8") as fh:  # type: ignore[arg-type]
+            json.dump(state, fh)
+
+    _memory_generation: int | None = None
+
+    @property
+    def generation(self) -> int | None:
+        """The store generation this index reflects, as last recorded by any process; None: unknown."""
+        if self.path is None:
+            return self._memory_generation
+        value = self._state().get("generation")
+        return value if isinstance(value, int) else None
+
+    @generation.setter
+    def generation(self, value: int | None) -> None:
+        if self.path is None:
+            self._memory_generation = value
+        else:
+            self._write_state({"version": self.VERSION, "generation": value})
+
+    # ------------------------------------------------------------------ the writer
+
+    @property
+    def holds_writer(self) -> bool:
+        return self._held
+
+    @_locked
+    def try_hold_writer(self) -> bool:
+        """Take the writer and keep it until `release_writer`; False at once if another holder has it."""
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(self.WRITER_HEAP, 1)
+            except ValueError:  # LockBusy: another process (or another index object) is writing
+                return False
+        self._held = True
+        return True
+
+    def hold_writer(self, poll: float = 0.05) -> None:
+        """Take the writer, waiting for the holder (a reader's short re-sync, or another writer)."""
+        while not self.try_hold_writer():
+            time.sleep(poll)
+
+    @_locked
+    def release_writer(self) -> None:
+        """Give the writer back; anything it had not committed is discarded."""
+        self._held = False
+        self._writer = None  # dropping it frees tantivy's lock
+        self.refresh()
+
+    def _write(self, ops) -> None:
+        if self._writer is None:
+            self.hold_writer()
+            self._held = False
+        try:
+            ops(self._writer)
+            self._writer.commit()  # the batch is in, whole, or (on a crash before this) not at all
+        except BaseException:
+            if self._writer is not None:
+                self._writer.rollback()
+            raise
+        finally:
+            if not self._held:
+                self._writer = None
+        self.refresh()
 
     # ------------------------------------------------------------------ updates
 
+    @_locked
+    def refresh(self) -> None:
+        """See every commit made so far, by this process or another."""
+        self._index.reload()
+        self._searcher = self._index.searcher()
+
     def __len__(self) -> int:
-        return self.n_alive
+        return self._searcher.num_docs
 
     def __contains__(self, chunk_id: str) -> bool:
-        return chunk_id in self.slot_of
+        return bool(self._searcher.search(self._term("chunk_id", chunk_id), 1, count=False).hits)
 
     @_locked
     def add(self, docs: Iterable[LexicalDoc]) -> None:
-        for doc in docs:
-            if doc.chunk_id in self.slot_of:
-                self.remove([doc.chunk_id])
-            slot = len(self.chunk_ids)
-            terms = tokenize(doc.text)
-            for term, tf in Counter(terms).items():
-                entry = self.postings.get(term)
-                if entry is None:
-                    entry = self.postings[term] = (array("I"), array("H"))
-                entry[0].append(slot)
-                entry[1].append(min(tf, 65535))
-            self.chunk_ids.append(doc.chunk_id)
-            self.article_ids.append(doc.article_id)
-            self.sources.append(doc.source)
-            self.slot_of[doc.chunk_id] = slot
-            self._lengths.append(len(terms))
-            self._days.append(doc.published_day)
-            self._alive.append(1)
-            self.n_alive += 1
-            self.total_length += len(terms)
+        """Add chunks (one commit); a chunk id already stored is replaced."""
+        batch = [(doc, " ".join(tokenize(doc.text))) for doc in docs]
+        if not batch:
+            return
+
+        def ops(writer: tantivy.IndexWriter) -> None:
+            for doc, terms in batch:
+                writer.delete_documents_by_term("chunk_id", doc.chunk_id)  # applies to earlier documents only
+                writer.add_document(tantivy.Document(terms=terms, chunk_id=doc.chunk_id, article_id=doc.article_id,
+                                                     source=doc.source, day=int(doc.published_day)))
+
+        self._write(ops)
 
     @_locked
     def remove(self, chunk_ids: Iterable[str]) -> None:
-        for chunk_id in chunk_ids:
-            slot = self.slot_of.pop(chunk_id, None)
-            if slot is None:
-                continue
-            self._alive[slot] = 0
-            self.n_alive -= 1
-            self.total_length -= self._lengths[slot]
-        dead = len(self.chunk_ids) - self.n_alive
-        if dead > 1000 and dead > len(self.chunk_ids) // 4:
-            self.compact()
-
-    @_locked
-    def compact(self) -> None:
-        """Drop dead slots and renumber; O(size of index), run rarely."""
-        alive = np.frombuffer(self._alive, dtype=np.int8).astype(bool) if len(self._alive) else np.zeros(0, bool)
-        new_slot = np.full(len(alive), -1, dtype=np.int64)
-        new_slot[alive] = np.arange(int(alive.sum()))
-        postings: dict[str, tuple[array, array]] = {}
-        for term, (slots, tfs) in self.postings.items():
-            s = np.frombuffer(slots, dtype=np.uint32)
-            keep = alive[s]
-            if keep.any():
-                postings[term] = (
-                    array("I", new_slot[s[keep]].astype(np.uint32).tobytes()),
-                    array("H", np.frombuffer(tfs, dtype=np.uint16)[keep].tobytes()),
-                )
-        keep_idx = np.flatnonzero(alive)
-        self.postings = postings
-        self.chunk_ids = [self.chunk_ids[i] for i in keep_idx]
-        self.article_ids = [self.article_ids[i] for i in keep_idx]
-        self.sources = [self.sources[i] for i in keep_idx]
-        self.slot_of = {cid: i for i, cid in enumerate(self.chunk_ids)}
-        self._lengths = array("I", np.frombuffer(self._lengths, dtype=np.uint32)[alive].tobytes())
-        self._days = array("I", np.frombuffer(self._days, dtype=np.uint32)[alive].tobytes())
-        self._alive = array("b", b"\x01" * len(keep_idx))
+        """Remove chunks (one commit); unknown ids are ignored."""
+        ids = list(chunk_ids)
+        if ids:
+            self._write(lambda writer: [writer.delete_documents_by_term("chunk_id", cid) for cid in ids])
 
     # ------------------------------------------------------------------ search
+
+    def _term(self, field: str, value: str | int) -> tantivy.Query:
+        return tantivy.Query.term_query(self._schema, field, value)
+
+    def _matching(self, query: str) -> tantivy.Query | None:
+        terms = sorted(set(tokenize(query)))
+        if not terms:
+            return None
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("terms", t)) for t in terms])
+
+    def _filtered(self, matching: tantivy.Query, filters: list[tuple[tantivy.Occur, tantivy.Query]]) -> tantivy.Query:
+        """`matching`, restricted by filter clauses that add nothing to its score."""
+        if not filters:
+            return matching
+        clauses = [(tantivy.Occur.Must, matching)]
+        clauses += [(occur, tantivy.Query.const_score_query(q, 0.0)) for occur, q in filters]
+        return tantivy.Query.boolean_query(clauses)
+
+    def _days(self, low: int | None, high: int | None) -> tantivy.Query:
+        return tantivy.Query.range_query(self._schema, "day", tantivy.FieldType.Integer, low, high)
+
+    def _ranked(self, query: tantivy.Query, limit: int) -> list[tuple[str, float]]:
+        searcher = self._searcher
+        hits = searcher.search(query, limit, count=False).hits
+        out = [(searcher.doc(address)["chunk_id"][0], float(score)) for score, address in hits]
+        return [(cid, score) for cid, score in out if score > 0]
 
     @_locked
     def search(
@@ -232,113 +331,70 @@ class LexicalIndex:
 
         `day_from`/`day_to` bound the publication day (undated chunks fail `day_to`); `since_day`/
         `as_of_day` bound it too but keep undated chunks."""
-        n_slots = len(self.chunk_ids)
-        terms = set(tokenize(query))
-        if not n_slots or not terms or not self.n_alive:
+        matching = self._matching(query)
+        if matching is None or top_k <= 0 or not len(self):
             return []
-        alive = np.frombuffer(self._alive, dtype=np.int8).astype(bool)
+        must, must_not = tantivy.Occur.Must, tantivy.Occur.MustNot
+        filters: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if sources:
-            wanted = set(sources)
-            alive &= np.fromiter((s in wanted for s in self.sources), dtype=bool, count=n_slots)
+            filters.append((must, tantivy.Query.term_set_query(self._schema, "source", sorted(set(sources)))))
         if day_from or day_to:
-            days = np.frombuffer(self._days, dtype=np.uint32)
-            if day_from:
-                alive &= days >= day_from
+            filters.append((must, self._days(day_from or None, day_to or None)))
             if day_to:
-                alive &= (days <= day_to) & (days > 0)
-        if since_day or as_of_day:
-            days = np.frombuffer(self._days, dtype=np.uint32)
-            if since_day:
-                alive &= (days >= since_day) | (days == 0)
-            if as_of_day:
-                alive &= days <= as_of_day
-        scores = self._scores(terms)
-        scores[~alive] = 0.0
-        k = min(top_k, n_slots)
-        candidates = np.argpartition(-scores, k - 1)[:k] if k < n_slots else np.arange(n_slots)
-        ranked = sorted(candidates, key=lambda i: (-scores[i], self.chunk_ids[i]))
-        return [(self.chunk_ids[i], float(scores[i])) for i in ranked if scores[i] > 0]
+                filters.append((must_not, self._term("day", 0)))
+        if since_day:
+            filters.append((must_not, self._days(1, since_day - 1)))  # undated (0) chunks stay
+        if as_of_day:
+            filters.append((must, self._days(None, as_of_day)))
+        hits = self._ranked(self._filtered(matching, filters), top_k)
+        return sorted(hits, key=lambda h: (-h[1], h[0]))
 
     @_locked
     def score_chunks(self, query: str, chunk_ids: Iterable[str]) -> dict[str, float]:
         """BM25 scores of `query` for the given chunks (0 for unknown chunks): fusion needs both scores of
         a candidate that only one ranking found."""
         wanted = list(chunk_ids)
-        terms = set(tokenize(query))
-        if not terms or not self.n_alive:
-            return dict.fromkeys(wanted, 0.0)
-        scores = self._scores(terms)
-        return {cid: float(scores[self.slot_of[cid]]) if cid in self.slot_of else 0.0 for cid in wanted}
-
-    def _scores(self, terms: set[str]) -> np.ndarray:
-        """BM25 score of every slot (dead slots included; callers mask them). Holds no lock itself."""
-        n_slots = len(self.chunk_ids)
-        lengths = np.frombuffer(self._lengths, dtype=np.uint32)
-        avgdl = max(self.total_length / self.n_alive, 1.0)
-        scores = np.zeros(n_slots, dtype=np.float32)
-        all_alive = np.frombuffer(self._alive, dtype=np.int8)
-        for term in terms:
-            entry = self.postings.get(term)
-            if entry is None:
-                continue
-            slots = np.frombuffer(entry[0], dtype=np.uint32)
-            df = int(all_alive[slots].sum())
-            if df == 0:
-                continue
-            idf = math.log(1.0 + (self.n_alive - df + 0.5) / (df + 0.5))
-            tf = np.frombuffer(entry[1], dtype=np.uint16).astype(np.float32)
-            norm = self.k1 * (1.0 - self.b + self.b * lengths[slots] / avgdl)
-            scores[slots] += idf * tf * (self.k1 + 1.0) / (tf + norm)
+        scores = dict.fromkeys(wanted, 0.0)
+        matching = self._matching(query)
+        if matching is None or not wanted or not len(self):
+            return scores
+        only = tantivy.Query.term_set_query(self._schema, "chunk_id", sorted(set(wanted)))
+        scores.update(self._ranked(self._filtered(matching, [(tantivy.Occur.Must, only)]), len(set(wanted))))
         return scores
 
     @_locked
     def idf(self, term: str) -> float:
-        """Inverse document frequency of an already-tokenized term (0 for unknown terms)."""
-        entry = self.postings.get(term)
-        if entry is None or not self.n_alive:
-            return 0.0
-        slots = np.frombuffer(entry[0], dtype=np.uint32)
-        df = int(np.frombuffer(self._alive, dtype=np.int8)[slots].sum())
-        return math.log(1.0 + (self.n_alive - df + 0.5) / (df + 0.5)) if df else 0.0
+        """Inverse document frequency of an already-tokenized term (0 for unknown terms), as BM25 weighs it
+        (document frequencies count removed chunks until tantivy merges their segment, as Lucene's do)."""
+        n = len(self)
+        df = min(self._searcher.doc_freq("terms", term), n) if n else 0
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
 
     @_locked
     def day_range(self) -> tuple[int, int]:
         """(oldest, newest) publication day (YYYYMMDD) of the dated chunks, (0, 0) when none is dated."""
-        if not self.n_alive:
+        if not len(self):
             return 0, 0
-        days = np.frombuffer(self._days, dtype=np.uint32)[np.frombuffer(self._alive, dtype=np.int8).astype(bool)]
-        dated = days[days > 0]
-        return (int(dated.min()), int(dated.max())) if len(dated) else (0, 0)
+        got = self._searcher.aggregate(self._days(1, None), {"lo": {"min": {"field": "day"}},
+                                                              "hi": {"max": {"field": "day"}}})
+        lo, hi = got["lo"]["value"], got["hi"]["value"]
+        return (int(lo), int(hi)) if lo is not None and hi is not None else (0, 0)
 
     @_locked
     def article_of(self, chunk_id: str) -> str | None:
-        slot = self.slot_of.get(chunk_id)
-        return None if slot is None else self.article_ids[slot]
+        searcher = self._searcher
+        hits = searcher.search(self._term("chunk_id", chunk_id), 1, count=False).hits
+        return searcher.doc(hits[0][1])["article_id"][0] if hits else None
+
+    def _live_terms(self, field: str) -> list[tuple[str, int]]:
+        """Every value of a raw field with its number of live chunks (removed ones not counted)."""
+        return self._searcher.terms_with_prefix(field, "", filter_query=tantivy.Query.all_query())
 
     @_locked
     def article_chunk_counts(self) -> Counter[str]:
-        return Counter(self.article_ids[slot] for slot in self.slot_of.values())
-
-    # ------------------------------------------------------------------ persistence
+        return Counter(dict(self._live_terms("article_id")))
 
     @_locked
-    def save(self, path: Path) -> None:
-        """Write atomically (temp file + rename), so a crash leaves the old or the new file, never half."""
-        with atomic_write(path) as fh:
-            state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
-            pickle.dump((self.VERSION, state), fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-    @classmethod
-    def load(cls, path: Path) -> LexicalIndex | None:
-        """The saved index, or None when missing, unreadable or from another version (it is a cache)."""
-        try:
-            with open(path, "rb") as fh:
-                version, state = pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
-            return None
-        if version != cls.VERSION:
-            return None
-        index = cls.__new__(cls)
-        index.__dict__.update(state)
-        index._lock = threading.RLock()
-        return index
+    def chunk_ids(self) -> set[str]:
+        """Ids of every stored chunk."""
+        return {cid for cid, _ in self._live_terms("chunk_id")}

@@ -4,14 +4,16 @@
 `search_lexical`, `score_lexical`, `idf`, `day_range`, `get`, `list_articles`, `count`, `article_ids`,
 `article_states`, `embeddings_of`. Writes happen inside `with corpus.writing(): ...` (`upsert`, `delete`).
 
-Chroma (`index.vectors`) is the source of truth. The BM25 index (`index.lexical`; Chroma's own sparse index
-is not available in local/embedded Chroma) is a cache saved next to the data and kept in step by a
-generation protocol: `writing()` bumps a `generation` number in the collection's metadata before the first
-write and again after the last, marked `writing` in between (the mark stays set if the writer dies or
-raises). A reader whose cache is from another generation, or who sees a write under way, re-syncs it by
-diffing chunk ids with Chroma (fetching only what changed); the writer's own cache follows its writes batch
-by batch, so it stays current without a re-sync (and is declared current afterwards only if no other writer
-bumped the generation in between). On a Chroma server shared by several machines, `exclusive()` holds the
+Chroma (`index.vectors`) is the source of truth. The BM25 index (`index.lexical`, tantivy; Chroma's own
+sparse index is not available in local/embedded Chroma) lives on disk in the data directory, shared by its
+processes, and is kept in step by a generation protocol: `writing()` bumps a `generation` number in the
+collection's metadata before the first write and again after the last, marked `writing` in between (the
+mark stays set if the writer dies or raises). The writer holds the index's writer for the whole write and
+commits each batch as it writes it to Chroma, then records the generation it ended on (only if the index
+was current when it began and no other writer bumped the generation in between). A reader who finds the
+index recorded at another generation, or sees a write under way, re-syncs it by diffing chunk ids with
+Chroma (fetching only what changed), unless a process of this data directory holds the writer: that one
+keeps the index in step itself. On a Chroma server shared by several machines, `exclusive()` holds the
 server's write lease (`index.lock.ServerLease`) around a whole reindex, and every write checks it still does.
 It does not build Chroma clients or embedding models (see `assistant.factory`), nor decide what to index
 (see `index.indexer`).
@@ -45,30 +47,37 @@ if TYPE_CHECKING:
 
 
 class _LexicalSide:
-    """The BM25 cache: loaded from disk, synced with the vector side when another writer moved it."""
+    """The BM25 index on disk, brought in step with the vector side when another writer moved it."""
 
     def __init__(self, vectors: ChromaVectors, path: Path | None) -> None:
         self.vectors = vectors
         self.path = path
         self.lock = threading.Lock()
         self.index: LexicalIndex | None = None
-        self.write_base: int | None = None  # generation before our write, if the cache was current then
+        self.write_base: int | None = None  # generation before our write, if the index was current then
 
     def current(self) -> LexicalIndex:
-        """The index brought in step with Chroma if another writer changed it or is writing."""
+        """The index brought in step with Chroma if another writer changed it or is writing. A process of
+        this data directory that holds the index's writer keeps it in step itself: then it is read as is."""
         generation, writing = state = self.vectors.state()
         self.vectors.follow_other_writers(state)
         with self.lock:
             index = self._loaded()
+            index.refresh()
             if writing and state == self.vectors.seen and self.write_base is not None \
                     and index.generation == self.write_base:
                 return index  # our own write under way: the index follows it batch by batch
-            if writing or index.generation != generation:
-                self._sync(index)
-                # While a write is under way (or after one was cut short) the next read syncs again.
-                index.generation = None if writing else generation
-                if not writing:
-                    self._save()
+            ours = index.holds_writer  # our write, begun while the index was not current
+            if (writing or index.generation != generation) and (ours or index.try_hold_writer()):
+                try:
+                    if writing or index.generation != generation:  # nobody synced it while we waited
+                        index.generation = None  # unknown until the sync is through (it may be cut short)
+                        self._sync(index)
+                        # While a write is under way (or after one was cut short) the next read syncs again.
+                        index.generation = None if writing else generation
+                finally:
+                    if not ours:
+                        index.release_writer()
             return index
 
     def snapshot(self) -> LexicalIndex:
@@ -76,52 +85,53 @@ class _LexicalSide:
         return self.index if self.index is not None else self.current()
 
     def _loaded(self) -> LexicalIndex:
-        if self.index is None and self.path is not None:
-            self.index = LexicalIndex.load(self.path)
         if self.index is None:
-            self.index = LexicalIndex()
+            if self.path is not None:  # the pickled index this one replaced (as large as the index itself)
+                self.path.with_suffix(".pkl").unlink(missing_ok=True)
+            self.index = LexicalIndex(self.path)
         return self.index
 
     def _sync(self, index: LexicalIndex) -> None:
         stored = set(self.vectors.all_chunk_ids())
-        index.remove([cid for cid in list(index.slot_of) if cid not in stored])
-        missing = [cid for cid in stored if cid not in index]
+        have = index.chunk_ids()
+        index.remove(sorted(have - stored))
+        missing = sorted(stored - have)
         for i in range(0, len(missing), GET_BATCH):
             index.add(chunk.lexical_doc() for chunk in self.vectors.get(missing[i : i + GET_BATCH]))
-
-    def _save(self) -> None:
-        if self.path is not None and self.index is not None:
-            try:
-                self.index.save(self.path)
-            except OSError:
-                pass  # a cache: failing to save only costs a re-sync next start
 
     # ------------------------------------------------------------------ following our own write
 
     def begin_write(self, generation_before: int, writing_before: bool) -> None:
-        index = self.index  # it follows our writes only if it was loaded and current before them
-        current = not writing_before and index is not None and index.generation == generation_before
-        self.write_base = generation_before if current else None
+        """Hold the index's writer for the whole write (readers of this data directory then read it as the
+        write leaves it, batch by batch), first bringing it in step if another writer moved Chroma."""
+        with self.lock:
+            index = self._loaded()
+            index.hold_writer()
+            index.refresh()
+            if not writing_before and index.generation != generation_before:
+                index.generation = None
+                self._sync(index)
+                index.generation = generation_before
+            current = not writing_before and index.generation == generation_before
+            self.write_base = generation_before if current else None
 
     def added(self, nodes: Sequence[TextNode]) -> None:
-        if self.index is not None:
-            with self.lock:
-                self.index.add(StoredChunk.from_record(n.node_id, n.text, n.metadata).lexical_doc() for n in nodes)
+        with self.lock:
+            self._loaded().add(StoredChunk.from_record(n.node_id, n.text, n.metadata).lexical_doc() for n in nodes)
 
     def removed(self, chunk_ids: Sequence[str]) -> None:
-        if self.index is not None:
-            with self.lock:
-                self.index.remove(chunk_ids)
+        with self.lock:
+            self._loaded().remove(chunk_ids)
 
     def end_write(self, generation: int | None) -> None:
-        """`generation`: the one our finished write ended on (the cache followed it, so it is current if it
-        was current at the start); None: the write failed, so the cache is re-synced on the next read."""
+        """`generation`: the one our finished write ended on (the index followed it, so it is current if it
+        was current at the start); None: the write failed, so the index is re-synced on the next read."""
         with self.lock:
-            if self.index is not None and self.write_base is not None \
-                    and self.index.generation == self.write_base:
-                self.index.generation = generation
-                if generation is not None:
-                    self._save()
+            if self.index is not None:
+                if generation is not None and self.write_base is not None \
+                        and self.index.generation == self.write_base:
+                    self.index.generation = generation
+                self.index.release_writer()
         self.write_base = None
 
 

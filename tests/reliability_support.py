@@ -296,7 +296,7 @@ def snapshot(data_dir: Path) -> IndexSnapshot:
             reachable = set(store.collection.query(query_embeddings=[probe], n_results=n, include=[])["ids"][0])
         assistant = build_assistant(settings, store=store, embed_model=HashingEmbedding())
         stats = assistant.stats()
-        lexical_ids = set(store.lexical().slot_of)
+        lexical_ids = set(store.lexical().chunk_ids())
         metas = [m or {} for m in got["metadatas"]]
         return IndexSnapshot(
             ids=ids, vectors=vectors, reachable=reachable, lexical_ids=lexical_ids,

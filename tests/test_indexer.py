@@ -5,6 +5,7 @@ another instance or process wrote)."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -85,7 +86,7 @@ def assert_consistent(store: Corpus) -> None:
         assert len(state.chunks) == 1, f"{aid} has {len(state.chunks)} versions"
         [fp] = state.chunks
         assert state.complete(fp), f"{aid} is incomplete"
-    assert set(store.lexical().slot_of) == chroma_ids
+    assert set(store.lexical().chunk_ids()) == chroma_ids
     assert len(store.lexical()) == len(chroma_ids) == store.count()
 
 
@@ -254,16 +255,16 @@ def test_lexical_index_follows_another_instance(settings):
     reader = build_store(settings)
     writer = build_store(settings)
     make_indexer(writer).index_items([art("a")])
-    assert set(reader.lexical().slot_of) == set(reader.all_chunk_ids())
+    assert set(reader.lexical().chunk_ids()) == set(reader.all_chunk_ids())
     make_indexer(writer).index_items([art("b"), art("a")])
     writer_gen = writer.generation()
     assert reader.lexical().generation == writer_gen
     assert set(reader.lexical().article_chunk_counts()) == {"a", "b"}
     make_indexer(writer).remove(["a"])
     assert set(reader.lexical().article_chunk_counts()) == {"b"}
-    assert set(reader.lexical().slot_of) == set(writer.all_chunk_ids())
+    assert set(reader.lexical().chunk_ids()) == set(writer.all_chunk_ids())
     hits = reader.lexical().search("headline of b", 5)
-    assert hits and all(h in reader.lexical().slot_of for h, _ in hits)
+    assert hits and all(h in reader.lexical().chunk_ids() for h, _ in hits)
 
 
 def test_lexical_index_follows_another_process(settings, tmp_path):
@@ -275,22 +276,33 @@ def test_lexical_index_follows_another_process(settings, tmp_path):
     proc = run_cli("index", str(feed), "--embedding", "hashing", "--data-dir", str(settings.data_dir))
     assert proc.returncode == 0, proc.stderr
     assert set(reader.lexical().article_chunk_counts()) == {"a", "from-cli"}
-    assert set(reader.lexical().slot_of) == set(reader.all_chunk_ids())
+    assert set(reader.lexical().chunk_ids()) == set(reader.all_chunk_ids())
     proc = run_cli("remove", "a", "--embedding", "hashing", "--data-dir", str(settings.data_dir))
     assert proc.returncode == 0, proc.stderr
     assert set(reader.lexical().article_chunk_counts()) == {"from-cli"}
 
 
-def test_lexical_cache_survives_a_restart_and_is_rebuilt_when_lost(settings):
+def test_lexical_index_survives_a_restart_and_is_rebuilt_when_lost(settings):
     store = build_store(settings)
     make_indexer(store).index_items([art("a"), art("b")])
     store.lexical()
-    assert settings.lexical_path.exists()
+    assert (settings.lexical_path / "meta.json").exists()
     again = build_store(settings)
-    assert set(again.lexical().slot_of) == set(store.all_chunk_ids())
-    settings.lexical_path.write_bytes(b"garbage")
+    listed = []
+    original = again.vectors.all_chunk_ids
+    again.vectors.all_chunk_ids = lambda: listed.append(1) or original()
+    assert again.lexical().chunk_ids() == set(store.all_chunk_ids())
+    assert not listed, "a restart re-synced an index that was current on disk"
+    (settings.lexical_path / "meta.json").write_bytes(b"garbage")
     rebuilt = build_store(settings)
-    assert set(rebuilt.lexical().slot_of) == set(store.all_chunk_ids())
+    assert rebuilt.lexical().chunk_ids() == set(store.all_chunk_ids())
+    shutil.rmtree(settings.lexical_path)
+    old_pickle = settings.lexical_path.with_suffix(".pkl")  # what the hand-written index left
+    old_pickle.write_bytes(b"old index")
+    rebuilt = build_store(settings)
+    assert rebuilt.lexical().chunk_ids() == set(store.all_chunk_ids())
+    assert rebuilt.lexical().search("headline of b", 3)
+    assert not old_pickle.exists()
 
 
 def test_write_lock_is_taken(settings, store):

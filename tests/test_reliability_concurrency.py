@@ -255,7 +255,7 @@ def test_questions_keep_getting_answers_while_the_app_itself_reindexes(tmp_path,
     for asker in askers:
         assert not asker.errors, asker.errors[:5]
     assert sum(a.answers for a in askers) >= 3
-    assert set(app.store.lexical().slot_of) == set(app.store.all_chunk_ids())
+    assert set(app.store.lexical().chunk_ids()) == set(app.store.all_chunk_ids())
     assert_exact(settings.data_dir, new_paths, context="after the app reindexed while answering")
     RESULTS["same_process_reindex"] = _latency(askers[0])
 
@@ -278,7 +278,7 @@ def test_a_reindex_killed_under_a_running_app(tmp_path, settings):
         asker.stop.set()
         asker.join(60)
         assert not asker.errors, asker.errors[:5]
-        assert set(app.store.lexical().slot_of) == set(app.store.all_chunk_ids())
+        assert set(app.store.lexical().chunk_ids()) == set(app.store.all_chunk_ids())
         run_ok(["index", "--prune", *map(str, paths)], settings.data_dir)
         answer = app.ask(_question(rng))
         assert all(p.chunk.text in corpus.articles[p.chunk.article_id]["text"] for p in answer.passages)

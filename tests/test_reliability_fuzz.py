@@ -210,7 +210,7 @@ def test_fuzzed_articles_keep_the_index_consistent(tmp_path_factory, fuzz_app, l
     for aid, state in store.article_states([i.id for i in items if isinstance(i, Article)]).items():
         [fp] = state.chunks
         assert state.complete(fp), aid
-    assert set(store.lexical().slot_of) == set(store.all_chunk_ids())
+    assert set(store.lexical().chunk_ids()) == set(store.all_chunk_ids())
     fed = {i.id for i in items if isinstance(i, Article)}
     assert _chunks_of(fuzz_app, sample_ids - fed) == {k: v for k, v in before.items() if k not in fed}
 

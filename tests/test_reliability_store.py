@@ -89,7 +89,7 @@ def test_a_write_cut_short_is_completed_without_rewriting_stored_chunks(settings
     assert not before & set(recorder.written), "chunks already stored were written again"
     state = recorder.all_article_states()
     assert all(s.complete(next(iter(s.chunks))) for s in state.values()) and set(state) == {"a", "b"}
-    assert set(recorder.lexical().slot_of) == ids(recorder)
+    assert set(recorder.lexical().chunk_ids()) == ids(recorder)
 
 
 def test_a_stored_chunk_that_differs_is_replaced(settings):
@@ -113,16 +113,16 @@ def test_readers_keep_syncing_while_a_write_is_unfinished(settings):
     reader = build_store(settings)
     writer = build_store(settings)
     indexer(writer).index_items([art("a")])
-    assert set(reader.lexical().slot_of) == ids(writer)
+    assert set(reader.lexical().chunk_ids()) == ids(writer)
     # Embedding call 3: a question arrives (the reader syncs); call 6: the writer dies.
     embed = InterleavingEmbedding({3: lambda: reader.lexical(), 6: KeyboardInterrupt})
     with pytest.raises(KeyboardInterrupt):
         indexer(writer, embed).index_items([art("b"), art("c")])
-    assert set(reader.lexical().slot_of) == ids(writer), "reader trusted a generation mid-write"
+    assert set(reader.lexical().chunk_ids()) == ids(writer), "reader trusted a generation mid-write"
     assert writer.state()[1], "an unfinished write must stay visible in the metadata"
     indexer(writer).index_items([art("b"), art("c")])  # the rerun completes and clears the mark
     assert not writer.state()[1]
-    assert set(reader.lexical().slot_of) == ids(writer)
+    assert set(reader.lexical().chunk_ids()) == ids(writer)
 
 
 def test_a_writer_does_not_mark_a_stale_bm25_index_current(settings):
@@ -132,7 +132,7 @@ def test_a_writer_does_not_mark_a_stale_bm25_index_current(settings):
     assert len(mine.lexical()) == len(ids(mine))  # loaded and current
     indexer(other).index_items([art("b")])  # another writer, unseen by `mine`'s BM25 index so far
     indexer(mine).remove(["x"])  # then `mine` writes
-    assert set(mine.lexical().slot_of) == ids(mine), "BM25 index lost another writer's chunks"
+    assert set(mine.lexical().chunk_ids()) == ids(mine), "BM25 index lost another writer's chunks"
     assert mine.lexical().article_chunk_counts().keys() == {"a", "b"}
 
 
@@ -191,7 +191,7 @@ def test_a_bm25_index_loaded_during_our_own_write_is_synced(settings):
     app = build_store(settings)  # a fresh process-like store; its BM25 index is not loaded yet
     embed = InterleavingEmbedding({3: lambda: app.lexical()})
     indexer(app, embed).index_items([art("b"), art("c")])
-    assert set(app.lexical().slot_of) == ids(app)
+    assert set(app.lexical().chunk_ids()) == ids(app)
 
 
 def test_a_rerun_with_nothing_left_to_do_clears_the_unfinished_mark(settings):
@@ -229,4 +229,4 @@ def test_a_remove_cut_short_between_deletes_is_finished_by_the_rerun(settings):
     left = set(rerun.article_states(["a", "b"]))
     assert left and set(indexer(rerun).remove(["a", "b"])) == left
     assert ids(rerun) == keep and not rerun.state()[1]
-    assert set(rerun.lexical().slot_of) == keep
+    assert set(rerun.lexical().chunk_ids()) == keep

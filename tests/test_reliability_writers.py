@@ -163,8 +163,10 @@ def stored(store) -> dict[str, tuple[str, str]]:
 
 def lexical_agrees(store, label: str, queries: tuple[str, ...] = (
         "harbour council ferry", "revision 1 report", "glacier visitors week 3", "archive museum")) -> None:
-    """The machine's BM25 side, after its catch-up, is the index a fresh build from Chroma's chunks gives:
-    the same chunks per article and the same ranking and scores for queries over the whole vocabulary."""
+    """The machine's BM25 side, after its catch-up, holds what a fresh build from Chroma's chunks holds: the
+    same chunks per article, and the same chunks matching queries over the whole vocabulary. Scores are not
+    compared: tantivy, as Lucene does, counts removed chunks in its term statistics until their segment is
+    merged, so an index that saw removals scores a little apart from a fresh build."""
     store.catch_up()
     mine = store.lexical()
     got = store.collection.get(include=["documents", "metadatas"])
@@ -175,9 +177,9 @@ def lexical_agrees(store, label: str, queries: tuple[str, ...] = (
     assert len(mine) == len(reference) == len(got["ids"]), f"{label}: BM25 holds {len(mine)} chunks"
     assert all(cid in mine for cid in got["ids"]), f"{label}: BM25 lacks chunks Chroma has"
     for query in queries:
-        ours = [(cid, round(score, 4)) for cid, score in store.search_lexical(query, 1000)]
-        theirs = [(cid, round(score, 4)) for cid, score in reference.search(query, 1000)]
-        assert ours == theirs, f"{label}: BM25 ranks {query!r} differently from Chroma's chunks"
+        ours = {cid for cid, _ in store.search_lexical(query, 1000)}
+        theirs = {cid for cid, _ in reference.search(query, 1000)}
+        assert ours == theirs, f"{label}: BM25 matches {query!r} with other chunks than Chroma's give"
 
 
 def assert_one_of(machines: list[Machine], outcomes: dict[str, list[Article]]) -> str:

@@ -289,18 +289,18 @@ def test_writes_happen_only_inside_writing(indexed):
         assert store.state() == (generation + 1, True)
         store.delete(ids[:1])
     assert store.state() == (generation + 2, False)
-    assert set(store.lexical().slot_of) == set(ids[1:])
+    assert set(store.lexical().chunk_ids()) == set(ids[1:])
 
 
 def test_a_write_that_raises_stays_marked_and_readers_resync(indexed):
     store, _ = indexed
-    before = set(store.lexical().slot_of)
+    before = set(store.lexical().chunk_ids())
     victim = min(before)
     with contextlib.suppress(KeyboardInterrupt), store.writing():
         store.vectors.delete([victim])  # reached Chroma, but the write died before it could say so
         raise KeyboardInterrupt
     assert store.state()[1], "a write that did not finish must stay visible"
-    assert set(store.lexical().slot_of) == before - {victim}, "the BM25 side re-synced with Chroma"
+    assert set(store.lexical().chunk_ids()) == before - {victim}, "the BM25 side re-synced with Chroma"
     with pytest.raises(RuntimeError, match="already open"), store.writing(), store.writing():
         pass
 
