@@ -9,12 +9,13 @@ import io
 import json
 import re
 from contextlib import redirect_stderr
+from dataclasses import replace
 
 import pytest
 
 from assistant.types import Answer, ArticleInfo, Citation, Passage, StoredChunk
 from assistant.web import render
-from assistant.web.chat_tab import as_of_note, reveal_steps
+from assistant.web.chat_tab import REVEAL_STEP_S, REVEAL_STEPS, as_of_note, reveal_steps
 from assistant.web.dates import DateNotUnderstood, said_back, understand_date
 from assistant.web.feedback import article_choices
 from assistant.web.library import Deleted, Library, added_titles, corpus_summary
@@ -77,12 +78,14 @@ def _answer(**fields) -> Answer:
     return Answer(**{**base, **fields})
 
 
-def test_reveal_steps_pace_the_words_and_end_with_all_of_them():
+def test_reveal_steps_grow_to_all_the_words_in_a_few_steps():
     assert reveal_steps(0) == []
-    for n in (1, 3, 12, 25, 80, 400):
+    assert reveal_steps(1) == [1] and reveal_steps(3) == [1, 2, 3]
+    for n in (4, 12, 25, 80, 400):
         steps = reveal_steps(n)
-        assert steps[-1] == n and steps == sorted(set(steps)) and 2 <= len(steps) <= 12 or n == 1
-    assert 10 <= len(reveal_steps(400)) <= 12  # at most 0.6 s of 50 ms steps, however long the answer
+        assert steps[-1] == n and steps == sorted(set(steps)) and len(steps) == REVEAL_STEPS, (n, steps)
+    # however long the answer, the reveal adds at most REVEAL_STEPS pauses before the sources come
+    assert REVEAL_STEPS * REVEAL_STEP_S <= 0.25
 
 
 def test_a_revealed_answer_leads_with_the_short_answer_then_grows_word_by_word():
@@ -96,6 +99,59 @@ def test_a_revealed_answer_leads_with_the_short_answer_then_grows_word_by_word()
     final = render.answer_message(answer, 1)
     assert "typing" not in final and "Understood as: Who won the Lakeport Marathon?" in final
     assert render.word_count(answer.answer) == 15
+
+
+class _WrittenAtOnce:
+    """An assistant whose answer is written at once (as the extractive answerer's is): its pieces, then it."""
+
+    def __init__(self, final: Answer) -> None:
+        self.final = final
+
+    def ask_stream(self, question, **_):
+        yield from (replace(self.final, answer=w, citations=(), short_answer="")
+                    for w in re.findall(r"\S+\s*", self.final.answer))
+        yield self.final
+
+
+class _NoLibrary:
+    def upload_dates(self) -> dict[str, str]:
+        return {}
+
+
+class _AsTyped:
+    def condense(self, question, turns):
+        return question
+
+
+def test_the_reveal_starts_when_the_answer_is_known_and_renders_the_sources_in_its_first_pause(monkeypatch):
+    from assistant.answering.chat import ChatSession
+    from assistant.web import chat_tab
+    from assistant.web.startup import Readiness
+
+    events: list[str] = []
+    panel = render.sources_panel
+    monkeypatch.setattr(chat_tab.render, "sources_panel",
+                        lambda answers, **kw: events.append(f"panel of {len(answers)}") or panel(answers, **kw))
+    monkeypatch.setattr(chat_tab.time, "sleep", lambda s: events.append("pause"))
+    final = _answer()
+    chat = chat_tab.Conversation(_WrittenAtOnce(final), _AsTyped(), _NoLibrary(), Readiness.ready(), [])
+    session = ChatSession()
+    shown = []
+    for out in chat.respond("Who won?", session, [], "", "", ""):
+        bubble = out[1][-1]["content"] if isinstance(out[1], list) else ""
+        shown.append(bubble)
+        events.append("closing" if out[3] is session else "step")
+    # the echo, the short answer alone, the sentences growing, then the whole answer with its sources
+    assert "Searching" in shown[0]
+    assert '<strong>Amara Chelimo</strong>' in shown[1] and "won" not in shown[1].split("</span>", 1)[1]
+    sizes = [render.word_count(re.sub(r"<[^>]+>", " ", b)) for b in shown[1:]]
+    assert sizes == sorted(sizes) and len(set(sizes)) == len(sizes) == 1 + REVEAL_STEPS, sizes
+    assert 'class="typing"' in shown[-2] and 'class="typing"' not in shown[-1]
+    assert session.turns and session.turns[-1].answer is final
+    # the echo's empty panel, then the final panel rendered right after the first step, before any pause
+    first_step = events.index("step", events.index("step") + 1)
+    assert events[first_step + 1] == "panel of 1" and events[first_step + 2] == "pause", events
+    assert events.count("panel of 1") == 1 and events[-1] == "closing" and events.count("pause") == REVEAL_STEPS
 
 
 def test_the_empty_chat_says_what_the_index_holds_and_the_getting_ready_note_sits_inside_it():
