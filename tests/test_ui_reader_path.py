@@ -5,6 +5,7 @@ checking a source when it is added, outlets and datelines of articles, and warni
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import re
@@ -177,6 +178,47 @@ def test_corpus_summary_counts_articles_outlets_and_the_dates_they_span():
     assert "No articles" in corpus_summary([])
     big = [_info(str(i), f"Outlet {i % 212}", "2023-01-06") for i in range(1371)]
     assert corpus_summary(big).startswith("1,371 articles from 212 outlets, 6 Jan 2023")
+
+
+class _Panel:
+    """The saved sources as the Library sees them: their locations and one refresh's outcome."""
+
+    def __init__(self, locations: list[str], outcome) -> None:
+        self._locations, self.outcome, self.refreshes = locations, outcome, 0
+
+    def locations(self) -> list[str]:
+        return self._locations
+
+    def refresh(self, progress=None):
+        self.refreshes += 1
+        return self.outcome
+
+
+class _Listed:
+    def __init__(self, rows: list[ArticleInfo]) -> None:
+        self.rows = rows
+
+    def articles(self, query: str = "") -> list[ArticleInfo]:
+        return self.rows
+
+
+def test_the_library_refresh_button_refreshes_the_saved_sources_and_names_what_it_added():
+    from assistant.web.library_tab import SavedSources
+    from assistant.web.sources_panel import REFRESH_BUSY, RefreshOutcome, refresh_text
+
+    summary = IndexSummary(added=2, unchanged=1, added_ids=["a", "b"])
+    rows = [_info("a", "Harbour Post", "2025-10-30"), _info("b", "Harbour Post", "2025-10-31")]
+    panel = _Panel(["https://news.example/feed.xml"], RefreshOutcome(refresh_text(summary), ran=True, summary=summary))
+    shown = html.unescape(re.sub(r"<[^>]+>", "", SavedSources(panel, _Listed(rows)).refresh_library(progress=None)))
+    assert panel.refreshes == 1  # it polled the sources, not only listed the table again
+    head, *added = shown.splitlines()
+    assert head.startswith("Refreshed 1 saved source: added 2, updated 0, unchanged 1"), shown
+    assert added == ["+ \u201cTitle a\u201d (Harbour Post, 2025-10-30)", "+ \u201cTitle b\u201d (Harbour Post, 2025-10-31)"]
+    busy = _Panel(["x"], RefreshOutcome(REFRESH_BUSY, ran=False))
+    assert html.unescape(re.sub(r"<[^>]+>", "", SavedSources(busy, _Listed([])).refresh_library(progress=None))) == REFRESH_BUSY
+    none = _Panel([], None)
+    said = SavedSources(none, _Listed(rows)).refresh_library(progress=None)
+    assert none.refreshes == 0 and "No saved sources to refresh" in said
 
 
 def test_a_refresh_names_the_titles_it_added():
