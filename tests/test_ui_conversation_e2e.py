@@ -15,6 +15,7 @@ letter per line, the upload label over the drop area). Screenshots: test-output/
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 import time
 
@@ -84,7 +85,7 @@ def test_each_new_answer_is_scrolled_into_view_and_revealed_at_a_visible_pace(pa
             first, last_seen = seen[0], seen[-1]
             assert first[2] and "\n" not in first[1].strip(), seen[:3]  # the bold name alone, then the words
             texts = list(dict.fromkeys(s[1] for s in seen))
-            assert len(texts) >= 4 and all(len(a) < len(b) for a, b in zip(texts, texts[1:])), texts  # growing
+            assert len(texts) >= 4 and all(len(a) < len(b) for a, b in itertools.pairwise(texts)), texts  # growing
             growing = [s for s in seen if s[2]]
             assert growing and not last_seen[2] and seen.index(growing[-1]) < seen.index(last_seen), seen
             # (how long the reveal takes is measured by benchmarks/ui_latency.py, not asserted here)

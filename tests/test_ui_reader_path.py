@@ -382,3 +382,54 @@ def test_failure_warnings_are_printed_as_read_and_not_again():
             seen.append((item, err.getvalue()))
     assert seen[1] == (bad, "warning: skipped feed.jsonl:2: invalid JSON\n")  # printed before it is passed on
     assert warnings.rest([bad, LoadFailure("x", "y")]) == [LoadFailure("x", "y")]
+
+
+@pytest.mark.parametrize("stored, shown", [
+    ("www.usatoday.com", "usatoday.com"), ("www.USAToday.com.", "USAToday.com"), ("www2.cnn.com", "cnn.com"),
+    ("usatoday.com", "usatoday.com"), ("news.bbc.co.uk", "news.bbc.co.uk"),
+    # names are left as they are: nothing is made up from a host, and a name is not a host
+    ("USA Today", "USA Today"), ("The Fennick Gazette", "The Fennick Gazette"), ("Reuters.com Staff", "Reuters.com Staff"),
+    ("uploaded file", "uploaded file"), ("", ""),
+])
+def test_an_outlet_stored_as_a_bare_host_name_is_shown_without_www(stored, shown):
+    assert render.outlet_name(stored) == shown
+
+
+def test_cards_tips_the_library_and_the_corpus_line_show_the_tidied_outlet(tmp_path):
+    from assistant.web.feedback import FeedbackStore
+    from assistant.web.library_tab import Articles
+
+    answer = _answer()
+    answer = replace(answer, citations=(replace(answer.citations[0], source="www.usatoday.com"),))
+    card = render.sources_panel([answer])
+    assert "usatoday.com &#183; 2025-10-26" in card and "www.usatoday" not in card
+    tips = re.findall(r'<span class="tip">(.*?)</span>', html.unescape(render.answer_message(answer, 1)))
+    assert tips and set(tips) == {"usatoday.com \u00b7 2025-10-26"}, tips
+    rows = [_info("a", "www.usatoday.com", "2023-01-06"), _info("b", "usatoday.com", "2023-01-07"),
+            _info("c", "USA Today", "2023-01-08")]
+    assert corpus_summary(rows).startswith("3 articles from 2 outlets")  # the two spellings of one host are one
+    listed = Articles(_Listed(rows), FeedbackStore(tmp_path))
+    assert [row[2] for row in listed.library_rows("")] == ["usatoday.com", "usatoday.com", "USA Today"]
+    filter_choices = listed.refresh("", [])[2].choices  # the filter shows the tidy name, matches the stored one
+    assert ("usatoday.com", "www.usatoday.com") in [tuple(c) for c in filter_choices]
+    assert added_titles(IndexSummary(added=1, added_ids=["a"]), rows) == ["+ \u201cTitle a\u201d (usatoday.com, 2023-01-06)"]
+
+
+def test_files_without_an_outlet_are_named_by_their_url_host_only_when_nothing_names_them(tmp_path):
+    (tmp_path / "plain.txt").write_text("---\nurl: https://www.harbour-post.example/ferry\n---\n" + NOTE)
+    (tmp_path / "named.md").write_text("---\nurl: https://www.harbour-post.example/ferry2\nsource: Harbour Post\n---\n"
+                                       + NOTE)
+    (tmp_path / "bare.txt").write_text(NOTE)
+    (tmp_path / "page.html").write_text(
+        '<html><head><title>Dawn crossing for the ferry</title>'
+        '<meta property="og:url" content="https://www.harbour-post.example/ferry3"></head><body><article>'
+        + "".join(f"<p>{line} The harbour office gave the times on Monday.</p>" for line in NOTE.splitlines())
+        + "</article></body></html>")
+    (tmp_path / "site.html").write_text(
+        '<html><head><title>Dawn crossing</title><meta property="og:site_name" content="Harbour Post">'
+        '<meta property="og:url" content="https://www.harbour-post.example/ferry4"></head><body><article>'
+        + "".join(f"<p>{line} The harbour office gave the times on Monday.</p>" for line in NOTE.splitlines())
+        + "</article></body></html>")
+    outlets = {a.id: a.source for a in read_articles([tmp_path])}
+    assert outlets == {"plain": "harbour-post.example", "named": "Harbour Post", "bare": "",
+                       "page": "harbour-post.example", "site": "Harbour Post"}

@@ -116,13 +116,16 @@ class Articles:
     # ------------------------------------------------------------------ handlers
 
     def library_rows(self, query: str) -> list[list[Any]]:
-        return [[a.article_id, a.title, a.source, a.published_at, a.chunks] for a in self.library.articles(query)]
+        return [[a.article_id, a.title, render.outlet_name(a.source), a.published_at, a.chunks]
+                for a in self.library.articles(query)]
 
     def refresh(self, query: str, selected: list[str] | None) -> tuple:
         articles = self.library.articles()
         ids = [a.article_id for a in articles]
         choices = [(f"{a.title[:80] or a.article_id} ({a.article_id})", a.article_id) for a in articles]
-        outlets = sorted({a.source for a in articles if a.source and a.source != "uploaded file"}, key=str.lower)
+        # the filter matches outlets as stored; a bare host name is offered tidied ("usatoday.com")
+        outlets = sorted({(render.outlet_name(a.source), a.source) for a in articles
+                          if a.source and a.source != "uploaded file"}, key=lambda o: (o[0].lower(), o[1]))
         stats = f"{plural(len(articles), 'article')}, {plural(sum(a.chunks for a in articles), 'passage')}"
         return (self.library_rows(query), gr.Dropdown(choices=choices, value=[s for s in selected or [] if s in ids]),
                 gr.Dropdown(choices=outlets), stats, download_button(self.feedback))
