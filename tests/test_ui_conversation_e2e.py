@@ -6,9 +6,11 @@ short answer first, then its sentences in growing steps, then the whole answer; 
 chat's messages are lines under the question box, and toasts sit top left); the save form opens in view,
 worded for a reader; the As-of box understands "3 Feb 2023", says the day back, offers presets and a
 calendar, and refuses an ambiguous "03/02/2023"; a follow-up shows "Understood as:"; the empty chat says
-what the index holds; the Library asks before deleting, names the article and undoes; a selected row is
-highlighted as a row; and the phone defects (opening scrolled down, a stuck tooltip, headers broken one
-letter per line, the upload label over the drop area). Screenshots: test-output/ui/ (names start `3x-`).
+what the index holds; cards and the Library name the outlet and date of a .txt file known only by its address
+and dateline, and show a JSONL record's bare host name without its "www."; the Library asks before deleting,
+names the article and undoes; a selected row is highlighted as a row; its headers read on one line and its
+upload help sits above the drop area; and on a phone, no page opened scrolled down and no tooltip stuck after
+a tap. Screenshots: test-output/ui/ (names start `3`).
 """
 
 # ruff: noqa: F811 - the fixtures of tests/test_ui_e2e.py are imported by name and requested by name
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import json
 import re
 import time
 
@@ -34,10 +37,12 @@ from tests.test_ui_e2e import (  # noqa: F401 - fixtures (app, browser, page) us
     ask,
     bot_messages,
     browser,
+    find_in_library,
     open_tab,
     page,
     shot,
     started_app,
+    upload,
     wait_answer,
 )
 
@@ -172,8 +177,67 @@ def test_the_as_of_box_understands_typed_dates_and_presets(page, size):
     shot(page, "35-as-of-typed-date", full_page=False)
 
 
-def test_library_asks_before_deleting_names_it_and_undoes(page):
+def _library_headers_read_on_one_line(page) -> None:
+    """The Library's table headers each on one line (none broken one letter per line), and the upload help
+    above the drop area, not over it."""
+    page.wait_for_selector("#library-table [role=columnheader]")
+    heights = page.eval_on_selector_all("#library-table [role=columnheader]",
+                                        "hs => hs.map(h => [h.innerText.trim(), h.getBoundingClientRect().height])")
+    tallest, lowest = max(h for _, h in heights), min(h for _, h in heights)
+    assert heights and tallest <= lowest + 2 and tallest < 80, heights  # one line each, none broken per letter
+    drop = page.locator("#library-files").bounding_box()
+    help_box = page.locator("#library-files-help").bounding_box()
+    assert help_box["y"] + help_box["height"] <= drop["y"] + 1, (help_box, drop)  # nothing over the drop area
+
+
+# a .txt file with no outlet and no date in its metadata, only its address and a dateline; and a JSONL record
+# whose outlet is a bare host name, as scraped sets often have it
+DATELINED = """---
+url: https://www.harbour-post.example/2025/10/quillmoor-ferry
+---
+Quillmoor ferry adds a dawn crossing
+October 31, 2025
+The Quillmoor ferry will leave the dawn pier every 40 minutes from Monday, the harbour office said.
+The new timetable adds six crossings a day and ends the late sailing on Sundays.
+"""
+HOSTNAMED = {"id": "usat-zorvex-bridge", "title": "Zorvex bridge reopens after repairs", "source": "www.usatoday.com",
+             "url": "https://www.usatoday.com/story/news/zorvex-bridge", "published_at": "2025-11-03",
+             "text": "The Zorvex bridge reopened on Monday after repairs that cost 12 million dollars, the state "
+                     "transport department said. Traffic on the Zorvex bridge had been limited to one lane since "
+                     "the spring floods damaged two of its piers."}
+
+
+@SIZES
+def test_cards_name_the_outlet_and_date_of_files_without_metadata(page, size, tmp_path):
+    txt = tmp_path / "quillmoor-ferry.txt"
+    txt.write_text(DATELINED)
+    jsonl = tmp_path / "zorvex.jsonl"
+    jsonl.write_text(json.dumps(HOSTNAMED) + "\n")
+    for path in (txt, jsonl):
+        status = upload(page, path)
+        assert "\u2717" not in status, status
+    find_in_library(page, "quillmoor", "harbour-post.example")
+    row = page.locator("#library-table [role=row].virtual-row", has_text="Quillmoor").first.inner_text()
+    assert "harbour-post.example" in row and "2025-10-31" in row and "uploaded file" not in row, row
+    find_in_library(page, "zorvex", "Zorvex")
+    row = page.locator("#library-table [role=row].virtual-row", has_text="Zorvex").first.inner_text()
+    assert "usatoday.com" in row and "www.usatoday" not in row, row
+    shot(page, "3a-library-outlets-and-datelines", full_page=False)
+    open_tab(page, "Chat")
+    for question, meta in [("How often will the Quillmoor ferry leave the dawn pier?",
+                            "harbour-post.example \u00b7 2025-10-31"),
+                           ("How much did the Zorvex bridge repairs cost?", "usatoday.com \u00b7 2025-11-03")]:
+        answer, _panel = ask(page, question)
+        card = page.locator("#sources section.turn-sources .source-card").first
+        assert card.locator(".card-meta").inner_text() == meta, (answer, card.inner_text())
+    page.keyboard.press("Escape")
+    shot(page, "3b-card-with-tidied-outlet", full_page=False)
+
+
+@SIZES
+def test_library_asks_before_deleting_names_it_and_undoes(page, size):
     open_tab(page, "Library")
+    _library_headers_read_on_one_line(page)
     row = page.locator("#library-table [role=row].virtual-row", has_text="tidewell-floating-bridge").first
     row.locator("[role=gridcell]").nth(1).click()
     page.wait_for_selector("#library-selected :text('tidewell-floating-bridge')")
@@ -216,12 +280,6 @@ def test_phone_defects(browser, app_url):
     page.locator("#source-sheet .sheet-back").tap()
     assert not marker.locator(".tip").is_visible()  # no tooltip left stuck after a tap
     open_tab(page, "Library")
-    heights = page.eval_on_selector_all("#library-table [role=columnheader]",
-                                        "hs => hs.map(h => [h.innerText.trim(), h.getBoundingClientRect().height])")
-    tallest, lowest = max(h for _, h in heights), min(h for _, h in heights)
-    assert heights and tallest <= lowest + 2 and tallest < 80, heights  # one line each, none broken per letter
-    drop = page.locator("#library-files").bounding_box()
-    help_box = page.locator("#library-files-help").bounding_box()
-    assert help_box["y"] + help_box["height"] <= drop["y"] + 1, (help_box, drop)  # nothing over the drop area
+    _library_headers_read_on_one_line(page)
     shot(page, "39-phone-library", full_page=True)
     context.close()
