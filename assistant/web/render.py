@@ -427,7 +427,8 @@ CSS = """
 #library-table [role=gridcell], #sources-table [role=gridcell], #library-table [role=columnheader],
 #sources-table [role=columnheader] { word-break: normal !important; overflow-wrap: break-word; }
 #library-table [role=gridcell], #library-table [role=gridcell] * { cursor: pointer; }
-#library-table .cell-selected, #library-table [role=gridcell]:focus, #library-table [role=gridcell]:focus-within {
+#library-table .cell-selected, #library-table .cell-selected *, #library-table [role=gridcell]:focus,
+#library-table [role=gridcell]:focus-within {  /* (Gradio 6 draws the ring on the cell's text span too) */
   outline: none !important; box-shadow: none !important; border-color: transparent !important; }
 #library-table .selection-button { display: none !important; }
 #library-table [role=row]:has(.cell-selected) [role=gridcell] { background: #dbeafe !important; color: #1e3a8a; }
