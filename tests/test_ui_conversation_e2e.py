@@ -209,33 +209,44 @@ HOSTNAMED = {"id": "usat-zorvex-bridge", "title": "Zorvex bridge reopens after r
 
 @SIZES
 def test_cards_name_the_outlet_and_date_of_files_without_metadata(page, size, tmp_path):
-    txt = tmp_path / "quillmoor-ferry.txt"
+    open_tab(page, "Library")
+    page.wait_for_function("() => /\\d+ articles/.test(document.querySelector('#library-stats').innerText)")
+    count = _library_count(page)
+    # each size adds its own copies (ids from the file name / record), so that each upload adds articles
+    txt = tmp_path / f"quillmoor-ferry-{size['width']}.txt"
     txt.write_text(DATELINED)
     jsonl = tmp_path / "zorvex.jsonl"
-    jsonl.write_text(json.dumps(HOSTNAMED) + "\n")
+    jsonl.write_text(json.dumps({**HOSTNAMED, "id": f"{HOSTNAMED['id']}-{size['width']}"}) + "\n")
     for path in (txt, jsonl):
         status = upload(page, path)
-        assert "\u2717" not in status, status
+        assert "\u2717" not in status and "1 added" in status, status
+        count += 1  # the lists are up to date once the counts are (the same refresh writes both)
+        page.wait_for_function(f"() => document.querySelector('#library-stats').innerText.startsWith('{count} ')")
     find_in_library(page, "quillmoor", "harbour-post.example")
     row = page.locator("#library-table [role=row].virtual-row", has_text="Quillmoor").first.inner_text()
     assert "harbour-post.example" in row and "2025-10-31" in row and "uploaded file" not in row, row
-    find_in_library(page, "zorvex", "Zorvex")
+    find_in_library(page, "zorvex", "usatoday")
     row = page.locator("#library-table [role=row].virtual-row", has_text="Zorvex").first
     assert "usatoday.com" in row.inner_text() and "www.usatoday" not in row.inner_text(), row.inner_text()
-    row.wait_for(state="visible")
     row.scroll_into_view_if_needed()
     time.sleep(0.5)  # (the table settles after the search re-renders it)
     shot(page, "3a-library-outlets-and-datelines", full_page=False)
     open_tab(page, "Chat")
-    for question, meta in [("How often will the Quillmoor ferry leave the dawn pier?",
-                            "harbour-post.example \u00b7 2025-10-31"),
-                           ("How much did the Zorvex bridge repairs cost?", "usatoday.com \u00b7 2025-11-03")]:
+    for question, title, meta in [
+            ("How often will the Quillmoor ferry leave the dawn pier?", "Quillmoor ferry adds a dawn crossing",
+             "harbour-post.example \u00b7 2025-10-31"),
+            ("How much did the Zorvex bridge repairs cost?", HOSTNAMED["title"], "usatoday.com \u00b7 2025-11-03")]:
         answer, _panel = ask(page, question)
-        card = page.locator("#sources section.turn-sources .source-card").first
-        assert card.locator(".card-meta").inner_text() == meta, (answer, card.inner_text())
+        card = page.locator("#sources section.turn-sources .source-card", has_text=title).first
+        assert card.count() and card.locator(".card-meta").inner_text() == meta, (answer, _panel)
     if size == PHONE:  # the sources follow the chat on a phone
         card.scroll_into_view_if_needed()
     shot(page, "3b-card-with-tidied-outlet", full_page=False)
+
+
+def _library_count(page) -> int:
+    found = re.match(r"(\d+) articles?", page.inner_text("#library-stats"))
+    return int(found[1]) if found else -1
 
 
 @SIZES
