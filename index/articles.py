@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from index.errors import ArticleError
 from index.html import decode_html, html_to_text, legacy_html_to_text
@@ -197,7 +198,17 @@ def _text_article(path: Path, article_id: str) -> Article:
     record["text"] = body.strip("\n")
     if not record.get("published_at"):
         record["published_at"] = dateline(record["text"])
+    record.setdefault("source", url_host(str(record.get("url") or "")))
     return article_from_record(record, default_id=article_id, origin=str(path))
+
+
+def url_host(url: str) -> str:
+    """'https://www.News.example:8080/x' -> 'news.example': an outlet named by its address, for an article
+    whose page, feed or front matter names no outlet ('' when `url` is not an http(s) URL)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        return ""
+    return (parts.hostname or "").rstrip(".").removeprefix("www.")
 
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -329,6 +340,7 @@ def _html_article(path: Path, article_id: str) -> Article:
         except ArticleError:
             record.pop("published_at")
     record["text"] = text
+    record.setdefault("source", url_host(str(record.get("url") or "")))  # og:site_name first, the host last
     return article_from_record(record, default_id=article_id, origin=str(path))
 
 

@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from index.articles import Article, LoadFailure, article_from_record, normalize_date
+from index.articles import Article, LoadFailure, article_from_record, normalize_date, url_host
 from index.errors import ArticleError
 from index.fetch import Fetcher, FetchError, FetchResult
 from index.html import decode_html, html_to_text
@@ -116,11 +116,6 @@ def decode_page(result: FetchResult) -> str:
         raise ArticleError(str(exc).replace("file is", "the page is")) from exc
 
 
-def _host_name(url: str) -> str:
-    """'https://www.News.example:8080/x' -> 'news.example': an outlet named by its address."""
-    return (urlsplit(url).hostname or "").lower().rstrip(".").removeprefix("www.")
-
-
 def _same_host(a: str, b: str) -> bool:
     def host(url: str) -> str:
         name = (urlsplit(url).hostname or "").lower()
@@ -151,7 +146,7 @@ def page_article(result: FetchResult, *, article_id: str = "", title: str = "", 
             date = ""
     # The outlet: as given (a feed entry's <source>), else the page's own name for itself (og:site_name,
     # JSON-LD publisher), else the feed's title, and the host name only when nothing names it.
-    outlet = source or meta.get("source", "") or source_fallback or _host_name(url or page_url)
+    outlet = source or meta.get("source", "") or source_fallback or url_host(url or page_url)
     record = {"text": text, "title": title or meta.get("title", ""), "source": outlet,
               "url": url or page_url, "published_at": date}
     return article_from_record(record, default_id=article_id or canonical_id(page_url),

@@ -251,6 +251,7 @@ def test_first_start_paints_fast_and_says_it_is_getting_ready(browser, started_a
         else:
             assert "Getting ready" in note.inner_text(), log.read_text()
             shot(page, "00-first-start-getting-ready")
+    question_at = page.locator("#question").bounding_box()["y"]  # to see that nothing moves when the note goes
     phone = _open(browser, url, PHONE)
     phone_paint = phone.evaluate("() => performance.getEntriesByType('paint')"
                                  ".find(e => e.name === 'first-contentful-paint').startTime")
@@ -266,6 +267,7 @@ def test_first_start_paints_fast_and_says_it_is_getting_ready(browser, started_a
     assert re.search(r"\[\d\]", answer)
     page.wait_for_selector("#ready-note", state="hidden")
     assert "ready to answer after" in log.read_text()
+    assert abs(page.locator("#question").bounding_box()["y"] - question_at) <= 1  # the page did not jump
     _close(page, url)
 
 

@@ -353,7 +353,7 @@ def test_the_page_keeps_its_element_ids_and_public_endpoints(hashing_assistant, 
                            ("save-confirm", "click"), ("save-cancel", "click"), ("new-chat", "click"),
                            ("library-files", "upload"), ("library-reindex", "click"), ("library-delete", "click"),
                            ("delete-yes", "click"), ("delete-no", "click"), ("library-undo", "click"),
-                           ("library-search", "change"), ("library-table", "select"), ("source-add", "click"),
+                           ("library-search", "change"), ("library-refresh", "click"), ("library-table", "select"), ("source-add", "click"),
                            ("source-location", "submit"), ("source-remove", "click"), ("sources-refresh", "click")]:
         assert (by_id[elem_id], event) in events, f"#{elem_id} has no {event} handler"
 

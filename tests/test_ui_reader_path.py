@@ -5,16 +5,18 @@ checking a source when it is added, outlets and datelines of articles, and warni
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import re
 from contextlib import redirect_stderr
+from dataclasses import replace
 
 import pytest
 
 from assistant.types import Answer, ArticleInfo, Citation, Passage, StoredChunk
 from assistant.web import render
-from assistant.web.chat_tab import as_of_note, reveal_steps
+from assistant.web.chat_tab import REVEAL_STEP_S, REVEAL_STEPS, as_of_note, reveal_steps
 from assistant.web.dates import DateNotUnderstood, said_back, understand_date
 from assistant.web.feedback import article_choices
 from assistant.web.library import Deleted, Library, added_titles, corpus_summary
@@ -77,12 +79,14 @@ def _answer(**fields) -> Answer:
     return Answer(**{**base, **fields})
 
 
-def test_reveal_steps_pace_the_words_and_end_with_all_of_them():
+def test_reveal_steps_grow_to_all_the_words_in_a_few_steps():
     assert reveal_steps(0) == []
-    for n in (1, 3, 12, 25, 80, 400):
+    assert reveal_steps(1) == [1] and reveal_steps(3) == [1, 2, 3]
+    for n in (4, 12, 25, 80, 400):
         steps = reveal_steps(n)
-        assert steps[-1] == n and steps == sorted(set(steps)) and 2 <= len(steps) <= 12 or n == 1
-    assert 10 <= len(reveal_steps(400)) <= 12  # at most 0.6 s of 50 ms steps, however long the answer
+        assert steps[-1] == n and steps == sorted(set(steps)) and len(steps) == REVEAL_STEPS, (n, steps)
+    # however long the answer, the reveal adds at most REVEAL_STEPS pauses before the sources come
+    assert REVEAL_STEPS * REVEAL_STEP_S <= 0.25
 
 
 def test_a_revealed_answer_leads_with_the_short_answer_then_grows_word_by_word():
@@ -96,6 +100,59 @@ def test_a_revealed_answer_leads_with_the_short_answer_then_grows_word_by_word()
     final = render.answer_message(answer, 1)
     assert "typing" not in final and "Understood as: Who won the Lakeport Marathon?" in final
     assert render.word_count(answer.answer) == 15
+
+
+class _WrittenAtOnce:
+    """An assistant whose answer is written at once (as the extractive answerer's is): its pieces, then it."""
+
+    def __init__(self, final: Answer) -> None:
+        self.final = final
+
+    def ask_stream(self, question, **_):
+        yield from (replace(self.final, answer=w, citations=(), short_answer="")
+                    for w in re.findall(r"\S+\s*", self.final.answer))
+        yield self.final
+
+
+class _NoLibrary:
+    def upload_dates(self) -> dict[str, str]:
+        return {}
+
+
+class _AsTyped:
+    def condense(self, question, turns):
+        return question
+
+
+def test_the_reveal_starts_when_the_answer_is_known_and_renders_the_sources_in_its_first_pause(monkeypatch):
+    from assistant.answering.chat import ChatSession
+    from assistant.web import chat_tab
+    from assistant.web.startup import Readiness
+
+    events: list[str] = []
+    panel = render.sources_panel
+    monkeypatch.setattr(chat_tab.render, "sources_panel",
+                        lambda answers, **kw: events.append(f"panel of {len(answers)}") or panel(answers, **kw))
+    monkeypatch.setattr(chat_tab.time, "sleep", lambda s: events.append("pause"))
+    final = _answer()
+    chat = chat_tab.Conversation(_WrittenAtOnce(final), _AsTyped(), _NoLibrary(), Readiness.ready(), [])
+    session = ChatSession()
+    shown = []
+    for out in chat.respond("Who won?", session, [], "", "", ""):
+        bubble = out[1][-1]["content"] if isinstance(out[1], list) else ""
+        shown.append(bubble)
+        events.append("closing" if out[3] is session else "step")
+    # the echo, the short answer alone, the sentences growing, then the whole answer with its sources
+    assert "Searching" in shown[0]
+    assert '<strong>Amara Chelimo</strong>' in shown[1] and "won" not in shown[1].split("</span>", 1)[1]
+    sizes = [render.word_count(re.sub(r"<[^>]+>", " ", b)) for b in shown[1:]]
+    assert sizes == sorted(sizes) and len(set(sizes)) == len(sizes) == 1 + REVEAL_STEPS, sizes
+    assert 'class="typing"' in shown[-2] and 'class="typing"' not in shown[-1]
+    assert session.turns and session.turns[-1].answer is final
+    # the echo's empty panel, then the final panel rendered right after the first step, before any pause
+    first_step = events.index("step", events.index("step") + 1)
+    assert events[first_step + 1] == "panel of 1" and events[first_step + 2] == "pause", events
+    assert events.count("panel of 1") == 1 and events[-1] == "closing" and events.count("pause") == REVEAL_STEPS
 
 
 def test_the_empty_chat_says_what_the_index_holds_and_the_getting_ready_note_sits_inside_it():
@@ -121,6 +178,47 @@ def test_corpus_summary_counts_articles_outlets_and_the_dates_they_span():
     assert "No articles" in corpus_summary([])
     big = [_info(str(i), f"Outlet {i % 212}", "2023-01-06") for i in range(1371)]
     assert corpus_summary(big).startswith("1,371 articles from 212 outlets, 6 Jan 2023")
+
+
+class _Panel:
+    """The saved sources as the Library sees them: their locations and one refresh's outcome."""
+
+    def __init__(self, locations: list[str], outcome) -> None:
+        self._locations, self.outcome, self.refreshes = locations, outcome, 0
+
+    def locations(self) -> list[str]:
+        return self._locations
+
+    def refresh(self, progress=None):
+        self.refreshes += 1
+        return self.outcome
+
+
+class _Listed:
+    def __init__(self, rows: list[ArticleInfo]) -> None:
+        self.rows = rows
+
+    def articles(self, query: str = "") -> list[ArticleInfo]:
+        return self.rows
+
+
+def test_the_library_refresh_button_refreshes_the_saved_sources_and_names_what_it_added():
+    from assistant.web.library_tab import SavedSources
+    from assistant.web.sources_panel import REFRESH_BUSY, RefreshOutcome, refresh_text
+
+    summary = IndexSummary(added=2, unchanged=1, added_ids=["a", "b"])
+    rows = [_info("a", "Harbour Post", "2025-10-30"), _info("b", "Harbour Post", "2025-10-31")]
+    panel = _Panel(["https://news.example/feed.xml"], RefreshOutcome(refresh_text(summary), ran=True, summary=summary))
+    shown = html.unescape(re.sub(r"<[^>]+>", "", SavedSources(panel, _Listed(rows)).refresh_library(progress=None)))
+    assert panel.refreshes == 1  # it polled the sources, not only listed the table again
+    head, *added = shown.splitlines()
+    assert head.startswith("Refreshed 1 saved source: added 2, updated 0, unchanged 1"), shown
+    assert added == ["+ \u201cTitle a\u201d (Harbour Post, 2025-10-30)", "+ \u201cTitle b\u201d (Harbour Post, 2025-10-31)"]
+    busy = _Panel(["x"], RefreshOutcome(REFRESH_BUSY, ran=False))
+    assert html.unescape(re.sub(r"<[^>]+>", "", SavedSources(busy, _Listed([])).refresh_library(progress=None))) == REFRESH_BUSY
+    none = _Panel([], None)
+    said = SavedSources(none, _Listed(rows)).refresh_library(progress=None)
+    assert none.refreshes == 0 and "No saved sources to refresh" in said
 
 
 def test_a_refresh_names_the_titles_it_added():
@@ -284,3 +382,54 @@ def test_failure_warnings_are_printed_as_read_and_not_again():
             seen.append((item, err.getvalue()))
     assert seen[1] == (bad, "warning: skipped feed.jsonl:2: invalid JSON\n")  # printed before it is passed on
     assert warnings.rest([bad, LoadFailure("x", "y")]) == [LoadFailure("x", "y")]
+
+
+@pytest.mark.parametrize("stored, shown", [
+    ("www.usatoday.com", "usatoday.com"), ("www.USAToday.com.", "USAToday.com"), ("www2.cnn.com", "cnn.com"),
+    ("usatoday.com", "usatoday.com"), ("news.bbc.co.uk", "news.bbc.co.uk"),
+    # names are left as they are: nothing is made up from a host, and a name is not a host
+    ("USA Today", "USA Today"), ("The Fennick Gazette", "The Fennick Gazette"), ("Reuters.com Staff", "Reuters.com Staff"),
+    ("uploaded file", "uploaded file"), ("", ""),
+])
+def test_an_outlet_stored_as_a_bare_host_name_is_shown_without_www(stored, shown):
+    assert render.outlet_name(stored) == shown
+
+
+def test_cards_tips_the_library_and_the_corpus_line_show_the_tidied_outlet(tmp_path):
+    from assistant.web.feedback import FeedbackStore
+    from assistant.web.library_tab import Articles
+
+    answer = _answer()
+    answer = replace(answer, citations=(replace(answer.citations[0], source="www.usatoday.com"),))
+    card = render.sources_panel([answer])
+    assert "usatoday.com &#183; 2025-10-26" in card and "www.usatoday" not in card
+    tips = re.findall(r'<span class="tip">(.*?)</span>', html.unescape(render.answer_message(answer, 1)))
+    assert tips and set(tips) == {"usatoday.com \u00b7 2025-10-26"}, tips
+    rows = [_info("a", "www.usatoday.com", "2023-01-06"), _info("b", "usatoday.com", "2023-01-07"),
+            _info("c", "USA Today", "2023-01-08")]
+    assert corpus_summary(rows).startswith("3 articles from 2 outlets")  # the two spellings of one host are one
+    listed = Articles(_Listed(rows), FeedbackStore(tmp_path))
+    assert [row[2] for row in listed.library_rows("")] == ["usatoday.com", "usatoday.com", "USA Today"]
+    filter_choices = listed.refresh("", [])[2].choices  # the filter shows the tidy name, matches the stored one
+    assert ("usatoday.com", "www.usatoday.com") in [tuple(c) for c in filter_choices]
+    assert added_titles(IndexSummary(added=1, added_ids=["a"]), rows) == ["+ \u201cTitle a\u201d (usatoday.com, 2023-01-06)"]
+
+
+def test_files_without_an_outlet_are_named_by_their_url_host_only_when_nothing_names_them(tmp_path):
+    (tmp_path / "plain.txt").write_text("---\nurl: https://www.harbour-post.example/ferry\n---\n" + NOTE)
+    (tmp_path / "named.md").write_text("---\nurl: https://www.harbour-post.example/ferry2\nsource: Harbour Post\n---\n"
+                                       + NOTE)
+    (tmp_path / "bare.txt").write_text(NOTE)
+    (tmp_path / "page.html").write_text(
+        '<html><head><title>Dawn crossing for the ferry</title>'
+        '<meta property="og:url" content="https://www.harbour-post.example/ferry3"></head><body><article>'
+        + "".join(f"<p>{line} The harbour office gave the times on Monday.</p>" for line in NOTE.splitlines())
+        + "</article></body></html>")
+    (tmp_path / "site.html").write_text(
+        '<html><head><title>Dawn crossing</title><meta property="og:site_name" content="Harbour Post">'
+        '<meta property="og:url" content="https://www.harbour-post.example/ferry4"></head><body><article>'
+        + "".join(f"<p>{line} The harbour office gave the times on Monday.</p>" for line in NOTE.splitlines())
+        + "</article></body></html>")
+    outlets = {a.id: a.source for a in read_articles([tmp_path])}
+    assert outlets == {"plain": "harbour-post.example", "named": "Harbour Post", "bare": "",
+                       "page": "harbour-post.example", "site": "Harbour Post"}

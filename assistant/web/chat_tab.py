@@ -10,7 +10,6 @@ Answers come from `Assistant.ask_stream`, follow-ups are rewritten by a `Condens
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -31,24 +30,26 @@ from assistant.web.save_form import FEEDBACK_OPTIONS, SaveForm
 from assistant.web.startup import Readiness
 from assistant.web.widgets import PRIVATE, QUIET, chat_note, parse_filters, wait_until_ready
 
-# The pace of the chat's answer: the extractive answerer writes its whole answer in a few milliseconds, so
-# the page reveals it, short answer first, then the sentences a few words at a time, over at most
-# REVEAL_MAX_S (about 20 ms a word). A writer slower than LIVE_AFTER_S (an LLM) is shown as it writes.
+# The pace of the chat's answer. The extractive answerer writes its whole answer in a few milliseconds, so
+# the page reveals it as soon as it is known: the short answer at once, then the sentences in at most
+# REVEAL_STEPS steps REVEAL_STEP_S apart, the last of them with the sources. The final message and the sources
+# panel are rendered during the first pause, so the reveal adds at most REVEAL_STEPS * REVEAL_STEP_S (0.2 s)
+# to the full answer, less the rendering it hides. A writer slower than LIVE_AFTER_S (an LLM) is shown as it
+# writes.
 REVEAL_STEP_S = 0.05
-REVEAL_MAX_S = 0.6
-REVEAL_S_PER_WORD = 0.02
+REVEAL_STEPS = 4
 LIVE_AFTER_S = 0.25
 
 WAITING = '<span class="thinking">Getting ready; your question is answered in a moment&#8230;</span>'
 
 
 def reveal_steps(n_words: int) -> list[int]:
-    """How many words each step of the reveal shows (the last step shows them all)."""
+    """How many of the sentences' words each step of the reveal shows, after the short answer: at most
+    REVEAL_STEPS growing counts, the last of them all the words."""
     if n_words <= 0:
         return []
-    steps = max(2, min(n_words, round(min(REVEAL_MAX_S, n_words * REVEAL_S_PER_WORD) / REVEAL_STEP_S)))
-    size = math.ceil(n_words / steps)
-    return list(range(size, n_words, size)) + [n_words]
+    steps = min(n_words, REVEAL_STEPS)
+    return [round(n_words * i / steps) for i in range(1, steps + 1)]
 
 
 def messages(session: ChatSession, pending: tuple[str, str] | None = None,
@@ -203,11 +204,16 @@ class Conversation:
             return
         if final is None:  # pragma: no cover - ask_stream always yields a final answer
             return
-        if not live:  # written at once: shown at a pace a reader can follow, the short answer first
+        if live:
+            session.add(final)
+            yield self._closing(session, uploads)
+        else:  # written at once: shown at a pace a reader can follow, the short answer first
             yield from self._revealed(final, question, session, turn_no, uploads)
-        session.add(final)
-        yield ("", messages(session, uploads=uploads), render.sources_panel(session.answers, uploads=uploads),
-               session, gr.skip())
+
+    def _closing(self, session: ChatSession, uploads: render.Uploads) -> tuple:
+        """The turn's last update: the whole conversation, its sources, the session."""
+        return ("", messages(session, uploads=uploads), render.sources_panel(session.answers, uploads=uploads),
+                session, gr.skip())
 
     def _written(self, question: str, session: ChatSession, filters: Any, day: Any, turn_no: int,
                  uploads: render.Uploads) -> Iterator[tuple]:
@@ -229,15 +235,27 @@ class Conversation:
 
     def _revealed(self, final: Answer, question: str, session: ChatSession, turn_no: int,
                   uploads: render.Uploads) -> Iterator[tuple]:
-        """An answer written at once, shown a few words at a time (all but the last step: the caller shows
-        the whole answer with its sources)."""
+        """An answer written at once, revealed from the moment it is known: the short answer (when there is
+        one), then the sentences a few words at a time, each step REVEAL_STEP_S after the one before; the
+        last step is the turn's closing update (the whole answer with its sources), rendered during the
+        first pause so that the reveal hides its cost instead of adding to it."""
+        earlier = messages(session, uploads=uploads)  # the turns before this one, rendered once
         steps = reveal_steps(render.word_count(final.answer))
-        if final.short_answer and not final.abstained:
-            steps = [0, *steps]
-        for shown in steps[:-1]:
-            yield (gr.skip(), messages(session, (question, render.answer_message(
-                final, turn_no, uploads=uploads, words=shown)), uploads), gr.skip(), gr.skip(), gr.skip())
-            time.sleep(REVEAL_STEP_S)
+        shown = ([0] if final.short_answer and not final.abstained else []) + steps[:-1]
+
+        def close() -> tuple:
+            session.add(final)
+            return self._closing(session, uploads)
+
+        started = time.perf_counter()
+        closing = None if shown else close()
+        for n, words in enumerate(shown, start=1):
+            partial = render.answer_message(final, turn_no, uploads=uploads, words=words)
+            yield (gr.skip(), [*earlier, *messages(ChatSession(), (question, partial))], gr.skip(), gr.skip(),
+                   gr.skip())
+            closing = closing or close()
+            time.sleep(max(0.0, started + n * REVEAL_STEP_S - time.perf_counter()))
+        yield closing
 
     def new_chat(self) -> tuple:
         return "", [], render.sources_panel([]), ChatSession(), gr.Group(visible=False), ""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 from assistant.types import Answer
+from assistant.web.render import outlet_name
 
 SAVED_QUESTIONS = "saved-questions.jsonl"
 FEEDBACK = "feedback.jsonl"
@@ -72,7 +73,7 @@ def article_choices(answer: Answer) -> list[tuple[str, str]]:
     for article_id, title, source, published_at in rows:
         if article_id in seen:
             continue
-        meta = ", ".join(x for x in (source, published_at) if x)
+        meta = ", ".join(x for x in (outlet_name(source), published_at) if x)
         label = (title or article_id)[:90] + (f" ({meta})" if meta else "")
         seen[article_id] = (label, article_id)
     return list(seen.values())

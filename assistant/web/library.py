@@ -26,6 +26,7 @@ from assistant.errors import UploadError
 from assistant.service import Assistant, IndexSummary, ProgressFn
 from assistant.types import ArticleInfo
 from assistant.web import defaults
+from assistant.web.render import outlet_name
 from index.articles import SUPPORTED_SUFFIXES, Article, LoadFailure, read_articles
 from index.atomic import atomic_write, write_text_atomic
 
@@ -91,7 +92,7 @@ def corpus_summary(articles: Sequence[ArticleInfo]) -> str:
     """One line about what the index holds: '1,371 articles from 212 outlets, 6 Jan – 10 Mar 2023'."""
     if not articles:
         return "No articles are indexed yet: add some in the Library tab."
-    outlets = {a.source.casefold() for a in articles if a.source and a.source != UPLOADED_FILE_OUTLET}
+    outlets = {outlet_name(a.source).casefold() for a in articles if a.source and a.source != UPLOADED_FILE_OUTLET}
     head = f"{len(articles):,} article{'s' if len(articles) != 1 else ''}"
     if outlets:
         head += f" from {len(outlets):,} outlet{'s' if len(outlets) != 1 else ''}"
@@ -117,7 +118,7 @@ def added_titles(summary: IndexSummary, articles: Sequence[ArticleInfo], *, limi
         if a is None:
             lines.append(f"+ {article_id}")
             continue
-        meta = ", ".join(x for x in (a.source, a.published_at) if x)
+        meta = ", ".join(x for x in (outlet_name(a.source), a.published_at) if x)
         lines.append(f"+ \u201c{a.title or article_id}\u201d" + (f" ({meta})" if meta else ""))
     if len(summary.added_ids) > limit:
         lines.append(f"+ and {len(summary.added_ids) - limit} more (listed in the table)")

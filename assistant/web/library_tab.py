@@ -100,7 +100,6 @@ class Articles:
 
     def wire(self, demo: gr.Blocks, outlets: gr.Dropdown, after_write: AfterWrite) -> None:
         demo.load(self.refresh, [self.search, self.selected], self.refreshed(outlets), **PRIVATE)
-        self.refresh_btn.click(self.refresh, [self.search, self.selected], self.refreshed(outlets), **PRIVATE)
         self.search.change(self.library_rows, [self.search], [self.table], **PRIVATE)
         self.table.select(self.select_row, [self.selected], [self.selected], **PRIVATE)
         self.delete_btn.click(self.ask_to_delete, [self.selected], [self.delete_confirm, self.delete_text,
@@ -117,13 +116,16 @@ class Articles:
     # ------------------------------------------------------------------ handlers
 
     def library_rows(self, query: str) -> list[list[Any]]:
-        return [[a.article_id, a.title, a.source, a.published_at, a.chunks] for a in self.library.articles(query)]
+        return [[a.article_id, a.title, render.outlet_name(a.source), a.published_at, a.chunks]
+                for a in self.library.articles(query)]
 
     def refresh(self, query: str, selected: list[str] | None) -> tuple:
         articles = self.library.articles()
         ids = [a.article_id for a in articles]
         choices = [(f"{a.title[:80] or a.article_id} ({a.article_id})", a.article_id) for a in articles]
-        outlets = sorted({a.source for a in articles if a.source and a.source != "uploaded file"}, key=str.lower)
+        # the filter matches outlets as stored; a bare host name is offered tidied ("usatoday.com")
+        outlets = sorted({(render.outlet_name(a.source), a.source) for a in articles
+                          if a.source and a.source != "uploaded file"}, key=lambda o: (o[0].lower(), o[1]))
         stats = f"{plural(len(articles), 'article')}, {plural(sum(a.chunks for a in articles), 'passage')}"
         return (self.library_rows(query), gr.Dropdown(choices=choices, value=[s for s in selected or [] if s in ids]),
                 gr.Dropdown(choices=outlets), stats, download_button(self.feedback))
@@ -212,11 +214,14 @@ class SavedSources:
         self.note = gr.HTML("", elem_id="sources-note")
         self.status = gr.HTML("", elem_id="sources-status")
 
-    def wire(self, demo: gr.Blocks, articles_refresh: gr.Button, after_write: AfterWrite) -> None:
-        """`articles_refresh`: the articles' Refresh button, which lists the sources again too."""
+    def wire(self, demo: gr.Blocks, articles: Articles, after_write: AfterWrite) -> None:
+        """`articles`: the section above, whose Refresh button refreshes the saved sources too and says
+        there what it added."""
         listed = [self.table, self.selected, self.note]
         demo.load(self.source_rows, None, listed, **PRIVATE)
-        articles_refresh.click(self.source_rows, None, listed, **PRIVATE)
+        after_write(articles.refresh_btn.click(self.refresh_library, None, [articles.status],
+                                               concurrency_id="sources-refresh", concurrency_limit=None,
+                                               **PRIVATE).then(self.source_rows, None, listed, **PRIVATE))
         self.add.click(self.add_source, [self.location], [self.status, self.location], **PRIVATE).then(
             self.source_rows, None, listed, **PRIVATE)
         self.location.submit(self.add_source, [self.location], [self.status, self.location], **PRIVATE).then(
@@ -246,13 +251,27 @@ class SavedSources:
         except (AssistantError, IndexingError) as exc:
             return status_html(f"\u2717 {exc}")
 
-    def refresh_sources(self, progress=gr.Progress()) -> str:  # noqa: B008 - Gradio injects it
+    def refreshed_text(self, progress: Any) -> tuple[str, bool]:
+        """Refresh every saved source now: `assistant refresh`'s summary line, then each article it added, by
+        title, then its failures; and whether it ran (False: another refresh was running)."""
         with shown_as_error():
             outcome = self.panel.refresh(progress=progress_reporter(progress))
         lines = outcome.text.splitlines()
         if outcome.summary is not None and outcome.summary.added_ids:  # what was added, by title
             lines[1:1] = added_titles(outcome.summary, self.library.articles())
-        return status_html("\n".join(lines))
+        return "\n".join(lines), outcome.ran
+
+    def refresh_sources(self, progress=gr.Progress()) -> str:  # noqa: B008 - Gradio injects it
+        return status_html(self.refreshed_text(progress)[0])
+
+    def refresh_library(self, progress=gr.Progress()) -> str:  # noqa: B008 - Gradio injects it
+        """The articles' Refresh: the saved sources refreshed (like *Refresh now*), then the lists."""
+        saved = len(self.panel.locations())
+        if not saved:
+            return status_html("No saved sources to refresh (add a feed, page or folder under Sources below); "
+                               "the list shows what the index holds now.")
+        text, ran = self.refreshed_text(progress)
+        return status_html(f"Refreshed {plural(saved, 'saved source')}: {text}" if ran else text)
 
 
 class LibraryTab:
@@ -269,4 +288,4 @@ class LibraryTab:
 
     def wire(self, demo: gr.Blocks, outlets: gr.Dropdown, after_write: AfterWrite) -> None:
         self.articles.wire(demo, outlets, after_write)
-        self.sources.wire(demo, self.articles.refresh_btn, after_write)
+        self.sources.wire(demo, self.articles, after_write)

@@ -48,9 +48,20 @@ def card_id(turn: int, n: int) -> str:
 Uploads = Mapping[str, str]  # article id -> when it was uploaded (ISO), for uploads (see web.library)
 
 
+_BARE_HOST = re.compile(r"(?:www\d*\.)?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63})\.?", re.IGNORECASE)
+
+
+def outlet_name(source: str) -> str:
+    """An outlet as shown: a bare host name loses its "www." ("www.usatoday.com" -> "usatoday.com"), since
+    the domain is all that is known of it; a name ("USA Today", "The Fennick Gazette") is shown as it is.
+    No outlet name is ever made up from a host."""
+    found = _BARE_HOST.fullmatch(source.strip())
+    return found[1] if found else source
+
+
 def meta_of(citation: Citation, uploads: Uploads | None = None) -> tuple[str, str]:
     """(outlet, date) as shown: an upload without them says "uploaded file" and gives its upload day."""
-    source, date = citation.source, citation.published_at
+    source, date = outlet_name(citation.source), citation.published_at
     uploaded = (uploads or {}).get(citation.article_id, "")
     if uploaded and not source:
         source = "uploaded file"
@@ -228,9 +239,9 @@ def _also_published_by(citation: Citation) -> str:
     others = getattr(citation, "also_published_by", None) or getattr(citation, "group", None) or ()
     names = []
     for item in others:
-        name = (item.get("source") or item.get("title") or "") if isinstance(item, dict) else str(item)
+        name = outlet_name((item.get("source") or item.get("title") or "") if isinstance(item, dict) else str(item))
         url = safe_url(item.get("url", "")) if isinstance(item, dict) else None
-        if not name or name == citation.source:
+        if not name or name == outlet_name(citation.source):
             continue
         names.append(f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">'
                      f"{html.escape(name)}</a>" if url else html.escape(name))
@@ -416,7 +427,8 @@ CSS = """
 #library-table [role=gridcell], #sources-table [role=gridcell], #library-table [role=columnheader],
 #sources-table [role=columnheader] { word-break: normal !important; overflow-wrap: break-word; }
 #library-table [role=gridcell], #library-table [role=gridcell] * { cursor: pointer; }
-#library-table .cell-selected, #library-table [role=gridcell]:focus, #library-table [role=gridcell]:focus-within {
+#library-table .cell-selected, #library-table .cell-selected *, #library-table [role=gridcell]:focus,
+#library-table [role=gridcell]:focus-within {  /* (Gradio 6 draws the ring on the cell's text span too) */
   outline: none !important; box-shadow: none !important; border-color: transparent !important; }
 #library-table .selection-button { display: none !important; }
 #library-table [role=row]:has(.cell-selected) [role=gridcell] { background: #dbeafe !important; color: #1e3a8a; }
