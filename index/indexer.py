@@ -52,7 +52,7 @@ class IndexSummary:
         return (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
             f"removed {self.removed}, failed {self.failed} "
-            f"({self.chunks_embedded} chunks embedded in {self.seconds:.1f} s)"
+            f"({self.chunks_embedded} chunk{'' if self.chunks_embedded == 1 else 's'} embedded in {self.seconds:.1f} s)"
         )
 
     def as_dict(self) -> dict:

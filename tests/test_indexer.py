@@ -328,3 +328,11 @@ def test_each_chunk_is_stored_with_its_own_vector(store):
     for doc, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"]):
         expected = embed._vector(f"{meta['title']}\n{doc}" if meta["title"] else doc)
         assert np.allclose(vec, expected, atol=1e-6)
+
+
+def test_summary_line_counts_chunks_in_words():
+    from index.indexer import IndexSummary
+
+    assert "(1 chunk embedded in" in IndexSummary(added=1, chunks_embedded=1).line()
+    assert "(3 chunks embedded in" in IndexSummary(added=1, chunks_embedded=3).line()
+    assert "(0 chunks embedded in" in IndexSummary().line()
