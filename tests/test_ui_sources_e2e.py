@@ -199,7 +199,8 @@ def test_an_empty_index_says_so_and_where_to_add_articles(tmp_path, monkeypatch)
             page.goto(url.rstrip("/") + "/")
             line = page.locator("#chat .corpus-summary")
             line.wait_for()
-            assert line.inner_text() == "No articles are indexed yet: add some in the Library tab."
+            assert line.inner_text() == ("No articles are indexed yet: add some in the Library tab, or from a "
+                                         "terminal with assistant index PATH|URL.")
             assert line.is_visible() and page.evaluate("() => window.scrollY") == 0
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"empty-index{suffix}.png"), full_page=False)

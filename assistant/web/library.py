@@ -91,7 +91,8 @@ class Deleted:
 def corpus_summary(articles: Sequence[ArticleInfo]) -> str:
     """One line about what the index holds: '1,371 articles from 212 outlets, 6 Jan – 10 Mar 2023'."""
     if not articles:
-        return "No articles are indexed yet: add some in the Library tab."
+        return ("No articles are indexed yet: add some in the Library tab, or from a terminal with "
+                "assistant index PATH|URL.")
     outlets = {outlet_name(a.source).casefold() for a in articles if a.source and a.source != UPLOADED_FILE_OUTLET}
     head = f"{len(articles):,} article{'s' if len(articles) != 1 else ''}"
     if outlets:
