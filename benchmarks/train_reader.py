@@ -124,7 +124,6 @@ def candidates(data_dir: Path, questions_file: Path, cache: Path, pages_only: bo
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     from assistant.answering.reader import ReaderAnswerer
-    from assistant.evaluation.metrics import contains_answer
     from assistant.evaluation.questions import load_questions
 
     assistant = _assistant(data_dir)
@@ -138,7 +137,7 @@ def candidates(data_dir: Path, questions_file: Path, cache: Path, pages_only: bo
         retrieval, _ = assistant.retrieve(q.question, TOP_K, as_of=q.asked_at or None)
         passages = list(retrieval.passages)
         pool, rows1 = reader.stage1(q.question, passages)
-        labels = np.array([contains_answer(s.text, q.answers) if q.answers else False for s in pool], dtype=np.int8)
+        labels = _labels(pool, list(q.answers))
         items.append({"id": q.id, "question": q.question, "answers": list(q.answers), "unanswerable": q.unanswerable,
                       "evidence": [] if pages_only else list(q.evidence_ids), "passages": passages, "rows1": rows1,
                       "labels": labels, "read": reader.model.passages})
@@ -149,6 +148,13 @@ def candidates(data_dir: Path, questions_file: Path, cache: Path, pages_only: bo
     return items
 
 
+def _labels(pool, answers: list[str]) -> np.ndarray:
+    """Whether each candidate sentence contains an accepted answer (the evaluator's `contains_answer`)."""
+    from assistant.evaluation.metrics import contains_answer
+
+    return np.array([bool(answers) and contains_answer(s.text, answers) for s in pool], dtype=np.int8)
+
+
 def restage(data_dir: Path, items: list[dict]) -> list[dict]:
     """Recompute the stage-1 rows and labels of cached candidates computed for another number of passages
     read (`--passages`), with the idf of their own index: the cache keeps all `TOP_K` retrieved passages, so
@@ -157,7 +163,6 @@ def restage(data_dir: Path, items: list[dict]) -> list[dict]:
     if not stale:
         return items
     from assistant.answering.reader import ReaderAnswerer
-    from assistant.evaluation.metrics import contains_answer
 
     base = _assistant(data_dir).answerer
     reader = ReaderAnswerer(base.embed_texts, base.idf, model=_Shape(),
@@ -165,8 +170,7 @@ def restage(data_dir: Path, items: list[dict]) -> list[dict]:
     log(f"{data_dir.name}: stage-1 rows for {_Shape.passages} passages read")
     for it in stale:
         pool, it["rows1"] = reader.stage1(it["question"], it["passages"])
-        it["labels"] = np.array([contains_answer(s.text, it["answers"]) if it["answers"] else False for s in pool],
-                                dtype=np.int8)
+        it["labels"] = _labels(pool, it["answers"])
         it["read"] = _Shape.passages
     return items
 
