@@ -126,48 +126,63 @@ class ExtractiveAnswerer:
 
     def _score(self, question: str, sentences: list[_Sentence], query_embedding: list[float] | None
                ) -> list[_Sentence]:
-        """Give every sentence its `prescore`; embed the shortlist and return it by full `score`."""
+        """Give every sentence its `coverage` and `prescore`; embed the shortlist and return it by full
+        `score`, in named steps: weigh the question's terms, cover them, shortlist, embed, score."""
         if not sentences:
             return []
-        q_terms = set(tokenize(question)) - _TYPE_WORDS
-        # A question term weighs by its rarity in the corpus (idf) and among the candidate sentences:
-        # "Eastbank" in every sentence of the article says little about which sentence answers.
+        self._cover(question, sentences, self._term_weights(question, sentences))
+        shortlist = self._shortlist(question, sentences)
+        self._similarities(question, shortlist, query_embedding)
+        return self._final_order(sentences, shortlist)
+
+    def _term_weights(self, question: str, sentences: list[_Sentence]) -> dict[str, float]:
+        """A question term weighs by its rarity in the corpus (idf) and among the candidate sentences:
+        "Eastbank" in every sentence of the article says little about which sentence answers. The asked-for
+        noun weighs more ("which manufacturer ...": the sentence must name the manufacturer)."""
         term_sets = [set(tokenize(s.text)) for s in sentences]
-        # A sentence that opens with a reference back ("In that letter, he ...") is about what the
-        # sentence before it names: it covers the question's terms with that sentence's words too.
-        context = [set(tokenize(s.prev.text)) if s.prev is not None and dangling(s.text) else set()
-                   for s in sentences]
         n = len(sentences)
         weights = {}
-        for t in q_terms:
+        for t in set(tokenize(question)) - _TYPE_WORDS:
             local_df = sum(1 for terms in term_sets if t in terms)
             weights[t] = max(self.idf(t), 0.1) * (1.0 + math.log((n + 1) / (local_df + 1)))
         for t in _focus_terms(question) | {question_focus(question)}:
             if t in weights:
-                weights[t] *= 2.5  # "which manufacturer ...": the sentence must name the manufacturer
+                weights[t] *= 2.5
+        return weights
+
+    @staticmethod
+    def _cover(question: str, sentences: list[_Sentence], weights: dict[str, float]) -> None:
+        """Each sentence's `coverage`: the weighted share of the question's terms it states (in full), its
+        passage says (a little), or its article's headline says (half, for every sentence alike: the
+        headline says the article is on topic, not which sentence answers); + 0.2 when it holds the form
+        of answer asked for. A sentence opening with a reference back ("In that letter, he ...") covers
+        terms with the sentence before it too."""
         total = sum(weights.values()) or 1.0
         wants = _answer_pattern(question)
         title_terms: dict[str, set[str]] = {}
         passage_terms: dict[str, set[str]] = {}
-        for sentence, terms, extra in zip(sentences, term_sets, context):
+        for sentence in sentences:
             chunk = sentence.passage.chunk
-            terms = terms | extra
+            terms = set(tokenize(sentence.text))
+            if sentence.prev is not None and dangling(sentence.text):
+                terms |= set(tokenize(sentence.prev.text))
             topic = title_terms.setdefault(chunk.article_id, set(tokenize(chunk.title)))
             around = passage_terms.setdefault(chunk.chunk_id, set(tokenize(chunk.text)) | topic)
-            # Terms of the article's headline say the article is on topic, not which sentence answers: every
-            # sentence of the article gets the same half credit for them. A term said elsewhere in the
-            # passage gets a little credit too (the sentence is about that article), one it states, full.
             sentence.coverage = sum(
                 w * (TITLE_CREDIT if t in topic else 1.0 if t in terms else AROUND_CREDIT if t in around else 0.0)
-                for t, w in weights.items())
-            sentence.coverage /= total
+                for t, w in weights.items()) / total
             if wants is not None and wants.search(sentence.text):
                 sentence.coverage += 0.2  # (headlines are no candidates: `is_claim` leaves them out)
-        # Embed only the most promising sentences, to keep latency low. Without a fast model: the best by
-        # coverage and passage rank. With one (n = sentences_embedded): n/2 by coverage, then the best
-        # sentence by coverage of articles not yet represented (another outlet may corroborate; at most
-        # n/2 - 2 of them, one at n=6), then the rest by the fast model's similarity and coverage. Either
-        # ranking alone lost answers the other found (measured in benchmarks/README.md).
+
+    def _shortlist(self, question: str, sentences: list[_Sentence]) -> list[_Sentence]:
+        """The sentences worth embedding, to keep latency low, each with its `prescore`. Without a fast
+        model: the best by coverage and passage rank. With one (n = sentences_embedded): n/2 by coverage,
+        then the best sentence by coverage of articles not yet represented (another outlet may corroborate;
+        at most n/2 - 2 of them, one at n=6), then the rest by the fast model's similarity and coverage.
+        Either ranking alone lost answers the other found (measured in benchmarks/README.md). The
+        retriever's best passage is the likeliest source even when its wording is not the question's (a
+        news digest says "the coffee chain" where the question says "Starbucks"): its best sentences are
+        always in."""
         for sentence in sentences:
             sentence.prescore = sentence.coverage + 0.1 / sentence.passage.rank
         by_coverage = sorted(sentences, key=lambda s: (-s.prescore, s.start))
@@ -190,12 +205,14 @@ class ExtractiveAnswerer:
                     picked.append(sentence)
             shortlist = list({id(s): s for s in picked + by_fast}.values())
         shortlist = shortlist[: self.sentences_embedded]
-        # The retriever's best passage is the likeliest source even when its wording is not the question's
-        # (a news digest says "the coffee chain" where the question says "Starbucks"): its best sentences are
-        # always embedded, whatever their coverage.
         listed = {id(s) for s in shortlist}
         top = sorted((s for s in sentences if s.passage.rank == sentences[0].passage.rank), key=lambda s: -s.prescore)
-        shortlist += [s for s in top[:TOP_PASSAGE_SENTENCES] if id(s) not in listed]
+        return shortlist + [s for s in top[:TOP_PASSAGE_SENTENCES] if id(s) not in listed]
+
+    def _similarities(self, question: str, shortlist: list[_Sentence], query_embedding: list[float] | None
+                      ) -> None:
+        """Each shortlisted sentence's `similarity` to the question: the sentence model when there is one,
+        else the passage model against the query's own embedding (0 when neither)."""
         if self.sentence_embed is not None:
             vectors = np.asarray(self.sentence_embed([question] + [s.text for s in shortlist]), dtype=np.float32)
             for sentence, sim in zip(shortlist, vectors[1:] @ vectors[0]):
@@ -207,14 +224,18 @@ class ExtractiveAnswerer:
             sims = vectors @ q / np.where(norms == 0, 1.0, norms)
             for sentence, sim in zip(shortlist, sims):
                 sentence.similarity = float(sim)
+
+    @staticmethod
+    def _final_order(sentences: list[_Sentence], shortlist: list[_Sentence]) -> list[_Sentence]:
+        """The shortlist by `key`: `score` says how well a sentence answers (the abstention thresholds read
+        it: similarity, coverage and a passage-rank prior; a sentence that does not read alone loses a near
+        tie), `key` adds how confident the retriever was in the sentence's passage."""
         top_score = max(s.passage.score for s in sentences) or 1.0
         for sentence in shortlist:
             prior = RANK_PRIOR / math.sqrt(sentence.passage.rank)
             sentence.score = SIM_WEIGHT * sentence.similarity + (1 - SIM_WEIGHT) * sentence.coverage + prior
             if dangling(sentence.text):
-                sentence.score *= DEPENDENT_PENALTY  # at a near tie, the sentence that reads alone wins
-            # `score` says how well the sentence answers (the abstention thresholds read it); `key` orders
-            # the candidates and adds how confident the retriever was in the sentence's passage.
+                sentence.score *= DEPENDENT_PENALTY
             sentence.key = sentence.score + PASSAGE_PRIOR * sentence.passage.score / top_score
         return sorted(shortlist, key=lambda s: (-s.key, s.passage.rank, s.start))
 
