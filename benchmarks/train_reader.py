@@ -123,13 +123,10 @@ def _assistant(data_dir: Path):
 def candidates(data_dir: Path, questions_file: Path, cache: Path, pages_only: bool) -> list[dict]:
     if cache.exists():
         return pickle.loads(cache.read_bytes())
-    from assistant.answering.reader import ReaderAnswerer
     from assistant.evaluation.questions import load_questions
 
     assistant = _assistant(data_dir)
-    base = assistant.answerer
-    reader = ReaderAnswerer(base.embed_texts, base.idf, model=_Shape(),
-                            shortlist_embed=base.shortlist_embed, sentence_embed=base.sentence_embed)
+    reader = _unfitted_reader(assistant.answerer)
     items = []
     started = time.perf_counter()
     questions = load_questions(questions_file)
@@ -148,6 +145,14 @@ def candidates(data_dir: Path, questions_file: Path, cache: Path, pages_only: bo
     return items
 
 
+def _unfitted_reader(base):
+    """A reader over an index's answerer (its idf and models) with no model yet: it computes stage-1 rows."""
+    from assistant.answering.reader import ReaderAnswerer
+
+    return ReaderAnswerer(base.embed_texts, base.idf, model=_Shape(),
+                          shortlist_embed=base.shortlist_embed, sentence_embed=base.sentence_embed)
+
+
 def _labels(pool, answers: list[str]) -> np.ndarray:
     """Whether each candidate sentence contains an accepted answer (the evaluator's `contains_answer`)."""
     from assistant.evaluation.metrics import contains_answer
@@ -162,11 +167,7 @@ def restage(data_dir: Path, items: list[dict]) -> list[dict]:
     stale = [it for it in items if it.get("read", PASSAGES) != _Shape.passages]
     if not stale:
         return items
-    from assistant.answering.reader import ReaderAnswerer
-
-    base = _assistant(data_dir).answerer
-    reader = ReaderAnswerer(base.embed_texts, base.idf, model=_Shape(),
-                            shortlist_embed=base.shortlist_embed, sentence_embed=base.sentence_embed)
+    reader = _unfitted_reader(_assistant(data_dir).answerer)
     log(f"{data_dir.name}: stage-1 rows for {_Shape.passages} passages read")
     for it in stale:
         pool, it["rows1"] = reader.stage1(it["question"], it["passages"])
