@@ -563,3 +563,15 @@ def test_readiness_note_until_ready_and_errors_are_kept():
     assert failed.note() == ("The assistant could not get ready: indexing the bundled samples failed: "
                              "the samples folder is unreadable")
     assert Readiness.ready().is_ready
+
+
+def test_an_outlet_stored_with_and_without_www_is_one_choice_that_filters_both():
+    from assistant.web.library_tab import outlet_choices
+    from assistant.web.widgets import parse_filters
+
+    choices = outlet_choices(["www.usatoday.com", "usatoday.com", "The Fennick Gazette", "uploaded file", "",
+                              "usatoday.com"])
+    assert [label for label, _ in choices] == ["The Fennick Gazette", "usatoday.com"]
+    value = dict(choices)["usatoday.com"]
+    assert set(parse_filters([value], "", "").sources) == {"www.usatoday.com", "usatoday.com"}
+    assert parse_filters(["The Fennick Gazette"], "", "").sources == ("The Fennick Gazette",)

@@ -7,7 +7,7 @@ the logic.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from assistant.web.library import ALLOWED_SUFFIXES, Deleted, Library, added_titl
 from assistant.web.sources_panel import SOURCE_HEADERS, SourcesPanel
 from assistant.web.widgets import (
     LIBRARY_WRITE,
+    OUTLET_JOIN,
     PRIVATE,
     download_button,
     progress_reporter,
@@ -123,9 +124,7 @@ class Articles:
         articles = self.library.articles()
         ids = [a.article_id for a in articles]
         choices = [(f"{a.title[:80] or a.article_id} ({a.article_id})", a.article_id) for a in articles]
-        # the filter matches outlets as stored; a bare host name is offered tidied ("usatoday.com")
-        outlets = sorted({(render.outlet_name(a.source), a.source) for a in articles
-                          if a.source and a.source != "uploaded file"}, key=lambda o: (o[0].lower(), o[1]))
+        outlets = outlet_choices(a.source for a in articles)
         stats = f"{plural(len(articles), 'article')}, {plural(sum(a.chunks for a in articles), 'passage')}"
         return (self.library_rows(query), gr.Dropdown(choices=choices, value=[s for s in selected or [] if s in ids]),
                 gr.Dropdown(choices=outlets), stats, download_button(self.feedback))
@@ -272,6 +271,18 @@ class SavedSources:
                                "the list shows what the index holds now.")
         text, ran = self.refreshed_text(progress)
         return status_html(f"Refreshed {plural(saved, 'saved source')}: {text}" if ran else text)
+
+
+def outlet_choices(sources: Iterable[str]) -> list[tuple[str, str]]:
+    """The Outlets box's (label, value) choices. The filter matches outlets as stored; a bare host name is
+    offered tidied ("usatoday.com"), once for all the ways it is stored ("www.usatoday.com" and
+    "usatoday.com": one choice whose value names both, split again by `parse_filters`)."""
+    stored: dict[str, set[str]] = {}
+    for source in sources:
+        if source and source != "uploaded file":
+            stored.setdefault(render.outlet_name(source), set()).add(source)
+    return sorted(((name, OUTLET_JOIN.join(sorted(found))) for name, found in stored.items()),
+                  key=lambda o: (o[0].lower(), o[1]))
 
 
 class LibraryTab:

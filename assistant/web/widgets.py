@@ -22,6 +22,7 @@ from assistant.web.feedback import FeedbackStore
 from assistant.web.library import plural
 from assistant.web.startup import Readiness
 
+OUTLET_JOIN = "\n"  # between the stored outlets one choice of the Outlets box stands for (no outlet holds one)
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # an event that is not part of the public API
 QUIET: dict[str, Any] = {**PRIVATE, "show_progress": "hidden"}  # ... and shows no progress over its outputs
 # Writes to the index, one at a time: uploads, deletions and their undo, Reindex, Refresh now.
@@ -30,8 +31,9 @@ LIBRARY_WRITE: dict[str, Any] = {**PRIVATE, "concurrency_id": "library-write", "
 
 def parse_filters(outlets: Sequence[str] | None, date_from: str, date_to: str) -> SearchFilters:
     """The outlets and publication dates of the Filters box (or of `/ask`) as the search takes them; a bad
-    date is a one-line `AssistantError`."""
-    return search_filters(outlets, date_from, date_to)
+    date is a one-line `AssistantError`. A choice of the Outlets box may stand for several stored outlets
+    (`OUTLET_JOIN`: "www.x.com" and "x.com" are one choice)."""
+    return search_filters([s for o in outlets or () for s in o.split(OUTLET_JOIN) if s], date_from, date_to)
 
 
 def wait_until_ready(readiness: Readiness) -> None:
