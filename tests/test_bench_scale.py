@@ -53,8 +53,8 @@ def test_reused_vectors_are_unit_length_and_the_same_for_the_same_chunks(scale):
 
 def test_dated_questions_are_asked_inside_the_span_of_whole_copies(scale):
     assert REALTIMEQA.is_dir()  # names the shared folder: skipped with a reason without it
-    dated, today = scale.dated_questions(100_000, 29_174, 500)
-    assert len(dated) == len(today) == 190
+    dated = scale.dated_questions(100_000, 29_174, 500)
+    assert len(dated) == 190
     days = [dt.date.fromisoformat(day) for _, day in dated]
     # the dev questions are asked from 2023-01-06 to 2023-03-10; three whole copies move them up to 140 days
     assert min(days) >= dt.date(2023, 1, 6)
