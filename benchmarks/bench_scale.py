@@ -18,10 +18,16 @@ means nothing here; latency, memory and size are real (HNSW does the same work o
 clustered vectors are not real ones). Chunks carry no grouping signature (wire copies are not looked for).
 
 At each size:
-  dense   Chroma's filtered search (the `where` the product sends for an as-of date) against a deeper
-          unfiltered search filtered afterwards (160, then 640, 2,560 and 10,240 deep until 40 pass, else
-          the filtered search), and plain 40-NN without a date, interleaved, on the dev questions' MiniLM
-          embeddings as of dates inside the span; overlap@40 of the deep search with the filtered one;
+  dense   Chroma's filtered search (the `where` the product sends for the question's own filters: its
+          as-of day and the window a time expression implies) against a deeper unfiltered search filtered
+          afterwards (160, then 640 and 2,560 deep until 40 pass, else the filtered search), and plain
+          40-NN without a date, interleaved, on the dev questions' MiniLM embeddings as of dates inside the
+          span, questions with a window apart; "deep unless a window" is the deep search for questions
+          bounded by their as-of day only and the filtered one for those with a window (each question's
+          measured time of the one chosen); "window ids, else deep" takes the ids of a window's chunks
+          from the lexical side's day field (tantivy; up to 20,000, else the filtered search) and asks
+          Chroma for the nearest among those ids (`query(ids=...)`), and is the deep search for questions
+          without a window; overlap@40 of each with the filtered search;
   add     10 new articles through the product's Indexer (settings' chunking, real MiniLM) in this
           process: total against the time inside the model and the model alone on the same texts;
   app     `python app.py` on the store (no samples): start to first answer over its `/ask` API (as of a
@@ -55,7 +61,7 @@ from bench_lexical import COPY_DAYS, memory_mb, questions, shift_numbers, source
 from common import ROOT, SHARED, free_port, load_line, offline_env, percentile, stop_process, write_json
 
 CANDIDATES = 40  # what retrieval asks each ranking for (assistant.retrieval.defaults.CANDIDATES)
-DEEP_STEPS = (160, 640, 2560, 10240)
+DEEP_STEPS = (160, 640, 2560)  # deeper costs seconds (10,240 with metadata: 2.5 s at 30k)
 WRITE_STEP = 50_000  # chunks per `Corpus.writing()`: an interrupted build loses at most this much
 
 
@@ -190,67 +196,125 @@ def dated_questions(n_chunks: int, n_base: int, limit: int) -> list[tuple[str, s
 # ----------------------------------------------------------------------------------- measurements
 
 
-def where_as_of(day: int) -> dict:
-    """The `where` the product sends Chroma for an as-of day (index.vectors._to_metadata_filters, through
-    llama-index's Chroma store): published on or before it, or undated."""
-    return {"$or": [{"published_day": {"$lte": day}}, {"published_day": {"$eq": 0}}]}
+def planned_filters(store, question: str, as_of: str):
+    """The filters the product searches this question with (as-of day, the window a time expression
+    implies, bounds that exclude nothing dropped) and the `where` it sends Chroma for them."""
+    from llama_index.vector_stores.chroma.base import _to_chroma_filter
+
+    from assistant.retrieval.dates import plan_dates
+    from assistant.retrieval.hybrid import _without_idle_bounds
+    from index.vectors import _to_metadata_filters
+
+    filters = _without_idle_bounds(plan_dates(question, None, as_of).filters, store.day_range())
+    return filters, (_to_chroma_filter(_to_metadata_filters(filters)) if filters else None)
+
+
+def _summary(ms: list[float]) -> dict:
+    return {"p50_ms": round(percentile(ms, 0.5), 1), "p95_ms": round(percentile(ms, 0.95), 1),
+            "mean_ms": round(sum(ms) / max(len(ms), 1), 1), "n": len(ms)}
+
+
+WINDOW_IDS_MAX = 20_000  # a window holding more chunks than this is searched with the filtered search
+
+
+def window_ids(store, filters) -> list[str] | None:
+    """Ids of the chunks inside a question's window (since..as-of, or undated) from the lexical side's day
+    field (tantivy), None when there are more than WINDOW_IDS_MAX. Benchmark-only: the product has no such
+    call, this reads the index's searcher directly."""
+    import tantivy
+
+    from index.store import day_number
+
+    index = store.lexical()
+    days = index._days(day_number(filters.since) or None, day_number(filters.as_of) or None)
+    query = tantivy.Query.boolean_query([(tantivy.Occur.Should, days),
+                                         (tantivy.Occur.Should, index._term("day", 0))])
+    with index._lock:
+        searcher = index._searcher
+        hits = searcher.search(query, WINDOW_IDS_MAX + 1, count=False).hits
+        if len(hits) > WINDOW_IDS_MAX:
+            return None
+        return [searcher.doc(address)["chunk_id"][0] for _, address in hits]
 
 
 def dense_comparison(store, model, dated: list[tuple[str, str]]) -> dict:
-    """Chroma's filtered search against a deeper unfiltered one filtered afterwards, and plain 40-NN."""
-    from index.store import day_number
+    """Chroma's filtered search against a deeper unfiltered one filtered afterwards, and plain 40-NN, with
+    each question's own filters; questions with a time window ("this week") reported apart."""
+    from index.records import passes
 
     col = store.collection
     count = store.count()
-    times: dict[str, list[float]] = {"filtered": [], "deep then filter": [], "no date": []}
-    overlap, depths, fallbacks, passed = [], [], 0, []
+    times: dict[str, dict[str, list[float]]] = {}
+    overlap, ids_overlap, depths, fallbacks = [], [], [], 0
     embeddings = {q: model.get_query_embedding(q) for q, _ in dated}
     for n, (q, as_of) in enumerate(dated):
-        emb, day = embeddings[q], day_number(as_of)
+        emb = embeddings[q]
+        filters, where = planned_filters(store, q, as_of)
+        kind = "with a window" if filters.since else "as-of bound only"
 
-        def filtered(emb=emb, day=day):
-            r = col.query(query_embeddings=[emb], n_results=CANDIDATES, where=where_as_of(day),
+        def filtered(emb=emb, where=where):
+            r = col.query(query_embeddings=[emb], n_results=CANDIDATES, where=where,
                           include=["documents", "metadatas", "distances"])
             return r["ids"][0]
 
-        def deep(emb=emb, day=day):
+        def deep(emb=emb, where=where, filters=filters, record=True):
             nonlocal fallbacks
             for depth in DEEP_STEPS:
                 depth = min(depth, count)
                 r = col.query(query_embeddings=[emb], n_results=depth, include=["metadatas", "distances"])
-                kept = [cid for cid, m in zip(r["ids"][0], r["metadatas"][0])
-                        if not int(m.get("published_day") or 0) or int(m["published_day"]) <= day]
+                kept = [cid for cid, m in zip(r["ids"][0], r["metadatas"][0]) if passes(m, filters)]
                 if len(kept) >= CANDIDATES or depth >= count:
-                    depths.append(depth)
+                    depths.extend([depth] if record else [])
                     kept = kept[:CANDIDATES]
                     col.get(ids=kept, include=["documents", "metadatas"])  # what the filtered search returns
                     return kept
-            fallbacks += 1
-            depths.append(0)
-            return filtered(emb, day)
+            fallbacks += record
+            depths.extend([0] if record else [])
+            return filtered(emb, where)
+
+        def by_ids(emb=emb, where=where, filters=filters):
+            if not filters.since:
+                return deep(emb, where, filters, record=False)
+            ids = window_ids(store, filters)
+            if ids is None:
+                return filtered(emb, where)
+            if not ids:
+                return []
+            r = col.query(query_embeddings=[emb], ids=ids, n_results=min(CANDIDATES, len(ids)),
+                          include=["documents", "metadatas", "distances"])
+            return r["ids"][0]
 
         def plain(emb=emb):
             return col.query(query_embeddings=[emb], n_results=CANDIDATES,
                              include=["documents", "metadatas", "distances"])["ids"][0]
 
-        order = [("filtered", filtered), ("deep then filter", deep), ("no date", plain)]
+        order = [("filtered", filtered), ("deep then filter", deep), ("window ids, else deep", by_ids),
+                 ("no date", plain)]
         if n % 2:
             order.reverse()  # interleaved both ways, so a busy neighbour slows all alike
         got = {}
         for name, fn in order:
             t0 = time.perf_counter()
             got[name] = fn()
-            times[name].append((time.perf_counter() - t0) * 1000)
+            ms = (time.perf_counter() - t0) * 1000
+            times.setdefault(name, {}).setdefault("all", []).append(ms)
+            times[name].setdefault(kind, []).append(ms)
+        chosen = times["filtered" if filters.since else "deep then filter"][kind][-1]
+        times.setdefault("deep unless a window", {}).setdefault("all", []).append(chosen)
+        times["deep unless a window"].setdefault(kind, []).append(chosen)
         a, b = set(got["filtered"]), set(got["deep then filter"])
         overlap.append(len(a & b) / max(len(a), 1))
-        passed.append(len(got["filtered"]))
-    out = {name: {"p50_ms": round(percentile(ms, 0.5), 1), "p95_ms": round(percentile(ms, 0.95), 1)}
-           for name, ms in times.items()}
+        if filters.since:
+            ids_overlap.append(len(a & set(got["window ids, else deep"])) / max(len(a), 1))
+    out: dict = {name: {k: _summary(ms) for k, ms in by.items()} for name, by in times.items()}
     out["questions"] = len(dated)
     out["deep_overlap_at_40_mean"] = round(sum(overlap) / max(len(overlap), 1), 3)
+    out["window_ids_overlap_at_40_mean"] = round(sum(ids_overlap) / max(len(ids_overlap), 1), 3)
     out["deep_depths"] = {str(d): depths.count(d) for d in (*DEEP_STEPS, 0) if d in depths}  # 0: fell back
     out["deep_fallbacks"] = fallbacks
-    out["faster"] = min(("filtered", "deep then filter"), key=lambda k: out[k]["p50_ms"])
+    # by the mean: the time a stream of such questions takes, tails included
+    out["faster"] = {k: min(("filtered", "deep then filter", "deep unless a window", "window ids, else deep"),
+                            key=lambda m: out[m][k]["mean_ms"]) for k in out["filtered"]}
     return out
 
 
