@@ -25,6 +25,7 @@ import datetime as dt
 import importlib.util
 import json
 import random
+import re
 import shutil
 import sqlite3
 import statistics
@@ -58,6 +59,24 @@ def shift_day(day: int, days: int) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
+def source_articles():
+    """(article id, the JSON object) of every dev and training article; ids are prefixed with the data set's
+    name (the two sets share some ids)."""
+    for name in DATASETS:
+        path = SHARED / "datasets" / name / "articles.jsonl"
+        for line in path.read_text(encoding="utf-8").splitlines():
+            art = json.loads(line)
+            yield f"{name}/{art['id']}", art
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def shift_numbers(text: str, copy: int) -> str:
+    """Every number in `text` raised by `copy` (what copy r of a chunk does to its numbers)."""
+    return _NUMBER.sub(lambda m: str(int(m.group()) + copy), text) if copy else text
+
+
 def base_chunks(cache: Path | None = None) -> list[tuple[str, str, int, list[str]]]:
     """(article id, source, day, terms) of every chunk of the dev and training articles (kept in `cache`,
     a JSON file, when given: chunking and tokenizing them takes minutes on a busy machine)."""
@@ -68,15 +87,11 @@ def base_chunks(cache: Path | None = None) -> list[tuple[str, str, int, list[str
     from index.records import day_number
 
     out = []
-    for name in DATASETS:
-        path = SHARED / "datasets" / name / "articles.jsonl"
-        for line in path.read_text(encoding="utf-8").splitlines():
-            art = json.loads(line)
-            text = art.get("text") or ""
-            for span in chunk_text(text, 1024, 128):
-                terms = tokenize(f"{art.get('title', '')}\n{text[span.start:span.end]}")
-                out.append((f"{name}/{art['id']}", art.get("source") or "", day_number(art.get("published_at") or ""),
-                            terms))
+    for article_id, art in source_articles():
+        text = art.get("text") or ""
+        for span in chunk_text(text, 1024, 128):
+            terms = tokenize(f"{art.get('title', '')}\n{text[span.start:span.end]}")
+            out.append((article_id, art.get("source") or "", day_number(art.get("published_at") or ""), terms))
     if cache is not None:
         cache.write_text(json.dumps(out))
     return out
