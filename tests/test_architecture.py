@@ -47,10 +47,10 @@ SETTINGS_READERS = (
     "assistant.settings",
     "assistant.configs",
     FACTORY,
-    "assistant.cli",
-    "assistant.console",
-    "assistant.sources_command",
-    "assistant.evaluation.command",
+    "assistant.cli.commands",
+    "assistant.cli.console",
+    "assistant.cli.sources",
+    "assistant.cli.evaluate",
     "assistant.web.ui",
 )
 
@@ -313,8 +313,7 @@ def _settings_kept(modules: dict[str, Module], settings: str = SETTINGS) -> list
 
 def test_the_graph_sees_the_known_edges():
     graph = _graph(_modules())
-    assert any(FACTORY in deps for m, deps in graph.items() if m.startswith("assistant.cli")) \
-        or FACTORY in graph.get("assistant.console", set())
+    assert FACTORY in graph["assistant.cli.commands"]
     assert "index.store" in graph["index.indexer"]
 
 

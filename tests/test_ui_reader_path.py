@@ -370,7 +370,7 @@ def test_a_page_without_a_site_name_is_named_by_its_host(web):
 
 
 def test_failure_warnings_are_printed_as_read_and_not_again():
-    from assistant.console import FailureWarnings, reported
+    from assistant.cli.console import FailureWarnings, reported
     from index.articles import LoadFailure
 
     warnings = FailureWarnings()

@@ -1,8 +1,8 @@
 """The commands that keep up with the news: `assistant sources add|list|remove`, `assistant refresh`,
 `assistant watch`, and the URL half of `assistant index URL...`.
 
-Registered into `assistant.cli` like the eval command; imports nothing heavy until a command runs
-(feedparser, httpx and watchfiles are imported by `index/` only when a URL is fetched or a folder
+Registered into `assistant.cli.commands` like the eval command; imports nothing heavy until a command
+runs (feedparser, httpx and watchfiles are imported by `index/` only when a URL is fetched or a folder
 watched). The work itself is in `index.sources` (registry, state, refresh), `index.feeds` (URLs into
 articles), `index.fetch` (the one place that connects) and `index.watch`; this module prints.
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.console import EXIT_ERROR, EXIT_OK, ProgressBar, settings_from_args
+from assistant.cli.console import EXIT_ERROR, EXIT_OK, ProgressBar, settings_from_args
 
 
 def _wait_message(msg: str) -> None:
@@ -76,7 +76,7 @@ def index_paths_and_urls(assistant: Any, settings: Any, inputs: Sequence[str], *
     fails as soon as it is read or fetched."""
     from itertools import chain
 
-    from assistant.console import index_items_with_progress
+    from assistant.cli.console import index_items_with_progress
     from assistant.factory import build_fetcher
     from index.articles import Article, read_articles
     from index.feeds import read_urls

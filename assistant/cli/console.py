@@ -1,6 +1,6 @@
 """What every command-line command shares: exit codes, settings from arguments, the progress bar, and a
-stdout that may close early (`assistant stats | head`). Imported by `assistant.cli` and the `eval`
-command alike, so neither imports the other."""
+stdout that may close early (`assistant stats | head`). Imported by every command module
+(`commands`, `evaluate`, `sources`), so none imports another for these."""
 
 from __future__ import annotations
 

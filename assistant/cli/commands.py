@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from assistant.console import (
+from assistant.cli.console import (
     EXIT_ERROR,
     EXIT_OK,
     FailureWarnings,
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Other modules (e.g. the evaluator) add subcommands here: register(subparsers, add_common_options).
+# The other command modules (`evaluate`, `sources`) add their subcommands here: register(subparsers, add_common_options).
 _EXTRA_COMMANDS: list[Callable] = []
 
 
@@ -99,7 +99,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     warnings = FailureWarnings()  # each unreadable file or line is named as soon as it is read
     if any(is_url(p) for p in args.paths):  # URLs are fetched; nothing reaches the network otherwise
-        from assistant.sources_command import index_paths_and_urls
+        from assistant.cli.sources import index_paths_and_urls
 
         settings, assistant = _assistant(args)
         summary = index_paths_and_urls(assistant, settings, args.paths, prune=args.prune, on_failure=warnings)
@@ -238,14 +238,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "index": cmd_index, "ask": cmd_ask, "stats": cmd_stats, "remove": cmd_remove,
 }
 
-# `assistant eval` (assistant/evaluation/command.py); its heavy imports happen only when it runs.
-from assistant.evaluation import command as _eval_command
+# `assistant eval` (assistant/cli/evaluate.py); its heavy imports happen only when it runs.
+from assistant.cli import evaluate as _eval_command
 
 _EXTRA_COMMANDS.append(_eval_command.register)
 COMMANDS["eval"] = _eval_command.run
 
-# `assistant sources`, `refresh`, `watch` (assistant/sources_command.py); feeds, httpx, watchfiles load lazily.
-from assistant import sources_command as _sources_command
+# `assistant sources`, `refresh`, `watch` (assistant/cli/sources.py); feeds, httpx, watchfiles load lazily.
+from assistant.cli import sources as _sources_command
 
 _EXTRA_COMMANDS.append(_sources_command.register)
 COMMANDS.update(_sources_command.COMMANDS)
@@ -287,6 +287,3 @@ def run() -> None:
         os._exit(code)
     sys.exit(code)
 
-
-if __name__ == "__main__":
-    run()
