@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from assistant.configs import IndexRecord
-    from index.store import Corpus
+    from index.storage.store import Corpus
 
 
 def index_stats(record: IndexRecord, store: Corpus) -> dict:

@@ -76,7 +76,7 @@ _EXTRA_COMMANDS: list[Callable] = []
 def _assistant(args: argparse.Namespace, **overrides: object):
     """(settings, assistant built from them)."""
     from assistant.factory import build_assistant
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()
     settings = settings_from_args(args)
@@ -87,7 +87,7 @@ def _assistant(args: argparse.Namespace, **overrides: object):
 def _store(args: argparse.Namespace):
     """(settings, store) without any model: for the commands that only read or delete."""
     from assistant.factory import build_store
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()
     settings = settings_from_args(args)
@@ -95,7 +95,7 @@ def _store(args: argparse.Namespace):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.fetch import is_url
+    from index.intake.fetch import is_url
 
     warnings = FailureWarnings()  # each unreadable file or line is named as soon as it is read
     if any(is_url(p) for p in args.paths):  # URLs are fetched; nothing reaches the network otherwise
@@ -116,8 +116,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.retrieval.timewindow import parse_as_of
     from assistant.service import clean_question
-    from index.articles import normalize_date
-    from index.store import SearchFilters
+    from index.intake.articles import normalize_date
+    from index.storage.store import SearchFilters
 
     clean_question(args.question)  # fail fast, before loading models
     as_of = parse_as_of(args.as_of)
@@ -239,13 +239,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 # `assistant eval` (assistant/cli/evaluate.py); its heavy imports happen only when it runs.
-from assistant.cli import evaluate as _eval_command
+import assistant.cli.evaluate as _eval_command
 
 _EXTRA_COMMANDS.append(_eval_command.register)
 COMMANDS["eval"] = _eval_command.run
 
 # `assistant sources`, `refresh`, `watch` (assistant/cli/sources.py); feeds, httpx, watchfiles load lazily.
-from assistant.cli import sources as _sources_command
+import assistant.cli.sources as _sources_command
 
 _EXTRA_COMMANDS.append(_sources_command.register)
 COMMANDS.update(_sources_command.COMMANDS)

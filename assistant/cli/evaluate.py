@@ -94,7 +94,7 @@ def _index(assistant, paths: list[str], warnings: list[str], *, pages_only: bool
 
     if pages_only:
         from assistant.evaluation.pages_only import leave_out_digests
-        from index.articles import read_articles
+        from index.intake.articles import read_articles
 
         items, left_out = leave_out_digests(read_articles(paths))
         print(f"pages only: left out {left_out} {DIGEST_PREFIX}* digest article(s) given with --articles",
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.evaluation.runner import unknown_evidence
     from assistant.evaluation.scoring import check_bounds, score_question
     from assistant.factory import build_assistant
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()
     assistant = build_assistant(settings)
