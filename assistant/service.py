@@ -25,7 +25,7 @@ from assistant.retrieval.dates import DatePlan, plan_dates
 from assistant.retrieval.hybrid import HybridRetriever, Retrieval
 from assistant.types import Answer, Citation, Passage
 from index.indexer import Indexer, IndexSummary, ProgressFn
-from index.models.offline import offline_environment  # noqa: F401 - re-exported: the app sets it before Gradio loads
+from index.models.offline import offline_environment  # noqa: F401 - re-exported: set before Gradio loads
 from index.storage.store import ArticleInfo, Corpus, SearchFilters
 
 if TYPE_CHECKING:

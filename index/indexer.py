@@ -72,7 +72,8 @@ class _Pending:
     is_new: bool
     to_write: list[StoredChunk] = field(default_factory=list)  # chunks not already stored as they are
     replace_ids: list[str] = field(default_factory=list)  # stored under a current id but different: redo
-    first_chunk_extra: dict[str, str] = field(default_factory=dict)  # the grouping signature (index.text.grouping)
+    # the grouping signature (index.text.grouping)
+    first_chunk_extra: dict[str, str] = field(default_factory=dict)
 
 
 def _distinct(text: str, spans: list[ChunkSpan]) -> list[ChunkSpan]:

@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The other command modules (`evaluate`, `sources`) add their subcommands here: register(subparsers, add_common_options).
+# The other command modules (`evaluate`, `sources`) add their subcommands here:
+# register(subparsers, add_common_options).
 _EXTRA_COMMANDS: list[Callable] = []
 
 
