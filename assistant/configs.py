@@ -4,7 +4,7 @@
 it once and gives each builder only its own config, and no part keeps a `Settings` or reads one while it
 runs. Each config is a frozen dataclass; where a part's constructor has defaults, they come from the same
 modules `Settings` takes its defaults from (`assistant/retrieval/defaults.py`,
-`assistant/answering/defaults.py`, `assistant/web/defaults.py`, `index.fetch.FetchPolicy`), so both ship
+`assistant/answering/defaults.py`, `assistant/web/defaults.py`, `index.intake.fetch.FetchPolicy`), so both ship
 the same values. The configs here have no defaults of their own, apart from `DatesConfig` (the
 `Assistant`'s default): everything else is always filled in from the settings.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.retrieval import defaults as retrieval_defaults
-from index.fetch import FetchPolicy
+from index.intake.fetch import FetchPolicy
 
 if TYPE_CHECKING:
     from assistant.settings import Settings

@@ -30,7 +30,7 @@ from assistant.configs import (
 )
 from assistant.errors import ConfigError
 from index.errors import StoreError
-from index.offline import offline_environment
+from index.models.offline import offline_environment
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -41,10 +41,10 @@ if TYPE_CHECKING:
     from assistant.service import Assistant
     from assistant.settings import Settings
     from assistant.web.parts import WebParts
-    from index.fetch import Fetcher
     from index.indexer import Indexer
+    from index.intake.fetch import Fetcher
     from index.sources import Sources
-    from index.store import Corpus
+    from index.storage.store import Corpus
 
 
 def _log(line: str) -> None:
@@ -137,15 +137,15 @@ def _assistant(configs: Configs, *, store: Corpus | None = None, embed_model: Ba
 def _embedding(config: EmbeddingConfig) -> BaseEmbedding:
     match config.kind:
         case "minilm":
-            from index.embedding import MiniLMEmbedding
+            from index.models.embedding import MiniLMEmbedding
 
             return MiniLMEmbedding(batch_size=config.batch_size, device=config.device)
         case "static":
-            from index.static_embedding import load_static
+            from index.models.static_embedding import load_static
 
             return load_static(config.models_path, batch_size=max(config.batch_size, 256), log=_log)
         case "hashing":
-            from index.embedding import HashingEmbedding
+            from index.models.embedding import HashingEmbedding
 
             return HashingEmbedding()
     raise ConfigError(f"unknown embedding {config.kind!r}")  # pragma: no cover
@@ -189,7 +189,7 @@ def _chroma_client(config: StoreConfig) -> Any:
 
 
 def _store(config: StoreConfig, client: Any | None = None) -> Corpus:
-    from index.store import Corpus
+    from index.storage.store import Corpus
 
     # An embedded client caches the vector index per process; the store reopens it after another
     # process wrote (a Chroma server needs no such thing). Not for a client the caller built.
@@ -236,15 +236,15 @@ def _answer_models(config: AnsweringConfig, embedding: EmbeddingConfig, embed_mo
     the index's own model shortlists. Hashing (tests) and `sentence_shortlist=False` keep the plain path:
     the main model embeds 16 sentences.
     """
-    from index.embedding import MiniLMEmbedding
+    from index.models.embedding import MiniLMEmbedding
 
     if embedding.kind == "hashing" or not config.sentence_shortlist:
         return None, None
     if embedding.kind == "minilm" and not isinstance(embed_model, MiniLMEmbedding) \
             and not hasattr(embed_model, "_model"):
         return None, None  # a caller's own model that is not MiniLM: the plain path
-    from index.embedding import QuantizedSentenceModel, SentenceModel
-    from index.static_embedding import load_static
+    from index.models.embedding import QuantizedSentenceModel, SentenceModel
+    from index.models.static_embedding import load_static
 
     def sentence_model() -> Any:
         minilm = embed_model if embedding.kind == "minilm" else MiniLMEmbedding(device=embedding.device)
@@ -344,7 +344,7 @@ def _indexer(config: IndexingConfig, store: Corpus, embed_model: BaseEmbedding |
 
 
 def _fetcher(config: SourcesConfig) -> Fetcher:
-    from index.fetch import Fetcher
+    from index.intake.fetch import Fetcher
 
     return Fetcher(config.fetch)
 

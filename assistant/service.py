@@ -25,8 +25,8 @@ from assistant.retrieval.dates import DatePlan, plan_dates
 from assistant.retrieval.hybrid import HybridRetriever, Retrieval
 from assistant.types import Answer, Citation, Passage
 from index.indexer import Indexer, IndexSummary, ProgressFn
-from index.offline import offline_environment  # noqa: F401 - re-exported: the app sets it before Gradio loads
-from index.store import ArticleInfo, Corpus, SearchFilters
+from index.models.offline import offline_environment  # noqa: F401 - re-exported: set before Gradio loads
+from index.storage.store import ArticleInfo, Corpus, SearchFilters
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -65,7 +65,7 @@ def _short_answer_of(question: str, draft: Draft) -> str:
 def search_filters(sources: Sequence[str] | None = None, date_from: str = "", date_to: str = "") -> SearchFilters:
     """The outlet and publication-date filter a user typed (YYYY-MM-DD); a bad or reversed date is an
     `AssistantError` naming the field."""
-    from index.articles import normalize_date
+    from index.intake.articles import normalize_date
 
     try:
         start = normalize_date((date_from or "").strip(), where="date from")
@@ -179,7 +179,7 @@ class Assistant:
         return self.indexer.index_paths(paths, prune=prune, progress=progress, on_wait=on_wait)
 
     def index_items(self, items: Iterable[Any], *, progress: ProgressFn | None = None) -> IndexSummary:
-        """Index articles already read (`index.articles.Article`; a `LoadFailure` counts as failed)."""
+        """Index articles already read (`index.intake.articles.Article`; a `LoadFailure` counts as failed)."""
         return self.indexer.index_items(items, progress=progress)
 
     def list_articles(self) -> list[ArticleInfo]:

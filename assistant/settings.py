@@ -3,7 +3,7 @@
 Every field can be set from the environment with the `ASSISTANT_` prefix (e.g. `ASSISTANT_DATA_DIR`,
 `ASSISTANT_CHROMA_URL`, `ASSISTANT_TOP_K`); command-line flags override the environment.
 Never instantiated at import time. Defaults that a part's constructor also has come from that part's
-defaults module (`assistant/*/defaults.py`, `index.fetch.FetchPolicy`), so both ship the same value; the
+defaults module (`assistant/*/defaults.py`, `index.intake.fetch.FetchPolicy`), so both ship the same value; the
 factory turns a `Settings` into each part's config (`assistant.configs`), and no part holds one.
 """
 
@@ -21,7 +21,7 @@ from assistant.answering import defaults as answering
 from assistant.configs import llm_label
 from assistant.retrieval import defaults as retrieval
 from assistant.web import defaults as web
-from index.fetch import FetchPolicy
+from index.intake.fetch import FetchPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,7 +140,7 @@ class Settings(BaseSettings):
                                                                         "llm=llamacpp.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder holding the prompt templates "
                                                                     "answer.txt and condense.txt.")
-    # --- feeds, pages and saved sources (index/fetch.py, index/feeds.py, index/sources.py)
+    # --- feeds, pages and saved sources (index/intake/fetch.py, index/intake/feeds.py, index/sources.py)
     allow_link_local: bool = Field(FetchPolicy.allow_link_local, description="Let feeds and pages be fetched from link-local "
                                                       "addresses (169.254.0.0/16, fe80::/10), where cloud "
                                                       "metadata services answer; refused by default.")

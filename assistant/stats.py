@@ -1,5 +1,6 @@
-"""`assistant stats`: what the index holds and how it was built, from the store alone (no model, no
-llama-index import), so the command answers in about a second."""
+"""What the index holds and how it was built, from the store alone (no model, no llama-index import), so
+`assistant stats` answers in about a second. Shared by that command (`assistant.cli.commands`) and
+`Assistant.stats` (the UI, the evaluator), so it sits beside the service, not in `assistant/cli/`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from assistant.configs import IndexRecord
-    from index.store import Corpus
+    from index.storage.store import Corpus
 
 
 def index_stats(record: IndexRecord, store: Corpus) -> dict:

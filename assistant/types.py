@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from assistant.retrieval.timewindow import TimeWindow
-from index.sentences import split_sentences
-from index.store import ArticleInfo, SearchFilters, StoredChunk  # noqa: F401 - re-exported for the UI
+from index.storage.store import ArticleInfo, SearchFilters, StoredChunk  # noqa: F401 - re-exported for the UI
+from index.text.sentences import split_sentences
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Citation:
     passage_start: int = 0  # offsets of the passage in the article text
     passage_end: int = 0
     chunk_id: str = ""
-    # Other outlets that ran the same story (wire copies, `index.grouping`): {"source", "url", "title"}.
+    # Other outlets that ran the same story (wire copies, `index.text.grouping`): {"source", "url", "title"}.
     also_published_by: tuple[dict[str, str], ...] = ()
 
     def quote_offsets_in_passage(self) -> tuple[int, int]:

@@ -92,7 +92,7 @@ def make_timed_embedding(inner):
 
 def embedding_texts(articles, chunk_size: int, chunk_overlap: int) -> list[str]:
     """Exactly what the indexer embeds: each chunk's text, after its article's title line."""
-    from index.chunking import chunk_text
+    from index.text.chunking import chunk_text
 
     texts = []
     for a in articles:
@@ -105,7 +105,7 @@ def embedding_texts(articles, chunk_size: int, chunk_overlap: int) -> list[str]:
 def fresh_store(root: Path, name: str):
     from assistant.factory import build_chroma_client
     from assistant.settings import Settings
-    from index.store import Corpus
+    from index.storage.store import Corpus
 
     settings = Settings(data_dir=root / name, embedding="minilm")
     return Corpus(build_chroma_client(settings), settings.collection_name, embedding_model="minilm-l6-v2",
@@ -128,8 +128,8 @@ def run(args, tmp: Path) -> int:
 
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
-    from index.embedding import load_minilm
     from index.indexer import Indexer
+    from index.models.embedding import load_minilm
 
     n_articles = args.articles or (60 if args.quick else None)
     groups = args.groups or (3 if args.quick else 8)
@@ -216,7 +216,7 @@ def static_embedding(articles, minilm_raw_s_per_chunk: float, minilm_pipe_s_per_
     (its batch of 256), on the same articles; speed-ups against MiniLM's raw / pipeline figures above."""
     from assistant.settings import Settings
     from index.indexer import Indexer
-    from index.static_embedding import load_static
+    from index.models.static_embedding import load_static
 
     model = load_static(Settings().models_path, log=print)
     texts = embedding_texts(articles, args.chunk_size, args.chunk_overlap)
@@ -275,7 +275,7 @@ def scale_run(articles, target_chunks: int, tmp: Path, args, step_articles: int 
     """Index a generated corpus with the static model in steps of `step_articles`; chunks/s per step."""
     from assistant.settings import Settings
     from index.indexer import Indexer
-    from index.static_embedding import load_static
+    from index.models.static_embedding import load_static
 
     model = load_static(Settings().models_path, log=print)
     per_article = len(embedding_texts(articles[:200], args.chunk_size, args.chunk_overlap)) / min(200, len(articles))

@@ -10,7 +10,7 @@ random copy's years (the as-of bound filters the search), taking 40 candidates a
     python benchmarks/bench_lexical.py --chunks 1000000 --backend old --dir /tmp/lex-1m-old   # main's index
     python benchmarks/bench_lexical.py --chunks 200000 --backend fts5 --dir /tmp/lex-200k-fts5
 
-`tantivy` is `index.lexical.LexicalIndex`; `old` is the hand-written in-memory index it replaced, read from
+`tantivy` is `index.storage.lexical.LexicalIndex`; `old` is the hand-written in-memory index it replaced, read from
 git (`--old-rev`, default the commit before it) and pickled as the store did; `fts5` is a minimal SQLite
 FTS5 candidate (pre-tokenized text, `bm25()`, the day filter in SQL). The build runs in this process with
 tokenization done once per base chunk (numbers shifted on the terms), so build times leave out the
@@ -82,9 +82,9 @@ def base_chunks(cache: Path | None = None) -> list[tuple[str, str, int, list[str
     a JSON file, when given: chunking and tokenizing them takes minutes on a busy machine)."""
     if cache is not None and cache.exists():
         return [tuple(row) for row in json.loads(cache.read_text())]
-    from index.chunking import chunk_text
-    from index.lexical import tokenize
-    from index.records import day_number
+    from index.storage.records import day_number
+    from index.text.chunking import chunk_text
+    from index.text.terms import tokenize
 
     out = []
     for article_id, art in source_articles():
@@ -99,7 +99,7 @@ def base_chunks(cache: Path | None = None) -> list[tuple[str, str, int, list[str
 
 def corpus(n: int, base: list[tuple[str, str, int, list[str]]]):
     """N lexical docs whose `text` is already the space-joined terms (see the module docstring)."""
-    from index.lexical import LexicalDoc
+    from index.storage.lexical import LexicalDoc
 
     for i in range(n):
         copy, k = divmod(i, len(base))
@@ -110,7 +110,7 @@ def corpus(n: int, base: list[tuple[str, str, int, list[str]]]):
 
 
 def old_module(rev: str):
-    source = subprocess.run(["git", "show", f"{rev}:index/lexical.py"], cwd=ROOT, check=True,
+    source = subprocess.run(["git", "show", f"{rev}:index/storage/lexical.py"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout
     path = Path(tempfile.mkdtemp()) / "old_lexical.py"
     path.write_text(source)
@@ -140,7 +140,7 @@ class Fts5:
                 self.db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (cur.lastrowid, doc.text))
 
     def search(self, query: str, top_k: int, as_of_day: int | None = None) -> list[tuple[str, float]]:
-        from index.lexical import tokenize
+        from index.text.terms import tokenize
 
         terms = sorted(set(tokenize(query)))
         if not terms:
@@ -160,7 +160,7 @@ def build(args) -> None:
     docs = corpus(args.chunks, base)
     batch: list = []
     if args.backend == "tantivy":
-        from index import lexical
+        from index.storage import lexical
 
         lexical.tokenize = str.split  # the texts are terms already
         index = lexical.LexicalIndex(args.dir / "index")
@@ -189,7 +189,7 @@ def build(args) -> None:
 
 
 def questions(n_copies: int, limit: int | None) -> list[tuple[str, int | None]]:
-    from index.records import day_number
+    from index.storage.records import day_number
 
     rng = random.Random(21)
     out: list[tuple[str, int | None]] = []
@@ -203,7 +203,7 @@ def questions(n_copies: int, limit: int | None) -> list[tuple[str, int | None]]:
 def query(args) -> None:
     t0 = time.perf_counter()
     if args.backend == "tantivy":
-        from index.lexical import LexicalIndex
+        from index.storage.lexical import LexicalIndex
 
         index = LexicalIndex(args.dir / "index")
         n = len(index)

@@ -75,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def dev_chunks(articles, chunk_size=256, chunk_overlap=32):
     """(article, StoredChunk) for every chunk of the dev articles, as the indexer would store them."""
-    from index.chunking import chunk_text
     from index.indexer import Indexer
-    from index.store import StoredChunk, chunk_id_for
+    from index.storage.store import StoredChunk, chunk_id_for
+    from index.text.chunking import chunk_text
 
     fp_of = Indexer(None, None, chunk_size=chunk_size, chunk_overlap=chunk_overlap).fingerprint
     out = []
@@ -99,7 +99,7 @@ def perturbed(chunk, n_chunks: int, variant: int, rng: random.Random, vocabulary
     """A copy of `chunk` under a new article id, with shuffled sentences, new numbers and swapped words."""
     from dataclasses import replace
 
-    from index.sentences import split_sentences
+    from index.text.sentences import split_sentences
 
     sentences = [chunk.text[s.start : s.end] for s in split_sentences(chunk.text)] or [chunk.text]
     rng.shuffle(sentences)
@@ -192,8 +192,8 @@ def run(args, data: Path) -> int:
 
     from assistant.factory import build_assistant, build_chroma_client
     from assistant.settings import Settings
-    from index.embedding import load_minilm
-    from index.store import Corpus, make_node
+    from index.models.embedding import load_minilm
+    from index.storage.store import Corpus, make_node
 
     sizes = (args.sizes or ("1k,10k" if args.quick else "1k,10k,dev,100k")).split(",")
     n_questions = args.questions or (20 if args.quick else 60)

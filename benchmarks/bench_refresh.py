@@ -73,9 +73,9 @@ def main() -> None:
         assert fresh.added == NEW and fresh.failed == 0, fresh.line()
 
         # the embedding those 5 cost, alone, on the same model and texts as the indexer embeds
-        from index.chunking import chunk_text
-        from index.feeds import page_article
-        from index.fetch import Fetcher
+        from index.intake.feeds import page_article
+        from index.intake.fetch import Fetcher
+        from index.text.chunking import chunk_text
 
         fetcher = Fetcher()
         texts = []

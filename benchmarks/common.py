@@ -29,13 +29,13 @@ DEV_QUESTIONS = SHARED / "datasets" / "realtimeqa-2023" / "questions.jsonl"
 
 
 def offline_env() -> None:
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()
 
 
 def dev_articles(limit: int | None = None) -> list:
-    from index.articles import Article, read_articles
+    from index.intake.articles import Article, read_articles
 
     if not DEV_ARTICLES.exists():
         sys.exit(f"error: the RealTime QA dev set is missing at {DEV_ARTICLES}")

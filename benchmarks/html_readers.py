@@ -1,11 +1,11 @@
 """Compare the HTML readers on the test pages: the hand-written parser (the reader before trafilatura,
-now only the fallback) against the current reader (trafilatura + htmldate, `index.html.html_to_text`).
+now only the fallback) against the current reader (trafilatura + htmldate, `index.intake.html.html_to_text`).
 
     python benchmarks/html_readers.py [--json FILE]
 
 Pages and expectations are tests/pages/ and tests/pages/pages.json (invented stories with real pages'
 clutter). Per page and reader:
-  story kept   share of the story's sentences (index.sentences) found in the text
+  story kept   share of the story's sentences (index.text.sentences) found in the text
   clutter      how many of the page's listed clutter strings (menus, ads, cookie banners, comments,
                related links, share buttons, newsletter boxes, footers, script/style code) leak into it
   other lines  text lines holding no story sentence (clutter that is not listed, headings, captions,
@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.articles import normalize_date
 from index.errors import ArticleError
-from index.html import decode_html, html_to_text, legacy_html_to_text
-from index.sentences import split_sentences
+from index.intake.articles import normalize_date
+from index.intake.html import decode_html, html_to_text, legacy_html_to_text
+from index.text.sentences import split_sentences
 
 PAGES = ROOT / "tests" / "pages"
 

@@ -305,7 +305,7 @@ def loadavg() -> list[float]:
 
 
 def run(args: argparse.Namespace, tmp: Path, procs: Processes, window: dict, figures: dict) -> None:
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()  # before gradio_client is imported; inherited by every child process
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}

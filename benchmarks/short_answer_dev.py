@@ -27,9 +27,9 @@ from common import SHARED  # ../shared, or NEWS_ASSISTANT_SHARED
 
 from assistant.answering.short_answer import answer_kind, short_answer
 from assistant.evaluation.metrics import best_f1, contains_answer, exact_match
-from index.articles import parse_front_matter
-from index.lexical import tokenize
-from index.sentences import split_sentences
+from index.intake.articles import parse_front_matter
+from index.text.sentences import split_sentences
+from index.text.terms import tokenize
 
 DEV = SHARED / "datasets" / "realtimeqa-2023"
 

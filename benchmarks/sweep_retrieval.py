@@ -37,7 +37,7 @@ class Chunks:
 
 
 def build_chunks(articles, size: int, overlap: int) -> Chunks:
-    from index.chunking import chunk_text
+    from index.text.chunking import chunk_text
 
     ids, days, texts = [], [], []
     for a in articles:
@@ -75,7 +75,7 @@ def embed(chunks: Chunks, cache: Path, model) -> np.ndarray:
 
 
 def lexical_index(chunks: Chunks):
-    from index.lexical import LexicalDoc, LexicalIndex
+    from index.storage.lexical import LexicalDoc, LexicalIndex
 
     lex = LexicalIndex()
     lex.add(LexicalDoc(str(i), chunks.article_ids[i], "", 0, chunks.texts[i]) for i in range(len(chunks.texts)))

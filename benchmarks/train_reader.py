@@ -112,7 +112,7 @@ def ensure_pages_copy(full: Path, pages: Path) -> None:
 def _assistant(data_dir: Path):
     from assistant.factory import build_assistant
     from assistant.settings import Settings
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()
     return build_assistant(Settings(data_dir=str(data_dir), fast_start=True, reader=False))

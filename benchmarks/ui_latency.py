@@ -26,7 +26,7 @@ from pathlib import Path
 
 from common import ROOT, free_port, stop_process, wait_for_port
 
-from index.offline import offline_environment
+from index.models.offline import offline_environment
 
 EXAMPLE = "What did Venezuela ask Iran for?"
 

@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.answering.verify import Bounds, CitationVerifier
 from assistant.types import Passage
-from index.articles import Article, read_articles
-from index.chunking import chunk_text
-from index.lexical import LexicalDoc, LexicalIndex
-from index.store import StoredChunk
+from index.intake.articles import Article, read_articles
+from index.storage.lexical import LexicalDoc, LexicalIndex
+from index.storage.store import StoredChunk
+from index.text.chunking import chunk_text
 
 
 def passages() -> list[Passage]:
@@ -53,11 +53,11 @@ def main() -> None:
     parser.add_argument("--embedding", choices=["minilm", "hashing"], default="minilm")
     args = parser.parse_args()
     if args.embedding == "minilm":
-        from index.embedding import load_minilm
+        from index.models.embedding import load_minilm
 
         embed = load_minilm().get_text_embedding_batch
     else:
-        from index.embedding import HashingEmbedding
+        from index.models.embedding import HashingEmbedding
 
         embed = HashingEmbedding().get_text_embedding_batch
     ps = passages()

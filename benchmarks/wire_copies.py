@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.factory import build_assistant
 from assistant.settings import Settings
-from index.grouping import signature
+from index.text.grouping import signature
 from tests.test_grouping import generated_set
 
 QUESTIONS = [

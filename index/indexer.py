@@ -7,7 +7,7 @@ crash) deleted. So at every moment each article has its old chunks, its new chun
 run repairs "both" or "partial". A stored chunk is never written again under the same id: a partial
 write is completed by adding only its missing chunks (Chroma 1.5's upsert of an existing id can leave that
 record unreachable by vector search, chroma-core/chroma#7758). `prune` deletes articles not in the input.
-It does not read files itself (see `index.articles`) nor build models or clients.
+It does not read files itself (see `index.intake.articles`) nor build models or clients.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.articles import Article, LoadFailure, read_articles
-from index.chunking import CHUNKER_VERSION, ChunkSpan, chunk_text
-from index.grouping import Grouper, group_metadata, signature
-from index.lock import write_lock
-from index.store import Corpus, StoredChunk, chunk_id_for, make_node
+from index.intake.articles import Article, LoadFailure, read_articles
+from index.storage.lock import write_lock
+from index.storage.store import Corpus, StoredChunk, chunk_id_for, make_node
+from index.text.chunking import CHUNKER_VERSION, ChunkSpan, chunk_text
+from index.text.grouping import Grouper, group_metadata, signature
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -72,7 +72,8 @@ class _Pending:
     is_new: bool
     to_write: list[StoredChunk] = field(default_factory=list)  # chunks not already stored as they are
     replace_ids: list[str] = field(default_factory=list)  # stored under a current id but different: redo
-    first_chunk_extra: dict[str, str] = field(default_factory=dict)  # the grouping signature (index.grouping)
+    # the grouping signature (index.text.grouping)
+    first_chunk_extra: dict[str, str] = field(default_factory=dict)
 
 
 def _distinct(text: str, spans: list[ChunkSpan]) -> list[ChunkSpan]:
@@ -192,7 +193,7 @@ class Indexer:
         return pending
 
     def _group(self, pending: list[_Pending]) -> None:
-        """Wire copies get the group of the stored (or earlier) article they copy (index.grouping)."""
+        """Wire copies get the group of the stored (or earlier) article they copy (index.text.grouping)."""
         grouper = Grouper(self.store.group_candidates, exclude=[p.article.id for p in pending])
         signatures = [signature(p.article.text) for p in pending]
         groups = grouper.assign([(p.article.id, sig, p.article.title) for p, sig in zip(pending, signatures)])

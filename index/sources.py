@@ -40,15 +40,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.articles import Article, LoadFailure, iter_folder, read_path
-from index.atomic import write_text_atomic
 from index.errors import IndexingError
 from index.indexer import IndexSummary, ProgressFn
-from index.lock import write_lock
+from index.intake.articles import Article, LoadFailure, iter_folder, read_path
+from index.storage.atomic import write_text_atomic
+from index.storage.lock import write_lock
 
 if TYPE_CHECKING:
-    from index.fetch import Fetcher
     from index.indexer import Indexer
+    from index.intake.fetch import Fetcher
 
 STATE_VERSION = 1
 MAX_KNOWN_ENTRIES = 5000  # remembered entry versions per feed (current entries always kept)
@@ -66,7 +66,7 @@ def now_iso() -> str:
 
 def normalize_location(location: str) -> tuple[str, str]:
     """(kind, location): ("url", the URL without its fragment) or ("folder", the absolute path)."""
-    from index.fetch import FetchError, check_url, is_url
+    from index.intake.fetch import FetchError, check_url, is_url
 
     text = location.strip()
     if is_url(text):
@@ -285,7 +285,7 @@ class Sources:
         return self.indexer.index_items(items, progress=progress, on_wait=on_wait)
 
     def _read_url(self, state: SourceState) -> Any:
-        from index.feeds import read_url
+        from index.intake.feeds import read_url
 
         known = {key: value[0] for key, value in state.entries.items()}
         read = read_url(state.location, self.fetcher(), etag=state.etag, last_modified=state.last_modified,

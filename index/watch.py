@@ -10,7 +10,7 @@ the folder's state (file -> article ids, shared with a saved folder source) save
 Hidden files and unsupported suffixes are ignored, as `assistant index` does.
 
 Stopping: `stop` (a threading.Event) is checked between batches and while waiting; the CLI sets it on
-Ctrl-C, so a batch being indexed finishes first. It does not parse files itself (`index.articles`) nor
+Ctrl-C, so a batch being indexed finishes first. It does not parse files itself (`index.intake.articles`) nor
 know about the command line.
 """
 
@@ -20,8 +20,8 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from index.articles import SUPPORTED_SUFFIXES, iter_folder
 from index.indexer import IndexSummary, ProgressFn
+from index.intake.articles import SUPPORTED_SUFFIXES, iter_folder
 from index.sources import Sources, now_iso
 
 BatchFn = Callable[[Path, int, IndexSummary], None]  # (folder, files in the batch, summary)

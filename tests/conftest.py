@@ -33,7 +33,7 @@ TEST_OUTPUT = ROOT / "test-output"
 _NEEDS_SHARED = {"SEEDS": SEEDS, "REALTIMEQA": REALTIMEQA, "REALTIMEQA_VAL": REALTIMEQA_VAL,
                  "REALTIMEQA_TRAIN": REALTIMEQA_TRAIN, "SHARED": SHARED}
 
-from index.offline import offline_environment  # before chromadb or gradio are imported
+from index.models.offline import offline_environment  # before chromadb or gradio are imported
 
 offline_environment()
 
@@ -96,7 +96,7 @@ def _static_table_distilled():
     any test starts an app or a CLI with a startup timeout; tests/test_static_embedding.py distils into its
     own dir."""
     from assistant.settings import Settings
-    from index.static_embedding import load_table
+    from index.models.static_embedding import load_table
 
     load_table(Settings().models_path)
 
@@ -136,7 +136,7 @@ def hashing_assistant(settings):
 
 @pytest.fixture(scope="session")
 def minilm():
-    from index.embedding import load_minilm
+    from index.models.embedding import load_minilm
 
     return load_minilm()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from assistant.evaluation.questions import Question
 from assistant.evaluation.scoring import Observation, score_question
 from assistant.types import Answer, Citation, Passage
-from index.store import StoredChunk
+from index.storage.store import StoredChunk
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_QUESTIONS = ROOT / "samples" / "questions.jsonl"

@@ -9,11 +9,11 @@ import os
 import sys
 import time
 
-from index.offline import offline_environment
+from index.models.offline import offline_environment
 
 offline_environment()
 
-from index.embedding import HashingEmbedding  # after the offline environment
+from index.models.embedding import HashingEmbedding  # after the offline environment
 
 _PACE = float(os.environ.get("RELIABILITY_PACE", "0") or 0)
 _embed = HashingEmbedding._get_text_embeddings

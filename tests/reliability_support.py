@@ -234,10 +234,10 @@ def expected_chunks(paths: list[Path], chunk_size: int | None = None, chunk_over
     """What a correct index of `paths` holds: chunk id -> (article id, chunk text), computed without any
     store from the readers and the chunker the indexer uses (at the environment's settings unless given)."""
     from assistant.settings import Settings
-    from index.articles import Article, read_articles
-    from index.chunking import chunk_text
     from index.indexer import Indexer
-    from index.store import chunk_id_for
+    from index.intake.articles import Article, read_articles
+    from index.storage.store import chunk_id_for
+    from index.text.chunking import chunk_text
 
     current = Settings()  # the environment's settings, as the CLI under test reads them
     chunk_size = chunk_size if chunk_size is not None else current.chunk_size
@@ -278,7 +278,7 @@ def snapshot(data_dir: Path) -> IndexSnapshot:
     """Open the index in this process (as the app would), read it whole, and close the client again."""
     from assistant.factory import build_assistant, build_chroma_client, build_store
     from assistant.settings import Settings
-    from index.embedding import HashingEmbedding
+    from index.models.embedding import HashingEmbedding
 
     settings = Settings(data_dir=data_dir, embedding="hashing", index_samples_on_start=False)
     client = build_chroma_client(settings)
@@ -315,7 +315,7 @@ def assert_exact(data_dir: Path, paths: list[Path], *, context: str = "", allow_
     and stats that count the same."""
     import numpy as np
 
-    from index.embedding import HashingEmbedding
+    from index.models.embedding import HashingEmbedding
 
     want = expected_chunks(paths, allow_failures=allow_failures)
     snap = snapshot(data_dir)

@@ -14,7 +14,7 @@ from assistant.retrieval.dates import plan_dates
 from assistant.retrieval.hybrid import convex_fusion, recency_prior
 from assistant.retrieval.timewindow import BadDateError
 from assistant.types import Citation, Passage
-from index.store import SearchFilters, StoredChunk
+from index.storage.store import SearchFilters, StoredChunk
 
 
 @pytest.mark.parametrize("text, title, expected", [

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from index.articles import Article, read_articles
+from index.intake.articles import Article, read_articles
 from tests.conftest import SEEDS, run_cli
 
 SEED_IDS = {"000_583d8edab110d701", "004_04393ed08951e6b7"}

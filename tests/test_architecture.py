@@ -32,11 +32,11 @@ FACTORY_ONLY = (
     "assistant.answering.generative.GenerativeAnswerer",
     "assistant.answering.generative.LLMCondenser",
     "index.indexer.Indexer",
-    "index.store.Corpus",
+    "index.storage.store.Corpus",
     "index.sources.Sources",
-    "index.fetch.Fetcher",
-    "index.embedding.MiniLMEmbedding",
-    "index.embedding.HashingEmbedding",
+    "index.intake.fetch.Fetcher",
+    "index.models.embedding.MiniLMEmbedding",
+    "index.models.embedding.HashingEmbedding",
 )
 
 # Who may name `Settings` at all: the settings themselves, the configs the factory makes of them, the factory,
@@ -47,12 +47,26 @@ SETTINGS_READERS = (
     "assistant.settings",
     "assistant.configs",
     FACTORY,
-    "assistant.cli",
-    "assistant.console",
-    "assistant.sources_command",
-    "assistant.evaluation.command",
+    "assistant.cli.commands",
+    "assistant.cli.console",
+    "assistant.cli.sources",
+    "assistant.cli.evaluate",
     "assistant.web.ui",
 )
+
+# The floors of `index/`, lowest first: a module imports only from its own floor or the floors below it.
+# `index.errors` is shared by all; the orchestration (`indexer`, `sources`, `watch`) sits on the top floor
+# and uses the rest. A module of `index` on no floor fails `test_every_index_module_has_a_floor`.
+INDEX_FLOORS = (
+    ("index", "index.errors"),
+    ("index.text",),
+    ("index.storage",),
+    ("index.models",),
+    ("index.intake",),
+    ("index.indexer", "index.sources", "index.watch"),
+)
+# The command line is the assistant's edge: only its own modules import it.
+CLI = "assistant.cli"
 
 
 # ----------------------------------------------------------------------------------- reading the tree
@@ -160,6 +174,37 @@ def _upward_imports(graph: dict[str, set[str]], lower: str = "index", upper: str
             for d in sorted(deps) if d.split(".")[0] == upper]
 
 
+def _floor(module: str, floors: tuple[tuple[str, ...], ...]) -> int | None:
+    """The floor a module is on: the one naming it or the folder it is in (the longest name wins)."""
+    best, found = -1, None
+    for level, names in enumerate(floors):
+        for name in names:
+            if (module == name or module.startswith(name + ".")) and len(name) > best:
+                best, found = len(name), level
+    return found
+
+
+def _imports_up_a_floor(graph: dict[str, set[str]], floors: tuple[tuple[str, ...], ...]) -> list[str]:
+    """Every import from a module to one on a higher floor (both on some floor)."""
+    found = []
+    for module, deps in sorted(graph.items()):
+        mine = _floor(module, floors)
+        for dep in sorted(deps):
+            theirs = _floor(dep, floors)
+            if mine is not None and theirs is not None and theirs > mine:
+                found.append(f"{module} imports {dep}")
+    return found
+
+
+def _imports_of_the_edge(graph: dict[str, set[str]], edge: str) -> list[str]:
+    """Every import of the `edge` package (or a module in it) from outside it."""
+    def inside(module: str) -> bool:
+        return module == edge or module.startswith(edge + ".")
+
+    return [f"{m} imports {d}" for m, deps in sorted(graph.items()) if not inside(m)
+            for d in sorted(deps) if inside(d)]
+
+
 def _symbols(module: Module) -> dict[str, str]:
     """Local name -> what it stands for, fully qualified: imports (aliases included), the module's own
     classes and functions, and plain aliases (`Build = Corpus`)."""
@@ -194,8 +239,8 @@ def _qualified(node: ast.expr, table: dict[str, str]) -> str:
 
 
 def _origin(name: str, modules: dict[str, Module], tables: dict[str, dict[str, str]]) -> str:
-    """Follow re-exports (`from index.store import Corpus` in `index/__init__.py`, then `index.Corpus`) to
-    where a name is defined."""
+    """Follow re-exports (`from index.storage.store import Corpus` in `index/__init__.py`, then
+    `index.Corpus`) to where a name is defined."""
     for _ in range(20):
         module, _, attr = name.rpartition(".")
         if module not in modules or attr not in tables[module] or tables[module][attr] == name:
@@ -313,9 +358,8 @@ def _settings_kept(modules: dict[str, Module], settings: str = SETTINGS) -> list
 
 def test_the_graph_sees_the_known_edges():
     graph = _graph(_modules())
-    assert any(FACTORY in deps for m, deps in graph.items() if m.startswith("assistant.cli")) \
-        or FACTORY in graph.get("assistant.console", set())
-    assert "index.store" in graph["index.indexer"]
+    assert FACTORY in graph["assistant.cli.commands"]
+    assert "index.storage.store" in graph["index.indexer"]
 
 
 def test_no_import_cycles():
@@ -326,6 +370,24 @@ def test_no_import_cycles():
 def test_index_never_imports_assistant():
     upward = _upward_imports(_graph(_modules()))
     assert not upward, upward
+
+
+def test_every_index_module_has_a_floor():
+    modules = _modules()
+    assert not [m for m in modules if m.startswith("index") and _floor(m, INDEX_FLOORS) is None]
+    assert not [n for names in INDEX_FLOORS for n in names if n not in modules]
+
+
+def test_index_imports_only_down_its_floors():
+    up = _imports_up_a_floor(_graph(_modules()), INDEX_FLOORS)
+    assert not up, up
+
+
+def test_only_the_command_line_imports_the_command_line():
+    graph = _graph(_modules())
+    assert CLI in graph and f"{CLI}.commands" in graph[CLI]
+    inward = _imports_of_the_edge(graph, CLI)
+    assert not inward, inward
 
 
 def test_the_factory_only_list_names_real_classes():
@@ -449,6 +511,30 @@ def test_a_construction_outside_the_factory_is_found(tmp_path, text):
     modules = _tree(tmp_path, {**CLEAN, "app/cli.py": text})
     found = _uses_outside_the_factory(modules, FAKE_FACTORY_ONLY, "app.factory")
     assert found and all(f.startswith("app/cli.py:") for f in found), found
+
+
+FAKE_FLOORS = (("core", "core.store"), ("core.fetch",))
+
+
+def test_the_floor_checks_pass_a_clean_tree(tmp_path):
+    graph = _graph(_tree(tmp_path, CLEAN))
+    assert not _imports_up_a_floor(graph, FAKE_FLOORS)
+    assert not _imports_of_the_edge(graph, "app.cli")
+
+
+@pytest.mark.parametrize("text", [
+    "from core.fetch import Fetcher\n",
+    "def late():\n    from . import fetch\n",
+])
+def test_an_import_up_a_floor_is_found(tmp_path, text):
+    graph = _graph(_tree(tmp_path, {**CLEAN, "core/store.py": text}))
+    assert _imports_up_a_floor(graph, FAKE_FLOORS) == ["core.store imports core.fetch"]
+
+
+def test_an_import_of_the_edge_is_found(tmp_path):
+    graph = _graph(_tree(tmp_path, {**CLEAN, "app/cli/__init__.py": "", "app/cli/console.py": "",
+                                    "app/service.py": "from app.cli.console import x\n"}))
+    assert _imports_of_the_edge(graph, "app.cli") == ["app.service imports app.cli.console"]
 
 
 FAKE_SETTINGS = "app.settings.Settings"

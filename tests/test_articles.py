@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from index.articles import Article, LoadFailure, html_to_text, read_articles
+from index.intake.articles import Article, LoadFailure, html_to_text, read_articles
 from tests.conftest import ROOT, SEEDS, run_cli
 
 
@@ -237,7 +237,7 @@ def test_txt_that_looks_like_markdown_is_kept_as_written(tmp_path):
 
 def test_bundled_markdown_samples_read_as_written():
     """The samples are plain paragraphs: cleaning them changes nothing (so neither do their hashes)."""
-    from index.articles import parse_front_matter
+    from index.intake.articles import parse_front_matter
 
     articles, failures = _read(ROOT / "samples" / "articles")
     assert failures == [] and len(articles) >= 10
@@ -356,7 +356,7 @@ def test_unreadable_file_is_skipped_with_a_named_warning():
         locked = folder / "locked.txt"
         locked.write_text("Secret headline nobody can read\nBody.")
         locked.chmod(0o000)
-        code = ("import sys; from index.articles import read_articles\n"
+        code = ("import sys; from index.intake.articles import read_articles\n"
                 "for item in read_articles([sys.argv[1]]): print(type(item).__name__, item)")
         proc = subprocess.run([*prefix, sys.executable, "-c", code, str(folder)], check=False, capture_output=True, text=True,
                               cwd=ROOT, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.chunking import chunk_text
-from index.sentences import split_sentences
-from index.tokens import count_tokens, get_encoding
+from index.text.chunking import chunk_text
+from index.text.sentences import split_sentences
+from index.text.tokens import count_tokens, get_encoding
 
 _VOCABULARY = ("the minister said on Monday that Venezuela asked Iran for drones radar and GPS jammers while "
                "officials in Caracas denied the report Nicolás Velásquez 1,000 km range")

@@ -154,7 +154,7 @@ def test_constructor_defaults_are_what_ships(shipped):
     from assistant.retrieval.hybrid import HybridRetriever, NewsQuery
     from assistant.web.library import Library
     from assistant.web.sources_panel import SourcesPanel
-    from index.fetch import FetchPolicy
+    from index.intake.fetch import FetchPolicy
 
     retriever = _defaults(HybridRetriever.__init__)
     for field in dataclasses.fields(shipped.retrieval):

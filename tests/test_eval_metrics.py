@@ -8,8 +8,8 @@ import datetime
 import pytest
 from eval_helpers import five_rows
 
+from assistant.cli.evaluate import register
 from assistant.evaluation import metrics as m
-from assistant.evaluation.command import register
 from assistant.evaluation.questions import Question
 from assistant.evaluation.scoring import (
     METRICS,

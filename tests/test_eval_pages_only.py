@@ -19,7 +19,7 @@ from assistant.evaluation.pages_only import (
 )
 from assistant.evaluation.questions import Question
 from assistant.evaluation.report import build_report, summary_table, to_markdown
-from index.articles import Article, LoadFailure
+from index.intake.articles import Article, LoadFailure
 
 HASHING = {"ASSISTANT_EMBEDDING": "hashing"}
 DIGESTS = [

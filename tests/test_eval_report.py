@@ -157,7 +157,7 @@ def test_load_report_accepts_its_directory(tmp_path):
 
 
 def test_report_settings_never_hold_credentials():
-    from assistant.evaluation.command import report_settings
+    from assistant.cli.evaluate import report_settings
 
     class FakeSettings:
         def model_dump(self, mode="json"):

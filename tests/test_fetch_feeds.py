@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from index.articles import Article, LoadFailure
-from index.feeds import canonical_id, read_url
-from index.fetch import Fetcher, FetchError, FetchPolicy
+from index.intake.articles import Article, LoadFailure
+from index.intake.feeds import canonical_id, read_url
+from index.intake.fetch import Fetcher, FetchError, FetchPolicy
 from tests.web_support import PAGES, Route, WebServer, article_page, atom_feed, rss_feed, story
 
 POLICY = FetchPolicy(timeout=1.0, deadline=3.0, max_bytes=5 * 1024 * 1024, max_redirects=4)

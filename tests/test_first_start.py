@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.factory import build_assistant
-from index.articles import Article
+from index.intake.articles import Article
 from tests.conftest import SAMPLES
 
 

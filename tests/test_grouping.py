@@ -8,9 +8,9 @@ import random
 import pytest
 
 from assistant.factory import build_assistant
-from index.articles import Article
-from index.embedding import HashingEmbedding
-from index.grouping import THRESHOLD, Grouper, Member, signature
+from index.intake.articles import Article
+from index.models.embedding import HashingEmbedding
+from index.text.grouping import THRESHOLD, Grouper, Member, signature
 
 STORY = (
     "The regional water board voted on Thursday to build a desalination plant on the northern shore of Lake "

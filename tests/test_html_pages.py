@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from index import html as html_reader
-from index.articles import Article, LoadFailure, read_articles
-from index.sentences import split_sentences
+from index.intake import html as html_reader
+from index.intake.articles import Article, LoadFailure, read_articles
+from index.text.sentences import split_sentences
 
 PAGES = Path(__file__).parent / "pages"
 SPEC = json.loads((PAGES / "pages.json").read_text(encoding="utf-8"))["pages"]

@@ -10,10 +10,10 @@ import shutil
 import pytest
 
 from assistant.factory import build_chroma_client, build_store
-from index.articles import Article, LoadFailure
-from index.embedding import HashingEmbedding
 from index.indexer import Indexer
-from index.store import Corpus
+from index.intake.articles import Article, LoadFailure
+from index.models.embedding import HashingEmbedding
+from index.storage.store import Corpus
 from tests.conftest import run_cli
 
 LONG = " ".join(f"Sentence number {i} talks about topic {i % 7} in some detail." for i in range(120))
@@ -307,7 +307,7 @@ def test_lexical_index_survives_a_restart_and_is_rebuilt_when_lost(settings):
 
 def test_write_lock_is_taken(settings, store):
     from index.errors import IndexLockedError
-    from index.lock import write_lock
+    from index.storage.lock import write_lock
 
     indexer = make_indexer(store, lock_path=settings.lock_path, lock_wait=0.3)
     with write_lock(settings.lock_path), pytest.raises(IndexLockedError, match="another reindex is running"):

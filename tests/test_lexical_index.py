@@ -1,4 +1,4 @@
-"""The BM25 side on its own (index/lexical.py): ranking against a reference BM25, filters, replacement and
+"""The BM25 side on its own (index/storage/lexical.py): ranking against a reference BM25, filters, replacement and
 removal, all-or-nothing batches, and two index objects sharing one folder as two processes do."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from index.lexical import LexicalDoc, LexicalIndex, tokenize
+from index.storage.lexical import LexicalDoc, LexicalIndex
+from index.text.terms import tokenize
 
 DOCS = [
     LexicalDoc("c1", "a1", "Wire", 20230105, "Frost hits the apple orchards of the valley"),

@@ -22,7 +22,7 @@ import urllib.request
 import pytest
 
 from assistant.factory import build_assistant
-from index.articles import Article, read_articles
+from index.intake.articles import Article, read_articles
 from tests.conftest import ROOT, SAMPLES, SEEDS, free_port, run_cli, stop_process, wait_for_port
 
 pytestmark = pytest.mark.slow

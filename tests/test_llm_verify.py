@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from assistant.answering.prompts import PromptError, load_prompt, render
 from assistant.answering.verify import AnswerAssembler, CitationVerifier, marker_numbers, strip_markers
 from assistant.types import Passage
-from index.embedding import HashingEmbedding
-from index.store import StoredChunk
+from index.models.embedding import HashingEmbedding
+from index.storage.store import StoredChunk
 
 ROOT = Path(__file__).resolve().parent.parent
 

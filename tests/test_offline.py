@@ -75,7 +75,7 @@ def test_the_static_embedding_works_with_no_network(tmp_path, monkeypatch):
     assert not list(models.glob("static-minilm-*.npy"))
     # without the shipped table (another MiniLM, another recipe): distilled on this machine, offline
     env = {k: v for k, v in os.environ.items() if k not in OFFLINE_SWITCHES}
-    code = ("import sys\nfrom index import static_embedding as se\n"
+    code = ("import sys\nfrom index.models import static_embedding as se\n"
             f"t = se.load_table({str(models)!r}, log=lambda m: print(m, file=sys.stderr), shipped=False)\n"
             "print(t.shape[1])")
     proc = subprocess.run([*prefix, sys.executable, "-c", code], check=False, capture_output=True, text=True,

@@ -1,4 +1,4 @@
-"""`index.offline.skip_override_checks`: chromadb imports faster, and what the checks would do is gone only
+"""`index.models.offline.skip_override_checks`: chromadb imports faster, and what the checks would do is gone only
 where asked (each case in a fresh interpreter: the decorators are replaced process-wide)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
-from index.offline import offline_environment
+from index.models.offline import offline_environment
 offline_environment()
 from overrides import EnforceOverrides, override
 

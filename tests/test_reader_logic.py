@@ -10,7 +10,7 @@ import pytest
 
 from assistant.answering.reader import STAGE1, STAGE2, ReaderAnswerer, sentence_features
 from assistant.types import Passage
-from index.store import StoredChunk
+from index.storage.store import StoredChunk
 
 
 class Stand_in:

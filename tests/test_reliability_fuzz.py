@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from assistant.errors import BadQuestionError, UploadError
 from assistant.factory import build_assistant
-from index.articles import MAX_FILE_BYTES, Article, LoadFailure, read_articles
+from index.intake.articles import MAX_FILE_BYTES, Article, LoadFailure, read_articles
 from tests.conftest import SAMPLES, run_cli
 from tests.reliability_support import CLI_ENV, FULL, assert_exact, examples
 
@@ -256,7 +256,7 @@ def test_cli_ask_with_hostile_questions(tmp_path, question, ok):
 
 
 def test_filters_from_the_outside_are_checked(fuzz_app):
-    from index.store import SearchFilters
+    from index.storage.store import SearchFilters
 
     for filters in (SearchFilters(("<b>x</b>", "' OR 1=1"), "2024-01-01", "2023-01-01"),
                     SearchFilters(("\x00",), "", ""), SearchFilters((), "0001-01-01", "9999-12-31")):

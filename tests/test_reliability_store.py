@@ -10,10 +10,10 @@ import contextlib
 import pytest
 
 from assistant.factory import build_assistant, build_store
-from index.articles import Article
-from index.embedding import HashingEmbedding
 from index.indexer import Indexer
-from index.store import Corpus as StoreCorpus
+from index.intake.articles import Article
+from index.models.embedding import HashingEmbedding
+from index.storage.store import Corpus as StoreCorpus
 from tests.conftest import SAMPLES
 from tests.reliability_support import Corpus, run_ok
 

@@ -6,7 +6,7 @@ of its write (after its first batch is stored) while writer 2 runs, then resumed
 the result must be one of the serial outcomes (1 then 2, or 2 then 1), exactly as a clean build of that
 outcome, and each machine's BM25 side must agree with Chroma after its next catch-up: a removal racing an
 update of the same article, two versions of one article written at once, and a disjoint write while
-another is under way. Then the write lease itself (`index.lock.ServerLease`): a holder on another machine
+another is under way. Then the write lease itself (`index.storage.lock.ServerLease`): a holder on another machine
 that stops beating is taken over after its time to live, a dead holder on this machine at once, a live one
 never. Last, real `assistant index` / `refresh` / `remove` processes with their own data dirs run at once
 on overlapping articles, some are killed with SIGKILL mid-batch and rerun, and the server must then hold
@@ -30,12 +30,12 @@ import pytest
 
 from assistant.factory import build_store
 from assistant.settings import Settings
-from index.articles import Article, read_articles
-from index.chunking import chunk_text
-from index.embedding import HashingEmbedding
 from index.indexer import Indexer
-from index.lexical import LexicalIndex
-from index.records import StoredChunk, chunk_id_for
+from index.intake.articles import Article, read_articles
+from index.models.embedding import HashingEmbedding
+from index.storage.lexical import LexicalIndex
+from index.storage.records import StoredChunk, chunk_id_for
+from index.text.chunking import chunk_text
 from tests.reliability_support import expected_chunks, make_article, run, run_and_kill, run_ok
 
 pytestmark = pytest.mark.slow
@@ -267,7 +267,7 @@ def test_without_the_lease_a_bm25_copy_is_still_not_declared_current_over_anothe
     """The generation check alone (a store not told it is shared takes no lease): writer 1's copy, current
     when its write began, is re-synced after it because writer 2 bumped the generation in between."""
     from assistant.factory import build_chroma_client
-    from index.store import Corpus
+    from index.storage.store import Corpus
 
     collection = f"writers-{uuid.uuid4().hex[:8]}"
     ms = [Machine.open(chroma_server, collection, tmp_path / f"m{i}", 3 if i == 1 else 0) for i in (1, 2)]
@@ -294,7 +294,7 @@ def lease_for(chroma_server):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    from index.lock import ServerLease
+    from index.storage.lock import ServerLease
 
     client = chromadb.HttpClient(host="127.0.0.1", port=int(chroma_server.rsplit(":", 1)[1]),
                                  settings=ChromaSettings(anonymized_telemetry=False))
@@ -312,7 +312,7 @@ def lease_for(chroma_server):
 
 
 def test_a_silent_holder_on_another_machine_is_taken_over_after_its_time_to_live(lease_for):
-    from index.lock import LeaseLostError
+    from index.storage.lock import LeaseLostError
 
     frozen = lease_for(ttl=2.0)
     frozen.host = "elsewhere/00000000"

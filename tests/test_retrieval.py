@@ -9,10 +9,10 @@ import pytest
 
 from assistant.factory import build_store
 from assistant.retrieval.hybrid import STAGES, HybridRetriever, reciprocal_rank_fusion
-from index.articles import Article
-from index.embedding import HashingEmbedding
 from index.indexer import Indexer
-from index.store import SearchFilters
+from index.intake.articles import Article
+from index.models.embedding import HashingEmbedding
+from index.storage.store import SearchFilters
 
 
 def close(a: float, b: float) -> bool:
@@ -194,7 +194,7 @@ def _reference_fold(text: str) -> str:
 @pytest.mark.parametrize("text", ["Velásquez said “the drones” — 1,000 km", "São Paulo ﬁnal ½", "e\u0301 İstanbul",
                                   "Ελληνικά Άρης", "हिन्दी नुक़्ता 日本語", "plain ASCII"])
 def test_normalize_folds_only_non_ascii_runs_with_the_same_result(text):
-    from index.lexical import normalize
+    from index.text.terms import normalize
 
     assert normalize(text) == _reference_fold(text)
 
@@ -203,7 +203,7 @@ def test_normalize_matches_whole_text_decomposition_on_any_text():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from index.lexical import normalize
+    from index.text.terms import normalize
 
     @settings(max_examples=300, deadline=None)
     @given(st.text())

@@ -21,10 +21,10 @@ from assistant.retrieval import hybrid
 from assistant.retrieval.hybrid import STAGES, DenseRetriever, HybridRetriever, LexicalRetriever, NewsQuery
 from assistant.retrieval.postprocessors import DateWindow, PerArticleCap, RecencyPrior
 from assistant.settings import Settings
-from index.articles import Article
-from index.embedding import HashingEmbedding
 from index.indexer import Indexer
-from index.store import SearchFilters
+from index.intake.articles import Article
+from index.models.embedding import HashingEmbedding
+from index.storage.store import SearchFilters
 
 ARTICLES = [
     Article(id="harbour", title="Harbour dredging", source="Coast Daily", published_at="2025-03-02",

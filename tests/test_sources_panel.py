@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from index.embedding import HashingEmbedding
+from index.models.embedding import HashingEmbedding
 from tests.web_support import Route, WebServer, article_page, rss_feed
 
 FEED_TYPE = "application/rss+xml"

@@ -1,4 +1,4 @@
-"""The static embedding distilled from MiniLM (`index/static_embedding.py`): shipped in the package and
+"""The static embedding distilled from MiniLM (`index/models/static_embedding.py`): shipped in the package and
 loaded without distilling when it is the table this MiniLM and recipe make; else distilled for real from the
 bundled model, cached once, never mixed with another recipe's vectors, and good enough to answer the seed
 question end to end through the CLI. Also the answerer's static shortlist (which sentences MiniLM embeds)."""
@@ -13,7 +13,7 @@ import pytest
 
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.settings import Settings
-from index import static_embedding as se
+from index.models import static_embedding as se
 from tests.conftest import SEEDS, run_cli
 
 
@@ -207,7 +207,7 @@ class _Recorder:
 
 def _passage(text: str, article: str = "a1", rank: int = 1):
     from assistant.types import Passage
-    from index.store import StoredChunk
+    from index.storage.store import StoredChunk
 
     chunk = StoredChunk(chunk_id=f"{article}::0", article_id=article, text=text, start=0, end=len(text),
                         title="Talks")
@@ -255,7 +255,7 @@ def test_with_a_sentence_model_the_question_and_the_shortlist_are_embedded_toget
 
 @pytest.mark.slow
 def test_the_int8_sentence_model_stays_close_to_minilm(minilm):
-    from index.embedding import QuantizedSentenceModel, SentenceModel
+    from index.models.embedding import QuantizedSentenceModel, SentenceModel
 
     quantized = QuantizedSentenceModel.from_embedding(minilm)
     assert quantized is not None, "this PyTorch build should quantize (x86-64, torch 2.13)"

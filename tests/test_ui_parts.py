@@ -528,7 +528,7 @@ def test_summary_text_uses_plurals():
 
 
 def test_library_lists_undated_uploads_first_then_newest(library, tmp_path, hashing_assistant):
-    from index.articles import Article
+    from index.intake.articles import Article
 
     hashing_assistant.index_items([Article(id="old", text="An old story about ferries.", published_at="2024-01-01"),
                                    Article(id="new", text="A new story about bridges.", published_at="2025-06-01"),

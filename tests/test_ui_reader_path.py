@@ -20,8 +20,8 @@ from assistant.web.chat_tab import REVEAL_STEP_S, REVEAL_STEPS, as_of_note, reve
 from assistant.web.dates import DateNotUnderstood, said_back, understand_date
 from assistant.web.feedback import article_choices
 from assistant.web.library import Deleted, Library, added_titles, corpus_summary
-from index.articles import Article, dateline, read_articles
 from index.indexer import IndexSummary
+from index.intake.articles import Article, dateline, read_articles
 from tests.web_support import Route, WebServer, article_page, rss_feed
 
 TODAY = dt.date(2026, 3, 31)
@@ -350,8 +350,8 @@ def test_txt_and_md_without_a_date_take_their_dateline_but_front_matter_wins(tmp
 
 
 def test_a_page_without_a_site_name_is_named_by_its_host(web):
-    from index.feeds import page_article
-    from index.fetch import Fetcher, FetchPolicy
+    from index.intake.feeds import page_article
+    from index.intake.fetch import Fetcher, FetchPolicy
 
     body = ("<html><head><title>Dawn crossing for the ferry</title></head><body><article><h1>Dawn crossing</h1>"
             + "".join(f"<p>{line} The harbour office gave the times on Monday.</p>" for line in NOTE.splitlines())
@@ -370,8 +370,8 @@ def test_a_page_without_a_site_name_is_named_by_its_host(web):
 
 
 def test_failure_warnings_are_printed_as_read_and_not_again():
-    from assistant.console import FailureWarnings, reported
-    from index.articles import LoadFailure
+    from assistant.cli.console import FailureWarnings, reported
+    from index.intake.articles import LoadFailure
 
     warnings = FailureWarnings()
     bad = LoadFailure("feed.jsonl:2", "invalid JSON")

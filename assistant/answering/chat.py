@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from assistant.types import Answer
-from index.lexical import STOPWORDS
+from index.text.terms import STOPWORDS
 
 MAX_TURNS = 50
 

@@ -31,8 +31,8 @@ import numpy as np
 from assistant.answering import defaults
 from assistant.answering.short_answer import answer_kind, category, noun_spans, question_focus, short_answer
 from assistant.types import Citation, Passage, SentenceCheck
-from index.lexical import STOPWORDS, tokenize
-from index.sentences import split_sentences
+from index.text.sentences import split_sentences
+from index.text.terms import STOPWORDS, tokenize
 
 
 @dataclass(frozen=True)

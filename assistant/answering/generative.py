@@ -36,9 +36,9 @@ from assistant.answering.verify import (
 )
 from assistant.retrieval.defaults import TOP_K
 from assistant.types import Passage
-from index.lexical import tokenize
-from index.sentences import split_sentences
-from index.tokens import get_encoding
+from index.text.sentences import split_sentences
+from index.text.terms import tokenize
+from index.text.tokens import get_encoding
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM

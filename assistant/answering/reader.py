@@ -48,7 +48,7 @@ from assistant.answering.extractive import (
     is_lead_in,
 )
 from assistant.types import Passage
-from index.lexical import tokenize
+from index.text.terms import tokenize
 
 MODEL_PATH = Path(__file__).with_name("reader_model.json")
 FORMAT = 1

@@ -32,8 +32,8 @@ import functools
 import re
 from typing import NamedTuple
 
-from index.lexical import STOPWORDS, normalize, tokenize
-from index.sentences import split_sentences
+from index.text.sentences import split_sentences
+from index.text.terms import STOPWORDS, normalize, tokenize
 
 _LEXICON = """
 person: person man woman leader politician president minister singer star superstar actor actress athlete

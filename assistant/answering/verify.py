@@ -1,7 +1,7 @@
 """Citation verification: a generated answer's markers are checked against the passages, not trusted.
 
 The answer is split into sentences. For each sentence and each passage shown to the model we measure
-  * coverage: the idf-weighted share of the sentence's content terms (`index.lexical.tokenize`) that occur
+  * coverage: the idf-weighted share of the sentence's content terms (`index.text.terms.tokenize`) that occur
     in the passage (title included); and
   * similarity: the cosine between the sentence's embedding and the passage's closest sentence.
 A passage supports a sentence when coverage >= `Bounds.min_coverage` and similarity >=
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.types import Citation, Passage, SentenceCheck
-from index.lexical import tokenize
-from index.sentences import split_sentences
+from index.text.sentences import split_sentences
+from index.text.terms import tokenize
 
 EmbedFn = Callable[[list[str]], list[list[float]]]
 

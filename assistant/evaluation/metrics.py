@@ -16,8 +16,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from index.lexical import tokenize
-from index.sentences import split_sentences
+from index.text.sentences import split_sentences
+from index.text.terms import tokenize
 
 # --------------------------------------------------------------------------- answer text
 
@@ -42,7 +42,7 @@ def word_count(text: str) -> int:
 
 
 def question_sentences(text: str) -> int:
-    """Sentences of the answer text (markers removed, `index.sentences` rules) that end with "?", possibly
+    """Sentences of the answer text (markers removed, `index.text.sentences` rules) that end with "?", possibly
     followed by closing quotes or brackets: "Is it? [1]", "Is it [1]?" and 'He asked "why?"' count."""
     text = _MARKER.sub("", text)
     return sum(1 for s in split_sentences(text) if _QUESTION_END.search(text[s.start : s.end].rstrip()))

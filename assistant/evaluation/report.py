@@ -19,7 +19,7 @@ from assistant.evaluation.compare import SCHEMA_VERSION, flip_lines
 from assistant.evaluation.formatting import dates_label, fmt, fmt_delta, pages_label, when_asked
 from assistant.evaluation.html_report import to_html
 from assistant.evaluation.scoring import METRICS, RANKING_DEPTH, by_kind, by_type, summarize
-from index.atomic import write_text_atomic
+from index.storage.atomic import write_text_atomic
 
 
 def build_report(rows: Sequence[dict], *, questions_file: str | Path, settings: dict, backend: str,

@@ -50,7 +50,7 @@ class Observation:
     answer: Answer
     ranking: tuple[str, ...]  # article id of each retrieved passage, best first (copies as their evidence)
     latency_ms: float
-    # A wire copy of an evidence article (same group, `index.grouping`) -> that evidence id: retrieval keeps
+    # A wire copy of an evidence article (same group, `index.text.grouping`) -> that evidence id: retrieval keeps
     # one copy per story, and the copy it keeps is as good as the one the question set names.
     same_story: dict[str, str] = field(default_factory=dict)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from assistant.retrieval import defaults
 from assistant.retrieval.timewindow import TimeWindow, parse_as_of, resolve_window
-from index.store import SearchFilters
+from index.storage.store import SearchFilters
 
 
 @dataclass(frozen=True)

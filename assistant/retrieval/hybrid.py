@@ -43,7 +43,7 @@ from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle, TextNo
 from assistant.retrieval import defaults
 from assistant.retrieval.postprocessors import DateWindow, PerArticleCap, RecencyPrior, recency_prior  # noqa: F401
 from assistant.types import Passage
-from index.store import Corpus, SearchFilters, StoredChunk, day_number
+from index.storage.store import Corpus, SearchFilters, StoredChunk, day_number
 
 RRF_K = 60
 

@@ -20,7 +20,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from pydantic import Field
 
 from assistant.retrieval import defaults
-from index.records import SearchFilters, passes
+from index.storage.records import SearchFilters, passes
 
 
 def recency_prior(days: list[int], as_of: dt.date, scale_days: float) -> list[float]:
@@ -88,7 +88,7 @@ class DateWindow(BaseNodePostprocessor):
 class PerArticleCap(BaseNodePostprocessor):
     """The top-k with at most `max_per_article` passages of one article, so that a long article cannot
     crowd out the others, and passages of one article only per group of wire copies (`group` metadata,
-    `index.grouping`): the best-ranked copy stands for the story (k: the query's `top_k`, else `top_k`)."""
+    `index.text.grouping`): the best-ranked copy stands for the story (k: the query's `top_k`, else `top_k`)."""
 
     max_per_article: int = Field(defaults.MAX_PER_ARTICLE, ge=1)
     top_k: int = Field(defaults.TOP_K, ge=1)

@@ -27,8 +27,8 @@ from assistant.service import Assistant, IndexSummary, ProgressFn
 from assistant.types import ArticleInfo
 from assistant.web import defaults
 from assistant.web.render import outlet_name
-from index.articles import SUPPORTED_SUFFIXES, Article, LoadFailure, read_articles
-from index.atomic import atomic_write, write_text_atomic
+from index.intake.articles import SUPPORTED_SUFFIXES, Article, LoadFailure, read_articles
+from index.storage.atomic import atomic_write, write_text_atomic
 
 ALLOWED_SUFFIXES = tuple(sorted(SUPPORTED_SUFFIXES))
 _SINGLE_ARTICLE_SUFFIXES = tuple(s for s in ALLOWED_SUFFIXES if s != ".jsonl")

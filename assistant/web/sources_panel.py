@@ -33,10 +33,10 @@ from urllib.parse import urlsplit
 from assistant.errors import AssistantError, IndexingError
 from assistant.service import IndexSummary, ProgressFn
 from assistant.web import defaults
-from index.fetch import FetchPolicy, is_url
+from index.intake.fetch import FetchPolicy, is_url
 
 if TYPE_CHECKING:
-    from index.fetch import Fetcher
+    from index.intake.fetch import Fetcher
     from index.sources import Sources
 
 SOURCE_HEADERS = ["Kind", "Location", "Last check", "Articles added", "Last error"]
@@ -90,10 +90,10 @@ def is_loopback(host: str) -> bool:
 
 def url_probe(make_fetcher: Callable[[], Fetcher], *, max_entries: int) -> Callable[[str], str]:
     """What the app checks a new URL source with: one fetch by a fetcher from `make_fetcher` (the factory's,
-    under the settings' limits), read as `index.feeds.probe_url` reads it."""
+    under the settings' limits), read as `index.intake.feeds.probe_url` reads it."""
 
     def probe(url: str) -> str:
-        from index.feeds import probe_url
+        from index.intake.feeds import probe_url
 
         fetcher = make_fetcher()
         try:
@@ -107,7 +107,7 @@ def url_probe(make_fetcher: Callable[[], Fetcher], *, max_entries: int) -> Calla
 def _article_files(folder: str) -> int:
     from pathlib import Path
 
-    from index.articles import iter_folder
+    from index.intake.articles import iter_folder
 
     try:
         return sum(1 for _ in iter_folder(Path(folder)))

@@ -1,10 +1,10 @@
 """The commands that keep up with the news: `assistant sources add|list|remove`, `assistant refresh`,
 `assistant watch`, and the URL half of `assistant index URL...`.
 
-Registered into `assistant.cli` like the eval command; imports nothing heavy until a command runs
-(feedparser, httpx and watchfiles are imported by `index/` only when a URL is fetched or a folder
-watched). The work itself is in `index.sources` (registry, state, refresh), `index.feeds` (URLs into
-articles), `index.fetch` (the one place that connects) and `index.watch`; this module prints.
+Registered into `assistant.cli.commands` like the eval command; imports nothing heavy until a command
+runs (feedparser, httpx and watchfiles are imported by `index/` only when a URL is fetched or a folder
+watched). The work itself is in `index.sources` (registry, state, refresh), `index.intake.feeds` (URLs into
+articles), `index.intake.fetch` (the one place that connects) and `index.watch`; this module prints.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.console import EXIT_ERROR, EXIT_OK, ProgressBar, settings_from_args
+from assistant.cli.console import EXIT_ERROR, EXIT_OK, ProgressBar, settings_from_args
 
 
 def _wait_message(msg: str) -> None:
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction, common: Callable[[argparse.Argumen
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()
     return settings_from_args(args)
@@ -76,11 +76,11 @@ def index_paths_and_urls(assistant: Any, settings: Any, inputs: Sequence[str], *
     fails as soon as it is read or fetched."""
     from itertools import chain
 
-    from assistant.console import index_items_with_progress
+    from assistant.cli.console import index_items_with_progress
     from assistant.factory import build_fetcher
-    from index.articles import Article, read_articles
-    from index.feeds import read_urls
-    from index.fetch import is_url
+    from index.intake.articles import Article, read_articles
+    from index.intake.feeds import read_urls
+    from index.intake.fetch import is_url
 
     paths = [p for p in inputs if not is_url(p)]
     urls = [p for p in inputs if is_url(p)]
@@ -88,7 +88,7 @@ def index_paths_and_urls(assistant: Any, settings: Any, inputs: Sequence[str], *
     seen: set[str] = set()
 
     def deduplicated():
-        from index.articles import LoadFailure
+        from index.intake.articles import LoadFailure
 
         for item in chain(read_articles(paths), read_urls(urls, fetcher,
                                                           max_entries=settings.feed_max_entries)):

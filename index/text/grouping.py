@@ -1,7 +1,7 @@
 """Wire copies: near-duplicate articles (one agency story under other outlets or URLs) share a group id.
 
 An article's fingerprint for this is a MinHash (datasketch) of its word 5-shingles (lower-cased, accents
-stripped: `index.lexical.normalize`), 128 permutations with a fixed seed, and its number of shingles. Two
+stripped: `index.text.terms.normalize`), 128 permutations with a fixed seed, and its number of shingles. Two
 articles are copies when the estimated overlap of their shingle sets, |A & B| / min(|A|, |B|) (from the
 Jaccard estimate and the sizes), is at least `THRESHOLD` (0.9): the same text give or take a dateline, a
 sign-off or a changed word, and their headlines share at least 30% of their content words (`titles_agree`:
@@ -29,7 +29,7 @@ from functools import cached_property
 
 import numpy as np
 
-from index.lexical import normalize
+from index.text.terms import normalize
 
 THRESHOLD = 0.9
 NUM_PERM = 128
@@ -108,7 +108,7 @@ def titles_agree(a: str, b: str) -> bool:
     boilerplate under different headlines (a scraped ad survey, a newsletter sign-up form: before this
     check, 13 CNN pages of the dev set, all the same 41 words, formed one group), which the text alone
     would call copies."""
-    from index.lexical import tokenize
+    from index.text.terms import tokenize
 
     ta, tb = set(tokenize(a)), set(tokenize(b))
     if not ta or not tb:

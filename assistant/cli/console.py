@@ -1,6 +1,6 @@
 """What every command-line command shares: exit codes, settings from arguments, the progress bar, and a
-stdout that may close early (`assistant stats | head`). Imported by `assistant.cli` and the `eval`
-command alike, so neither imports the other."""
+stdout that may close early (`assistant stats | head`). Imported by every command module
+(`commands`, `evaluate`, `sources`), so none imports another for these."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def index_with_progress(assistant: Any, paths: Sequence[str], *, prune: bool = F
     called with each file or line that cannot be read as soon as it is read (before the bar starts)."""
     from tqdm import tqdm
 
-    from index.articles import read_articles
+    from index.intake.articles import read_articles
 
     bar: dict[str, tqdm] = {}
 
@@ -58,7 +58,7 @@ def index_with_progress(assistant: Any, paths: Sequence[str], *, prune: bool = F
 
 def reported(items: Iterable[Any], on_failure: Callable[[Any], None] | None) -> Iterator[Any]:
     """`items` passed through, each `LoadFailure` handed to `on_failure` as it comes out of the reader."""
-    from index.articles import LoadFailure
+    from index.intake.articles import LoadFailure
 
     for item in items:
         if on_failure is not None and isinstance(item, LoadFailure):

@@ -1,6 +1,6 @@
 """Reading a news page's HTML: main text, title, publication date and outlet.
 
-A module of its own because `index/articles.py` passed 300 lines with it: this is the one reader with
+A module of its own because `index/intake/articles.py` passed 300 lines with it: this is the one reader with
 third-party extraction, charset handling and a fallback, while `articles.py` keeps file discovery,
 validation, ids and the JSONL/text/Markdown readers. It is over 300 lines itself because the fallback
 parser, the charset sniffing and the rendering of trafilatura's output all serve this one reader.

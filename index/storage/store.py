@@ -4,7 +4,7 @@
 `search_lexical`, `score_lexical`, `idf`, `day_range`, `get`, `list_articles`, `count`, `article_ids`,
 `article_states`, `embeddings_of`. Writes happen inside `with corpus.writing(): ...` (`upsert`, `delete`).
 
-Chroma (`index.vectors`) is the source of truth. The BM25 index (`index.lexical`, tantivy; Chroma's own
+Chroma (`index.storage.vectors`) is the source of truth. The BM25 index (`index.storage.lexical`, tantivy; Chroma's own
 sparse index is not available in local/embedded Chroma) lives on disk in the data directory, shared by its
 processes, and is kept in step by a generation protocol: `writing()` bumps a `generation` number in the
 collection's metadata before the first write and again after the last, marked `writing` in between (the
@@ -14,7 +14,7 @@ was current when it began and no other writer bumped the generation in between).
 index recorded at another generation, or sees a write under way, re-syncs it by diffing chunk ids with
 Chroma (fetching only what changed), unless a process of this data directory holds the writer: that one
 keeps the index in step itself. On a Chroma server shared by several machines, `exclusive()` holds the
-server's write lease (`index.lock.ServerLease`) around a whole reindex, and every write checks it still does.
+server's write lease (`index.storage.lock.ServerLease`) around a whole reindex, and every write checks it still does.
 It does not build Chroma clients or embedding models (see `assistant.factory`), nor decide what to index
 (see `index.indexer`).
 """
@@ -27,10 +27,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.grouping import Member, stored_member
-from index.lexical import LexicalIndex
-from index.lock import ServerLease
-from index.records import (  # noqa: F401 - re-exported: the corpus's vocabulary
+from index.storage.lexical import LexicalIndex
+from index.storage.lock import ServerLease
+from index.storage.records import (  # noqa: F401 - re-exported: the corpus's vocabulary
     ArticleInfo,
     ArticleState,
     SearchFilters,
@@ -39,7 +38,8 @@ from index.records import (  # noqa: F401 - re-exported: the corpus's vocabulary
     day_number,
     make_node,
 )
-from index.vectors import GET_BATCH, ChromaVectors
+from index.storage.vectors import GET_BATCH, ChromaVectors
+from index.text.grouping import Member, stored_member
 
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
@@ -142,7 +142,7 @@ class Corpus:
                  location: str = "", reopen: Callable[[], Any] | None = None,
                  lease_seconds: float | None = None) -> None:
         """`lease_seconds`: the store is a Chroma server other machines write to as well; writers take turns
-        through a lease kept in the server (`index.lock.ServerLease`) that expires after this long without
+        through a lease kept in the server (`index.storage.lock.ServerLease`) that expires after this long without
         a heartbeat. None: this process's data dir is the only way in, and its file lock is enough."""
         self.vectors = ChromaVectors(client, collection_name, embedding_model=embedding_model,
                                      location=location, reopen=reopen)
@@ -217,7 +217,7 @@ class Corpus:
 
     def group_candidates(self, bands: dict[str, list[str]]) -> list[Member]:
         """Stored articles sharing a MinHash band value with any of `bands` ({band key: values, aligned by
-        article}): the candidates `index.grouping.Grouper` checks."""
+        article}): the candidates `index.text.grouping.Grouper` checks."""
         out: list[Member] = []
         n = max((len(v) for v in bands.values()), default=0)
         for i in range(0, n, 100):

@@ -1,4 +1,4 @@
-"""URLs into `Article` records: RSS/Atom feeds (feedparser) and article pages (`index.html`).
+"""URLs into `Article` records: RSS/Atom feeds (feedparser) and article pages (`index.intake.html`).
 
 Owns: telling a feed from a page by its content, parsing a feed into entries, deciding per entry whether
 its own content is the full text or its linked page must be fetched, turning a fetched page into an
@@ -12,7 +12,7 @@ article (main text, title, date, outlet), and the article id rule for URLs (`can
   its link is fetched and the page's main text is used. Title, outlet, URL and publication date come from
   the entry (outlet: the entry's `<source>`), falling back to the page (outlet: its site name, then the
   feed's title, then, when nothing names it, the page's host without `www.`).
-- **Pages**: decoded by the Content-Type charset, else by `<meta charset>` (`index.html.decode_html`);
+- **Pages**: decoded by the Content-Type charset, else by `<meta charset>` (`index.intake.html.decode_html`);
   bytes invalid in that encoding fail the page. A page whose main text has fewer than `MIN_ARTICLE_WORDS`
   words is "not an article" (a front page, a login wall, a search result) and fails.
 - **Checking a URL** (`probe_url`): one fetch, to say what a new source is ("feed “Title”, 24 entries",
@@ -25,7 +25,7 @@ article (main text, title, date, outlet), and the article id rule for URLs (`can
   the same host, else from the URL it was fetched from after redirects.
 
 Feeds are parsed from bytes (never given a URL, so feedparser fetches nothing itself). It does not keep
-state between runs (see `index.sources`) nor open connections itself (see `index.fetch`).
+state between runs (see `index.sources`) nor open connections itself (see `index.intake.fetch`).
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from index.articles import Article, LoadFailure, article_from_record, normalize_date, url_host
 from index.errors import ArticleError
-from index.fetch import Fetcher, FetchError, FetchResult
-from index.html import decode_html, html_to_text
+from index.intake.articles import Article, LoadFailure, article_from_record, normalize_date, url_host
+from index.intake.fetch import Fetcher, FetchError, FetchResult
+from index.intake.html import decode_html, html_to_text
 
 MAX_ENTRIES = 500
 FULL_TEXT_WORDS = 80

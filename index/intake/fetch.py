@@ -26,7 +26,7 @@ caught (a known limit of checking before connecting).
 
 Errors a server or a URL can cause are `FetchError` with a one-line reason ("HTTP 404", "timed out after
 10 s", "larger than the 10 MB limit"); callers turn them into `LoadFailure`s naming the URL. It does not
-parse what it fetched (see `index.feeds`) nor keep any state between fetches beyond one HTTP client.
+parse what it fetched (see `index.intake.feeds`) nor keep any state between fetches beyond one HTTP client.
 """
 
 from __future__ import annotations

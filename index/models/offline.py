@@ -2,7 +2,7 @@
 
 Called before chromadb, gradio, huggingface_hub or transformers are imported (they read these at import)
 by every entry point: the CLI, the app, the model loaders and the benchmarks. A value the user already set
-is kept. The tokenizer's bundled cache (TIKTOKEN_CACHE_DIR) is set where it is found, in `index.tokens`.
+is kept. The tokenizer's bundled cache (TIKTOKEN_CACHE_DIR) is set where it is found, in `index.text.tokens`.
 """
 
 from __future__ import annotations

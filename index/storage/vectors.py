@@ -1,14 +1,14 @@
 """The vector side of the corpus: one Chroma collection holding every chunk's vector, text and metadata.
 
 Owns the collection's layout and metadata (the embedding model it was built with, the write `generation`
-and the `writing` mark of `index.store`'s protocol), paging through it, batched writes no larger than
+and the `writing` mark of `index.storage.store`'s protocol), paging through it, batched writes no larger than
 Chroma's maximum, per-article state, metadata filters and dense search through llama-index's Chroma
 vector store.
 An embedded Chroma keeps its vector index in memory per process, so a long-running reader (the web app)
 would not see another process's writes: `follow_other_writers` reopens the client (given `reopen`) once the
 generation moved and no write is under way, with every Chroma call gated so none is cut off by the swap;
 dense hits deleted meanwhile are dropped.
-It does not build clients (see `assistant.factory`) nor keep the BM25 side (see `index.store`).
+It does not build clients (see `assistant.factory`) nor keep the BM25 side (see `index.storage.store`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from index.errors import StoreError
-from index.records import ArticleInfo, ArticleState, SearchFilters, StoredChunk, day_number, passes
+from index.storage.records import ArticleInfo, ArticleState, SearchFilters, StoredChunk, day_number, passes
 
 if TYPE_CHECKING:  # llama-index costs ~1.7 s to import: loaded on the first write or search, not by stats
     from llama_index.core.schema import TextNode

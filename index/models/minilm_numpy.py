@@ -7,7 +7,7 @@ encoder (6 layers, 12 heads, 384 wide, exact GELU, mean pooling, L2 norm) read f
 sentence-transformers model's to float32 rounding (cosine > 0.99999, checked in tests), so a question
 embedded here searches vectors indexed by PyTorch. It loads in ~0.2 s and embeds a question in a few
 milliseconds; for bulk indexing PyTorch (batched, multi-threaded, or on an accelerator) stays faster, so
-`index.embedding.MiniLMEmbedding` hands large batches to it.
+`index.models.embedding.MiniLMEmbedding` hands large batches to it.
 """
 
 from __future__ import annotations

