@@ -85,8 +85,8 @@ class BaseChunk:
 
 def base_chunks(cache: Path, chunk_size: int, chunk_overlap: int) -> list[BaseChunk]:
     """Every chunk of the dev and training articles, as the indexer would cut them (spans kept in `cache`)."""
-    from index.articles import Article
-    from index.chunking import chunk_text
+    from index.intake.articles import Article
+    from index.text.chunking import chunk_text
     from index.indexer import Indexer
 
     spans = json.loads(cache.read_text()) if cache.exists() else None
@@ -121,7 +121,7 @@ def shift_date(iso: str, days: int) -> str:
 
 def chunk_at(i: int, base: list[BaseChunk]):
     """(n_chunks, StoredChunk) of chunk i of the corpus: copy i // len(base) of base chunk i % len(base)."""
-    from index.store import StoredChunk, chunk_id_for
+    from index.storage.store import StoredChunk, chunk_id_for
 
     copy, k = divmod(i, len(base))
     b = base[k]
@@ -165,7 +165,7 @@ class Vectors:
 
 def grow(store, base, vectors, written: int, target: int) -> int:
     """Write chunks written..target-1 through the product's write path, WRITE_STEP chunks per write."""
-    from index.store import make_node
+    from index.storage.store import make_node
 
     t0, start = time.perf_counter(), written
     while written < target:
@@ -203,7 +203,7 @@ def planned_filters(store, question: str, as_of: str):
 
     from assistant.retrieval.dates import plan_dates
     from assistant.retrieval.hybrid import _without_idle_bounds
-    from index.vectors import _to_metadata_filters
+    from index.storage.vectors import _to_metadata_filters
 
     filters = _without_idle_bounds(plan_dates(question, None, as_of).filters, store.day_range())
     return filters, (_to_chroma_filter(_to_metadata_filters(filters)) if filters else None)
@@ -223,7 +223,7 @@ def window_ids(store, filters) -> list[str] | None:
     call, this reads the index's searcher directly."""
     import tantivy
 
-    from index.store import day_number
+    from index.storage.store import day_number
 
     index = store.lexical()
     days = index._days(day_number(filters.since) or None, day_number(filters.as_of) or None)
@@ -240,7 +240,7 @@ def window_ids(store, filters) -> list[str] | None:
 def dense_comparison(store, model, dated: list[tuple[str, str]]) -> dict:
     """Chroma's filtered search against a deeper unfiltered one filtered afterwards, and plain 40-NN, with
     each question's own filters; questions with a time window ("this week") reported apart."""
-    from index.records import passes
+    from index.storage.records import passes
 
     col = store.collection
     count = store.count()
@@ -323,8 +323,8 @@ def add_articles(settings, store, model, base: list[BaseChunk], size: int) -> tu
     from bench_index import make_timed_embedding
 
     from assistant.factory import build_indexer
-    from index.articles import Article
-    from index.chunking import chunk_text
+    from index.intake.articles import Article
+    from index.text.chunking import chunk_text
 
     newest = max(b.published_at for b in base if b.published_at)
     day = shift_date(newest, (size // len(base)) * COPY_DAYS)
@@ -459,8 +459,8 @@ def main(argv=None) -> int:
 
     from assistant.factory import build_chroma_client
     from assistant.settings import Settings
-    from index.embedding import load_minilm
-    from index.store import Corpus
+    from index.models.embedding import load_minilm
+    from index.storage.store import Corpus
 
     print(load_line(), flush=True)
     settings = Settings(data_dir=data, embedding="minilm", index_samples_on_start=False)

