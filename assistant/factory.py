@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
     from assistant.answering.chat import Condenser
-    from assistant.answering.extractive import Answerer
+    from assistant.answering.interfaces import Answerer
     from assistant.retrieval.hybrid import HybridRetriever
     from assistant.service import Assistant
     from assistant.settings import Settings

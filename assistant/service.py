@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answering.chat import Condenser, RuleCondenser
-from assistant.answering.extractive import Answerer, Draft
+from assistant.answering.interfaces import Answerer, Draft
 from assistant.answering.verify import sentence_checks
 from assistant.configs import DatesConfig, IndexRecord
 from assistant.errors import AssistantError, BadQuestionError, IndexingError

@@ -175,7 +175,7 @@ def test_plan_dates_window_replaces_the_recency_prior():
 
 
 def test_a_written_answer_gets_the_short_answer_of_its_first_cited_sentence():
-    from assistant.answering.extractive import Draft
+    from assistant.answering.interfaces import Draft
     from assistant.service import _short_answer_of
     from assistant.types import SentenceCheck
 

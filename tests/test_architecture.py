@@ -390,6 +390,21 @@ def test_only_the_command_line_imports_the_command_line():
     assert not inward, inward
 
 
+ANSWERERS = ("assistant.answering.extractive", "assistant.answering.reader", "assistant.answering.generative")
+
+
+def test_answerers_share_types_through_the_interfaces_module_not_each_other():
+    """The service and the generative answerer see the rule-based answerer's module only for what it is
+    (the reader extends it; the factory builds it): `Answerer`, `Draft` and `Sentence` live in `interfaces`."""
+    graph = _graph(_modules())
+    interfaces = "assistant.answering.interfaces"
+    assert interfaces in graph["assistant.service"] and interfaces in graph["assistant.answering.generative"]
+    allowed = {"assistant.answering.reader", FACTORY}  # the subclass, and the builder
+    users = sorted(m for m, imported in graph.items() if "assistant.answering.extractive" in imported and m not in allowed)
+    assert not users, users
+    assert not graph[interfaces] & set(ANSWERERS)
+
+
 def test_the_factory_only_list_names_real_classes():
     modules = _modules()
     for qualified in FACTORY_ONLY:

@@ -1,7 +1,7 @@
 """Answerers turn a question and retrieved passages into a cited answer.
 
-`Answerer` is the interface every backend implements (a generative LLM backend plugs in here).
-`ExtractiveAnswerer` is the default and needs no LLM: it scores the sentences of the retrieved passages
+The interface every backend implements (`Answerer`, returning a `Draft`) is in `interfaces.py`.
+`ExtractiveAnswerer` is the rule-based answerer and needs no LLM: it scores the sentences of the retrieved passages
 against the question (idf-weighted term coverage plus embedding similarity) and answers with the best one,
 followed by the marker of the passage it was quoted from, and a short answer (the span that answers a
 name/number/date/place/amount question, `assistant.answering.short_answer`). Questions, captions, bylines and
@@ -23,65 +23,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
 
 import numpy as np
 
 from assistant.answering import defaults
+from assistant.answering.interfaces import Draft, Sentence, abstention
 from assistant.answering.short_answer import answer_kind, category, noun_spans, question_focus, short_answer
-from assistant.types import Citation, Passage, SentenceCheck
+from assistant.types import Citation, Passage
 from index.text.sentences import split_sentences
 from index.text.terms import STOPWORDS, tokenize
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What an answerer produces: the text with markers, whether it abstained, and the citations."""
-
-    text: str
-    abstained: bool
-    citations: tuple[Citation, ...] = ()
-    sentences: tuple[SentenceCheck, ...] = ()  # per-sentence verification (generative answerers)
-    notice: str = ""  # one line for the user (e.g. why a fallback answer is shown)
-    backend: str = ""  # who actually wrote it, when not the answerer's own name (fallbacks)
-    short_answer: str = ""  # the span of the first cited sentence that answers (see assistant.answering.short_answer)
-
-
-class Answerer(Protocol):
-    name: str
-
-    def answer(self, question: str, passages: Sequence[Passage], query_embedding: list[float] | None = None
-               ) -> Draft: ...
-
-    def stream(self, question: str, passages: Sequence[Passage], query_embedding: list[float] | None = None
-               ) -> Iterator[str | Draft]:
-        """Yield pieces of text as they are produced, then the final Draft."""
-        ...
-
-
-def abstention(question: str) -> str:
-    q = " ".join(question.split())
-    if len(q) > 160:
-        q = q[:157] + "..."
-    return f'The indexed articles don\'t say anything that answers "{q}".'
-
-
-@dataclass
-class _Sentence:
-    passage: Passage
-    start: int  # offsets in the article
-    end: int
-    text: str
-    coverage: float = 0.0
-    similarity: float = 0.0
-    score: float = 0.0
-    key: float = 0.0  # what orders the shortlist: `score` plus the passage's retrieval prior
-    prev: _Sentence | None = None  # the sentence before it in the same passage (any kind)
-    next: _Sentence | None = None
-    claim: bool = True  # False: a question, caption, byline or headline: never quoted as a claim
-    prescore: float = 0.0  # the cheap score every candidate gets (coverage, fast similarity, passage rank)
-    found: Any = None  # memo of `ExtractiveAnswerer.span_of` (a sentence object lives for one question)
 
 
 class ExtractiveAnswerer:
@@ -120,12 +71,12 @@ class ExtractiveAnswerer:
     # ------------------------------------------------------------------ scoring
 
     def candidates(self, question: str, passages: Sequence[Passage],
-                   query_embedding: list[float] | None) -> list[_Sentence]:
+                   query_embedding: list[float] | None) -> list[Sentence]:
         """The shortlisted sentences, fully scored, best first."""
         return self._score(question, self._split(passages), query_embedding)
 
-    def _score(self, question: str, sentences: list[_Sentence], query_embedding: list[float] | None
-               ) -> list[_Sentence]:
+    def _score(self, question: str, sentences: list[Sentence], query_embedding: list[float] | None
+               ) -> list[Sentence]:
         """Give every sentence its `coverage` and `prescore`; embed the shortlist and return it by full
         `score`, in named steps: weigh the question's terms, cover them, shortlist, embed, score."""
         if not sentences:
@@ -135,7 +86,7 @@ class ExtractiveAnswerer:
         self._similarities(question, shortlist, query_embedding)
         return self._final_order(sentences, shortlist)
 
-    def _term_weights(self, question: str, sentences: list[_Sentence]) -> dict[str, float]:
+    def _term_weights(self, question: str, sentences: list[Sentence]) -> dict[str, float]:
         """A question term weighs by its rarity in the corpus (idf) and among the candidate sentences:
         "Eastbank" in every sentence of the article says little about which sentence answers. The asked-for
         noun weighs more ("which manufacturer ...": the sentence must name the manufacturer)."""
@@ -151,7 +102,7 @@ class ExtractiveAnswerer:
         return weights
 
     @staticmethod
-    def _cover(question: str, sentences: list[_Sentence], weights: dict[str, float]) -> None:
+    def _cover(question: str, sentences: list[Sentence], weights: dict[str, float]) -> None:
         """Each sentence's `coverage`: the weighted share of the question's terms it states (in full), its
         passage says (a little), or its article's headline says (half, for every sentence alike: the
         headline says the article is on topic, not which sentence answers); + 0.2 when it holds the form
@@ -174,7 +125,7 @@ class ExtractiveAnswerer:
             if wants is not None and wants.search(sentence.text):
                 sentence.coverage += 0.2  # (headlines are no candidates: `is_claim` leaves them out)
 
-    def _shortlist(self, question: str, sentences: list[_Sentence]) -> list[_Sentence]:
+    def _shortlist(self, question: str, sentences: list[Sentence]) -> list[Sentence]:
         """The sentences worth embedding, to keep latency low, each with its `prescore`. Without a fast
         model: the best by coverage and passage rank. With one (n = sentences_embedded): n/2 by coverage,
         then the best sentence by coverage of articles not yet represented (another outlet may corroborate;
@@ -209,7 +160,7 @@ class ExtractiveAnswerer:
         top = sorted((s for s in sentences if s.passage.rank == sentences[0].passage.rank), key=lambda s: -s.prescore)
         return shortlist + [s for s in top[:TOP_PASSAGE_SENTENCES] if id(s) not in listed]
 
-    def _similarities(self, question: str, shortlist: list[_Sentence], query_embedding: list[float] | None
+    def _similarities(self, question: str, shortlist: list[Sentence], query_embedding: list[float] | None
                       ) -> None:
         """Each shortlisted sentence's `similarity` to the question: the sentence model when there is one,
         else the passage model against the query's own embedding (0 when neither)."""
@@ -226,7 +177,7 @@ class ExtractiveAnswerer:
                 sentence.similarity = float(sim)
 
     @staticmethod
-    def _final_order(sentences: list[_Sentence], shortlist: list[_Sentence]) -> list[_Sentence]:
+    def _final_order(sentences: list[Sentence], shortlist: list[Sentence]) -> list[Sentence]:
         """The shortlist by `key`: `score` says how well a sentence answers (the abstention thresholds read
         it: similarity, coverage and a passage-rank prior; a sentence that does not read alone loses a near
         tie), `key` adds how confident the retriever was in the sentence's passage."""
@@ -239,17 +190,17 @@ class ExtractiveAnswerer:
             sentence.key = sentence.score + PASSAGE_PRIOR * sentence.passage.score / top_score
         return sorted(shortlist, key=lambda s: (-s.key, s.passage.rank, s.start))
 
-    def _split(self, passages: Sequence[Passage], count: int | None = None) -> list[_Sentence]:
+    def _split(self, passages: Sequence[Passage], count: int | None = None) -> list[Sentence]:
         """The claim sentences of the first `count` passages (default `passages_considered`), each once,
         linked to its neighbours in its passage."""
         seen: set[tuple[str, int]] = set()
-        sentences: list[_Sentence] = []
+        sentences: list[Sentence] = []
         for passage in passages[: count or self.passages_considered]:
             chunk = passage.chunk
-            previous: _Sentence | None = None
+            previous: Sentence | None = None
             for span in split_sentences(chunk.text):
                 text = chunk.text[span.start : span.end]
-                sentence = _Sentence(passage, chunk.start + span.start, chunk.start + span.end, text,
+                sentence = Sentence(passage, chunk.start + span.start, chunk.start + span.end, text,
                                      prev=previous, claim=is_claim(text, chunk.title))
                 if previous is not None:
                     previous.next = sentence
@@ -261,8 +212,8 @@ class ExtractiveAnswerer:
                 sentences.append(sentence)
         return sentences
 
-    def select(self, ranked: list[_Sentence], question: str = "", pool: Sequence[_Sentence] = ()
-               ) -> list[_Sentence]:
+    def select(self, ranked: list[Sentence], question: str = "", pool: Sequence[Sentence] = ()
+               ) -> list[Sentence]:
         """The sentences to answer with, in reading order; empty means abstain.
 
         Abstain when the best sentence is weak overall or semantically unrelated to the question, or, for
@@ -290,7 +241,7 @@ class ExtractiveAnswerer:
             if support:  # an answer other sources give too is worth a little (corroboration)
                 top = max(support.values())
 
-                def backing(sentence: _Sentence) -> float:
+                def backing(sentence: Sentence) -> float:
                     key = frozenset(tokenize(_span_text(self.span_of(question, sentence))))
                     return max((v for k, v in support.items() if key and (k <= key or key <= k)), default=0.0)
 
@@ -301,7 +252,7 @@ class ExtractiveAnswerer:
                 return group
         return []
 
-    def support(self, question: str, pool: Sequence[_Sentence]) -> dict[frozenset[str], float]:
+    def support(self, question: str, pool: Sequence[Sentence]) -> dict[frozenset[str], float]:
         """How many sources give each short answer among the best `vote_pool` sentences (by prescore):
         each article backs an answer once, with its sentence's prescore, and an answer also has the
         backing of answers it contains or is contained in ("Bills" for "Buffalo Bills")."""
@@ -322,7 +273,7 @@ class ExtractiveAnswerer:
             support[key] = sum(backers.values())
         return support
 
-    def span_of(self, question: str, sentence: _Sentence) -> tuple[_Sentence, tuple[int, int]] | None:
+    def span_of(self, question: str, sentence: Sentence) -> tuple[Sentence, tuple[int, int]] | None:
         """The short answer of `sentence` (or, for a lead-in, of the sentence it introduces), worked out
         once per sentence: selection, corroboration and the draft all ask for it."""
         if sentence.found is None:
@@ -349,7 +300,7 @@ class ExtractiveAnswerer:
         return spans[best] if sims[best] >= TYPED_MIN_SIMILARITY else None
 
     @staticmethod
-    def _readable(sentence: _Sentence) -> list[_Sentence]:
+    def _readable(sentence: Sentence) -> list[Sentence]:
         """`sentence` with the neighbour it needs to be understood alone, or [] when that is missing."""
         if is_lead_in(sentence.text):
             follow = sentence.next
@@ -550,7 +501,7 @@ def is_lead_in(text: str) -> bool:
     return bool(_LEAD_IN.search(text.strip()))
 
 
-def _span_text(found: tuple[_Sentence, tuple[int, int]] | None) -> str:
+def _span_text(found: tuple[Sentence, tuple[int, int]] | None) -> str:
     """The text of a short answer found by `ExtractiveAnswerer.span_of` ("" for none)."""
     if found is None:
         return ""
@@ -562,18 +513,18 @@ def _norm(text: str) -> str:
     return " ".join(tokenize(text))
 
 
-def _adjacent(a: _Sentence, b: _Sentence) -> bool:
+def _adjacent(a: Sentence, b: Sentence) -> bool:
     """Two sentences of the same chunk with only whitespace between them."""
     text, offset = a.passage.chunk.text, a.passage.chunk.start
     first, second = sorted([(a.start, a.end), (b.start, b.end)])
     return not text[first[1] - offset : second[0] - offset].strip()
 
 
-def compose(chosen: list[_Sentence]) -> Draft:
+def compose(chosen: list[Sentence]) -> Draft:
     """Answer text in selection order, each sentence followed by its marker. Sentences next to each other
     in one passage share a citation (one contiguous quote); otherwise each gets its own, numbered by
     first use."""
-    groups: list[list[_Sentence]] = []
+    groups: list[list[Sentence]] = []
     marker_of: list[int] = []
     for sentence in chosen:
         for i, group in enumerate(groups):

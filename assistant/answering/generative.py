@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.answering import defaults
-from assistant.answering.extractive import Answerer, Draft
+from assistant.answering.interfaces import Answerer, Draft
 from assistant.answering.prompts import Prompt
 from assistant.answering.verify import (
     AnswerAssembler,

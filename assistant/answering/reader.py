@@ -36,17 +36,15 @@ import numpy as np
 from assistant.answering import short_answer as sa
 from assistant.answering.extractive import (
     _TYPE_WORDS,
-    Draft,
     ExtractiveAnswerer,
     _answer_pattern,
     _focus_terms,
-    _Sentence,
     _span_text,
-    abstention,
     compose,
     dangling,
     is_lead_in,
 )
+from assistant.answering.interfaces import Draft, Sentence, abstention
 from assistant.types import Passage
 from index.text.terms import tokenize
 
@@ -93,7 +91,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def sentence_features(question: str, sentences: Sequence[_Sentence], idf: Callable[[str], float],
+def sentence_features(question: str, sentences: Sequence[Sentence], idf: Callable[[str], float],
                       fast_sims: np.ndarray | None) -> np.ndarray:
     """Stage-1 features of every candidate sentence (rows in `STAGE1` order)."""
     n = len(sentences)
@@ -204,7 +202,7 @@ class ReaderModel:
 class Reading:
     """What the reader made of one question's candidates: stage-2 rows and probabilities, best first."""
 
-    sentences: list[_Sentence]  # the shortlist, by probability
+    sentences: list[Sentence]  # the shortlist, by probability
     probabilities: np.ndarray
     rows2: np.ndarray | None = None
 
@@ -228,13 +226,13 @@ class ReaderAnswerer(ExtractiveAnswerer):
         model = self._model.get() if hasattr(self._model, "get") else self._model
         return model or None
 
-    def split(self, passages: Sequence[Passage]) -> list[_Sentence]:
+    def split(self, passages: Sequence[Passage]) -> list[Sentence]:
         """The candidate sentences the reader reads: those of the model's first `passages` passages."""
         return self._split(passages, self.model.passages)
 
     # ------------------------------------------------------------------ reading
 
-    def stage1(self, question: str, passages: Sequence[Passage]) -> tuple[list[_Sentence], np.ndarray]:
+    def stage1(self, question: str, passages: Sequence[Passage]) -> tuple[list[Sentence], np.ndarray]:
         """Every candidate sentence of the first passages with its stage-1 features."""
         pool = self.split(passages)
         fast = None
@@ -243,7 +241,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
             fast = vectors[1:] @ vectors[0]
         return pool, sentence_features(question, pool, self.idf, fast)
 
-    def stage2_rows(self, question: str, pool: Sequence[_Sentence], rows1: np.ndarray, p1: np.ndarray,
+    def stage2_rows(self, question: str, pool: Sequence[Sentence], rows1: np.ndarray, p1: np.ndarray,
                     picked: Sequence[int]) -> np.ndarray:
         """Stage-2 features of the sentences `picked` (indices into `pool`)."""
         picked = list(picked)
@@ -278,7 +276,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
             extra[:, 13] = _ranks(fits[:, 0])
         return np.hstack([rows1[picked], extra]) if len(picked) else np.zeros((0, len(STAGE2)), np.float32)
 
-    def type_fits(self, question: str, sentences: Sequence[_Sentence],
+    def type_fits(self, question: str, sentences: Sequence[Sentence],
                   answers: Sequence[tuple[str, int, int] | None]) -> np.ndarray:
         """How well each sentence fits the thing asked for (`sa.thing_asked`: "which state" -> "state"), under
         the fast model, one row per sentence: its best run of new words (`sa.noun_spans`: "California" fits,
@@ -307,7 +305,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
             fits[i, column] = max(fits[i, column], sims[text])
         return fits
 
-    def shortlist_of(self, pool: Sequence[_Sentence], p1: np.ndarray) -> list[int]:
+    def shortlist_of(self, pool: Sequence[Sentence], p1: np.ndarray) -> list[int]:
         """The stage-1 best `shortlist` sentences, plus the top passage's best two (it is the likeliest
         source even when worded unlike the question)."""
         order = [int(i) for i in np.argsort(-p1, kind="stable")]
@@ -320,7 +318,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
         pool, rows1 = self.stage1(question, passages)
         return self.read_rows(question, pool, rows1)
 
-    def read_rows(self, question: str, pool: list[_Sentence], rows1: np.ndarray) -> Reading:
+    def read_rows(self, question: str, pool: list[Sentence], rows1: np.ndarray) -> Reading:
         """Stage 1's probabilities, the shortlist, stage 2's: the shortlist best first."""
         if not pool:
             return Reading([], np.zeros(0))
@@ -334,7 +332,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
 
     # ------------------------------------------------------------------ answering
 
-    def decide(self, question: str, reading: Reading) -> list[_Sentence]:
+    def decide(self, question: str, reading: Reading) -> list[Sentence]:
         """The sentences to answer with (best first), or [] to abstain.
 
         A question asking for a kind of fact (a count, an amount of money, a measure in the asked unit, a
@@ -352,7 +350,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
             near = PREFER_KIND * pairs[0][1]
             pairs.sort(key=lambda sp: (-(sp[1] >= near and self.span_of(question, sp[0]) is not None), -sp[1]))
         several = bool(_SEVERAL.search(sa.asked_clause(question)))
-        chosen: list[_Sentence] = []
+        chosen: list[Sentence] = []
         stories: set[str] = set()
         best = 0.0
         for sentence, p in pairs:
@@ -405,7 +403,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
             return self.abstain(question, reading)
         return replace(compose(chosen), short_answer=self.short(question, chosen))
 
-    def short(self, question: str, chosen: Sequence[_Sentence]) -> str:
+    def short(self, question: str, chosen: Sequence[Sentence]) -> str:
         """The short answer: the span answering the kind of fact asked, in each chosen sentence that holds
         one (several sources with different answers: all of them, the best first), or for "What did X ask
         for?" the things asked for; "" when the question asks for neither."""
@@ -463,7 +461,7 @@ class RememberedEmbed:
         return np.stack([memory[t] for t in texts])
 
 
-def _redundant(group: Sequence[_Sentence], chosen: Sequence[_Sentence]) -> bool:
+def _redundant(group: Sequence[Sentence], chosen: Sequence[Sentence]) -> bool:
     """The sentence says mostly what an already chosen one says (a rewrite of the same report)."""
     words = set(tokenize(" ".join(s.text for s in group)))
     for other in chosen:

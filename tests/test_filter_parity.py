@@ -1,0 +1,77 @@
+"""One filter, three places: Chroma's `where` (dense search), tantivy's query (lexical search) and the Python
+check (`records.passes`) keep exactly the same chunks, for every kind of bound, undated articles included."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from index.storage.records import SearchFilters, day_number, passes
+
+ARTICLES = [  # every one mentions the harbour, so an unfiltered search finds them all
+    ("jan-a", "2024-01-10", "Port Weekly"),
+    ("feb-a", "2024-02-15", "Port Weekly"),
+    ("feb-b", "2024-02-16", "Coast Radio"),
+    ("mar-b", "2024-03-20", "Coast Radio"),
+    ("apr-c", "2024-04-02", "Ferry Notes"),
+    ("undated-a", "", "Port Weekly"),
+    ("undated-c", "", "Ferry Notes"),
+]
+
+FILTERS = [
+    SearchFilters(),
+    SearchFilters(sources=("Coast Radio",)),
+    SearchFilters(sources=("Port Weekly", "Ferry Notes")),
+    SearchFilters(date_from="2024-02-15"),
+    SearchFilters(date_to="2024-02-15"),  # undated articles fail a user's date bound
+    SearchFilters(date_from="2024-02-01", date_to="2024-03-31"),
+    SearchFilters(since="2024-02-16"),  # the question's window and day keep undated articles
+    SearchFilters(as_of="2024-02-15"),
+    SearchFilters(since="2024-02-01", as_of="2024-03-01"),
+    SearchFilters(sources=("Port Weekly",), as_of="2024-01-31"),
+    SearchFilters(sources=("Ferry Notes",), date_from="2024-01-01", since="2024-03-01", as_of="2024-04-30"),
+    SearchFilters(as_of="2023-12-31"),  # before everything dated: only the undated remain
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    from assistant.factory import build_assistant
+    from assistant.settings import Settings
+
+    root = tmp_path_factory.mktemp("parity")
+    lines = [json.dumps({"id": aid, "title": f"Harbour note {aid}", "source": source, "published_at": day,
+                         "text": f"The harbour master of {aid} reported {n + 3} ferries leaving the harbour. "
+                                 "Fishing boats stayed in port while the harbour wall was repaired."})
+             for n, (aid, day, source) in enumerate(ARTICLES)]
+    (root / "articles.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assistant = build_assistant(Settings(data_dir=root / "data", embedding="hashing", index_samples_on_start=False))
+    assistant.index([root / "articles.jsonl"])
+    return assistant
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: repr(f).replace("SearchFilters", ""))
+def test_dense_lexical_and_python_keep_the_same_articles(corpus, filters):
+    store = corpus.store
+    query = "harbour ferries"
+    dense = {chunk.article_id for chunk, _ in
+             store.search_dense(corpus.embed_model.get_query_embedding(query), 50, filters)}
+    lexical = {chunk.article_id for chunk in store.get([cid for cid, _ in store.search_lexical(query, 50, filters)])}
+    every = store.get([cid for cid, _ in store.search_lexical(query, 50)])
+    assert {c.article_id for c in every} == {aid for aid, _, _ in ARTICLES}
+    python = {c.article_id for c in every
+              if passes({"published_day": day_number(c.published_at), "source": c.source}, filters)}
+    expected = {aid for aid, day, source in ARTICLES if _keeps(filters, day, source)}
+    assert dense == lexical == python == expected
+
+
+def _keeps(f: SearchFilters, day: str, source: str) -> bool:
+    """The filter's meaning, written out once more from its docstring."""
+    if f.sources and source not in f.sources:
+        return False
+    if (f.date_from or f.date_to) and not day:
+        return False  # a user's date bound drops undated articles
+    if f.date_from and day < f.date_from or f.date_to and day > f.date_to:
+        return False
+    return not day or not (f.since and day < f.since or f.as_of and day > f.as_of)
