@@ -433,3 +433,32 @@ def test_files_without_an_outlet_are_named_by_their_url_host_only_when_nothing_n
     outlets = {a.id: a.source for a in read_articles([tmp_path])}
     assert outlets == {"plain": "harbour-post.example", "named": "Harbour Post", "bare": "",
                        "page": "harbour-post.example", "site": "Harbour Post"}
+
+
+class _Held:
+    def __init__(self, *ids: str) -> None:
+        self.ids = ids
+
+    def articles(self, query: str = "") -> list[ArticleInfo]:
+        return [_info(i, "Port Weekly", "2025-01-02") for i in self.ids]
+
+
+def test_the_examples_are_offered_only_while_the_index_holds_the_articles_they_ask_about():
+    from assistant.web import chat_tab
+    from assistant.web.startup import Readiness
+    from assistant.web.ui import sample_article_ids
+
+    samples = sample_article_ids()
+    assert "tidewell-floating-bridge" in samples
+    questions = ["How much did the Tidewell bridge cost?"]
+
+    def chat(library, readiness=None, articles=samples):
+        return chat_tab.Conversation(None, None, library, readiness or Readiness.ready(), questions, articles)
+
+    assert chat(_Held("tidewell-floating-bridge", "mine")).offered_examples() == [{"text": questions[0]}]
+    over_own = chat(_Held("my-archive/2024-05-01-council"))
+    assert over_own.offered_examples() == []
+    assert "pick an example" not in over_own.placeholder()
+    assert chat(_Held()).offered_examples() == []  # an empty index
+    assert chat(_Held(), articles=None).offered_examples() == [{"text": questions[0]}]  # a caller's own examples
+    assert "pick an example" in chat(_Held("tidewell-floating-bridge")).placeholder()

@@ -121,12 +121,15 @@ class Conversation:
     in the empty chat what the index holds."""
 
     def __init__(self, assistant: Assistant, condenser: Condenser, library: Library, readiness: Readiness,
-                 examples: Sequence[str]) -> None:
+                 examples: Sequence[str], example_articles: frozenset[str] | None = None) -> None:
+        """`example_articles`: the articles the example questions are about (the bundled samples); the
+        examples are offered only while the index holds one of them, or is still getting ready (None: always)."""
         self.assistant = assistant
         self.condenser = condenser
         self.library = library
         self.readiness = readiness
         self.examples = list(examples)
+        self.example_articles = example_articles
 
     def build_chatbot(self) -> None:
         self.chatbot = gr.Chatbot(
@@ -268,18 +271,28 @@ class Conversation:
         """The empty chat: what the index holds, or the "getting ready" note."""
         note = self.readiness.note()
         summary = corpus_summary(self.library.articles()) if self.readiness.is_ready else ""
-        return render.empty_chat(summary, note, failed=bool(self.readiness.error))
+        return render.empty_chat(summary, note, failed=bool(self.readiness.error),
+                                 examples=bool(self.offered_examples()))
 
     def watch_ready(self) -> Iterator[Any]:
         """The empty chat's "getting ready" note, then the line saying what the index holds once the first
         question can be answered."""
-        yield gr.Chatbot(placeholder=self.placeholder())
+        yield gr.Chatbot(placeholder=self.placeholder(), examples=self.offered_examples())
         if self.readiness.note():
             self.readiness.wait()
-            yield gr.Chatbot(placeholder=self.placeholder())
+            yield gr.Chatbot(placeholder=self.placeholder(), examples=self.offered_examples())
 
     def corpus_changed(self) -> gr.Chatbot:
-        return gr.Chatbot(placeholder=self.placeholder())
+        return gr.Chatbot(placeholder=self.placeholder(), examples=self.offered_examples())
+
+    def offered_examples(self) -> list[dict[str, str]]:
+        """The example questions, as the chat takes them, when they can be answered: they ask about the
+        bundled samples, so over a user's own archive (or an empty index) none is offered."""
+        if self.example_articles is not None and self.readiness.is_ready:
+            held = {a.article_id for a in self.library.articles()}
+            if not held & self.example_articles:
+                return []
+        return [{"text": q} for q in self.examples]
 
 
 # ---------------------------------------------------------------------------------------------- the tab
@@ -290,8 +303,9 @@ class ChatTab:
     the save form and the filters under it, the sources panel beside it."""
 
     def __init__(self, assistant: Assistant, *, condenser: Condenser, library: Library, readiness: Readiness,
-                 feedback: FeedbackStore, examples: Sequence[str]) -> None:
-        self.conversation = Conversation(assistant, condenser, library, readiness, examples)
+                 feedback: FeedbackStore, examples: Sequence[str], example_articles: frozenset[str] | None = None
+                 ) -> None:
+        self.conversation = Conversation(assistant, condenser, library, readiness, examples, example_articles)
         self.as_of = AsOfControl()
         self.save_form = SaveForm(feedback)
         self.filters = Filters()

@@ -152,14 +152,15 @@ def as_of_tools(presets: Sequence[tuple[str, str]]) -> str:
     return f'<div class="as-of-tools">{"".join(buttons)}</div>'
 
 
-def empty_chat(summary: str = "", note: str = "", *, failed: bool = False) -> str:
+def empty_chat(summary: str = "", note: str = "", *, failed: bool = False, examples: bool = True) -> str:
     """What an empty chat shows above the example questions: what the index holds, in one line, and the
     "getting ready" note while the first question cannot be answered yet (inside the chat, so the page does
     not move when it goes)."""
     parts = ['<div class="empty-chat">']
     if summary:
         parts.append(f'<p class="corpus-summary">{inert(summary)}</p>')
-    parts.append('<p class="empty-hint">Ask a question about the news articles, or pick an example.</p>')
+    hint = "Ask a question about the news articles" + (", or pick an example." if examples else ".")
+    parts.append(f'<p class="empty-hint">{hint}</p>')
     if note:
         kind = "ready-note failed" if failed else "ready-note"
         parts.append(f'<div id="ready-note" class="{kind}" role="status">{inert(note)}</div>')

@@ -54,13 +54,22 @@ def load_examples(path: Path = PROJECT_ROOT / "samples" / "EXAMPLES.txt") -> lis
         return []
 
 
+def sample_article_ids(folder: Path = PROJECT_ROOT / "samples" / "articles") -> frozenset[str]:
+    """The ids the bundled sample articles get when indexed (their file names without the extension)."""
+    try:
+        return frozenset(p.stem for p in folder.iterdir() if p.is_file())
+    except OSError:
+        return frozenset()
+
+
 def build_ui(assistant: Assistant, parts: WebParts, *, condenser: Condenser | None = None,
              examples: Sequence[str] | None = None, readiness: Readiness | None = None) -> gr.Blocks:
     """The whole page for `assistant` and its web `parts` (`assistant.factory.build_web_parts`)."""
     library, feedback, panel = parts.library, parts.feedback, parts.sources_panel
     readiness = readiness or Readiness.ready()
     chat = ChatTab(assistant, condenser=condenser or assistant.condenser, library=library, readiness=readiness,
-                   feedback=feedback, examples=load_examples() if examples is None else examples)
+                   feedback=feedback, examples=load_examples() if examples is None else examples,
+                   example_articles=sample_article_ids() if examples is None else None)
     library_tab = LibraryTab(library, panel, feedback)
 
     with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
