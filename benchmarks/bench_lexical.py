@@ -82,7 +82,7 @@ def base_chunks(cache: Path | None = None) -> list[tuple[str, str, int, list[str
     a JSON file, when given: chunking and tokenizing them takes minutes on a busy machine)."""
     if cache is not None and cache.exists():
         return [tuple(row) for row in json.loads(cache.read_text())]
-    from index.storage.records import day_number
+    from index.storage.filters import day_number
     from index.text.chunking import chunk_text
     from index.text.terms import tokenize
 
@@ -189,7 +189,7 @@ def build(args) -> None:
 
 
 def questions(n_copies: int, limit: int | None) -> list[tuple[str, int | None]]:
-    from index.storage.records import day_number
+    from index.storage.filters import day_number
 
     rng = random.Random(21)
     out: list[tuple[str, int | None]] = []
@@ -214,12 +214,20 @@ def query(args) -> None:
         index = Fts5(args.dir / "fts5.sqlite")
         n = index.db.execute("SELECT max(id) FROM chunks").fetchone()[0]
     opened = time.perf_counter() - t0
+    if args.backend == "tantivy":  # the product's index takes SearchFilters (ISO days); the others a day number
+        from index.storage.filters import SearchFilters
+
+        def search(text: str, day: int) -> list[tuple[str, float]]:
+            return index.search(text, CANDIDATES, SearchFilters(as_of=f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"))
+    else:
+        def search(text: str, day: int) -> list[tuple[str, float]]:
+            return index.search(text, CANDIDATES, as_of_day=day)
     n_copies = -(-n // json.loads((args.dir / "bench.json").read_text())["base_chunks"])
     times: dict[str, list[float]] = {"no date": [], "as of": []}
     hits = 0
     for text, as_of in questions(n_copies, args.questions):
         t = time.perf_counter()
-        got = index.search(text, CANDIDATES, as_of_day=as_of) if as_of else index.search(text, CANDIDATES)
+        got = search(text, as_of) if as_of else index.search(text, CANDIDATES)
         times["as of" if as_of else "no date"].append((time.perf_counter() - t) * 1000)
         hits += bool(got)
     reads: dict[str, float] = {}

@@ -240,7 +240,7 @@ def window_ids(store, filters) -> list[str] | None:
 def dense_comparison(store, model, dated: list[tuple[str, str]]) -> dict:
     """Chroma's filtered search against a deeper unfiltered one filtered afterwards, and plain 40-NN, with
     each question's own filters; questions with a time window ("this week") reported apart."""
-    from index.storage.records import passes
+    from index.storage.filters import passes
 
     col = store.collection
     count = store.count()

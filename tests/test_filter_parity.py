@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from index.storage.records import SearchFilters, day_number, passes
+from index.storage.filters import SearchFilters, day_number, passes
 
 ARTICLES = [  # every one mentions the harbour, so an unfiltered search finds them all
     ("jan-a", "2024-01-10", "Port Weekly"),

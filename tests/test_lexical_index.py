@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from index.storage.filters import SearchFilters
 from index.storage.lexical import LexicalDoc, LexicalIndex
 from index.text.terms import tokenize
 
@@ -59,20 +60,20 @@ def test_scores_match_a_reference_bm25(index, query):
 
 
 @pytest.mark.parametrize("filters, expected", [
-    ({}, {"c1", "c2", "c5"}),
-    ({"sources": ["Post"]}, {"c5"}),
-    ({"as_of_day": 20230131}, {"c1", "c2"}),
-    ({"day_from": 20230106}, {"c5"}),
-    ({"day_to": 20230106}, {"c1", "c2"}),
+    (SearchFilters(), {"c1", "c2", "c5"}),
+    (SearchFilters(sources=("Post",)), {"c5"}),
+    (SearchFilters(as_of="2023-01-31"), {"c1", "c2"}),
+    (SearchFilters(date_from="2023-01-06"), {"c5"}),
+    (SearchFilters(date_to="2023-01-06"), {"c1", "c2"}),
 ])
 def test_filters(index, filters, expected):
-    assert {cid for cid, _ in index.search("apple frost", 10, **filters)} == expected
+    assert {cid for cid, _ in index.search("apple frost", 10, filters)} == expected
 
 
 def test_undated_chunks_pass_since_and_as_of_but_not_day_to(index):
-    assert {cid for cid, _ in index.search("harbour", 10, since_day=20230101)} == {"c3", "c4"}
-    assert {cid for cid, _ in index.search("harbour", 10, as_of_day=20230101)} == {"c4", "c6"}
-    assert {cid for cid, _ in index.search("harbour", 10, day_to=20231231)} == {"c3", "c6"}
+    assert {cid for cid, _ in index.search("harbour", 10, SearchFilters(since="2023-01-01"))} == {"c3", "c4"}
+    assert {cid for cid, _ in index.search("harbour", 10, SearchFilters(as_of="2023-01-01"))} == {"c4", "c6"}
+    assert {cid for cid, _ in index.search("harbour", 10, SearchFilters(date_to="2023-12-31"))} == {"c3", "c6"}
 
 
 def test_reads(index):

@@ -3,8 +3,6 @@ and source/date filters applied the same way in both rankings."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from assistant.factory import build_store
@@ -169,11 +167,7 @@ def test_filters_apply_to_both_rankings(settings, filters, expected):
     question = "port strike container shipping harbour"
     dense = store.search_dense(embed.get_query_embedding(question), 20, filters)
     assert {c.article_id for c, _ in dense} == expected
-    lexical = store.lexical().search(
-        question, 20, sources=filters.sources or None,
-        day_from=int(re.sub(r"\D", "", filters.date_from) or 0) or None,
-        day_to=int(re.sub(r"\D", "", filters.date_to) or 0) or None,
-    )
+    lexical = store.lexical().search(question, 20, filters)
     assert {c.article_id for c in store.get([cid for cid, _ in lexical])} == expected
     retrieval = HybridRetriever(store, embed, candidates=20).search(question, top_k=10, filters=filters)
     assert {p.chunk.article_id for p in retrieval.passages} == expected

@@ -20,7 +20,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from pydantic import Field
 
 from assistant.retrieval import defaults
-from index.storage.records import SearchFilters, passes
+from index.storage.filters import SearchFilters, passes
 
 
 def recency_prior(days: list[int], as_of: dt.date, scale_days: float) -> list[float]:

@@ -25,6 +25,7 @@ from pathlib import Path
 import tantivy
 
 from index.storage.atomic import atomic_write
+from index.storage.filters import SearchFilters, day_bounds
 from index.text.terms import tokenize
 
 
@@ -238,37 +239,22 @@ class LexicalIndex:
         return [(cid, score) for cid, score in out if score > 0]
 
     @_locked
-    def search(
-        self,
-        query: str,
-        top_k: int = 50,
-        *,
-        sources: Iterable[str] | None = None,
-        day_from: int | None = None,
-        day_to: int | None = None,
-        since_day: int | None = None,
-        as_of_day: int | None = None,
-    ) -> list[tuple[str, float]]:
-        """Best chunks for `query` as (chunk_id, bm25 score), highest first; only positive scores.
-
-        `day_from`/`day_to` bound the publication day (undated chunks fail `day_to`); `since_day`/
-        `as_of_day` bound it too but keep undated chunks."""
+    def search(self, query: str, top_k: int = 50, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
+        """Best chunks for `query` as (chunk_id, bm25 score), highest first; only positive scores; only
+        chunks `filters` lets through (each day bound as `records.DAY_BOUNDS` defines it)."""
         matching = self._matching(query)
         if matching is None or top_k <= 0 or not len(self):
             return []
         must, must_not = tantivy.Occur.Must, tantivy.Occur.MustNot
-        filters: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        if sources:
-            filters.append((must, tantivy.Query.term_set_query(self._schema, "source", sorted(set(sources)))))
-        if day_from or day_to:
-            filters.append((must, self._days(day_from or None, day_to or None)))
-            if day_to:
-                filters.append((must_not, self._term("day", 0)))
-        if since_day:
-            filters.append((must_not, self._days(1, since_day - 1)))  # undated (0) chunks stay
-        if as_of_day:
-            filters.append((must, self._days(None, as_of_day)))
-        hits = self._ranked(self._filtered(matching, filters), top_k)
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        if filters and filters.sources:
+            clauses.append((must, tantivy.Query.term_set_query(self._schema, "source", sorted(set(filters.sources)))))
+        for bound, day in day_bounds(filters):
+            if bound.keeps_undated:  # leave out the dated chunks on the wrong side; undated (0) ones stay
+                clauses.append((must_not, self._days(day + 1, None) if not bound.lower else self._days(1, day - 1)))
+            else:
+                clauses.append((must, self._days(day, None) if bound.lower else self._days(1, day)))
+        hits = self._ranked(self._filtered(matching, clauses), top_k)
         return sorted(hits, key=lambda h: (-h[1], h[0]))
 
     @_locked

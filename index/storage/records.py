@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from index.storage.filters import day_number
 from index.storage.lexical import LexicalDoc
 
 if TYPE_CHECKING:
@@ -89,45 +90,9 @@ class ArticleInfo:
     chunks: int
 
 
-@dataclass(frozen=True)
-class SearchFilters:
-    """What a search may return. `date_from`/`date_to` are the user's publication-date filter (undated
-    articles fail `date_to`); `since`/`as_of` are the question's time awareness (the window a time
-    expression implies, and the day it is asked): both keep undated articles, which are neutral."""
-
-    sources: tuple[str, ...] = ()
-    date_from: str = ""  # YYYY-MM-DD inclusive
-    date_to: str = ""
-    since: str = ""  # published on or after (or undated)
-    as_of: str = ""  # published on or before (or undated)
-
-    def __bool__(self) -> bool:
-        return bool(self.sources or self.date_from or self.date_to or self.since or self.as_of)
-
-
-def day_number(iso_date: str) -> int:
-    """'2025-11-03' -> 20251103; 0 for unknown."""
-    digits = iso_date[:10].replace("-", "")
-    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
-
-
 def chunk_id_for(article_id: str, fingerprint: str, index: int) -> str:
     key = hashlib.sha1(article_id.encode()).hexdigest()[:12]
     return f"{key}-{fingerprint[:12]}-{index:05d}"
-
-
-def passes(meta: dict[str, Any], filters: SearchFilters) -> bool:
-    """`filters` applied to one chunk's metadata in Python (what `_to_metadata_filters` asks of Chroma)."""
-    day = int(meta.get("published_day") or 0)
-    if filters.sources and meta.get("source") not in filters.sources:
-        return False
-    if filters.date_from and day < day_number(filters.date_from):
-        return False
-    if filters.date_to and not 0 < day <= day_number(filters.date_to):
-        return False
-    if filters.since and day and day < day_number(filters.since):
-        return False
-    return not (filters.as_of and day and day > day_number(filters.as_of))
 
 
 def make_node(chunk: StoredChunk, *, n_chunks: int, embedding: list[float],

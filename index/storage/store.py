@@ -27,15 +27,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from index.storage.filters import SearchFilters, day_number  # noqa: F401 - re-exported: the corpus's vocabulary
 from index.storage.lexical import LexicalIndex
 from index.storage.lock import ServerLease
 from index.storage.records import (  # noqa: F401 - re-exported: the corpus's vocabulary
     ArticleInfo,
     ArticleState,
-    SearchFilters,
     StoredChunk,
     chunk_id_for,
-    day_number,
     make_node,
 )
 from index.storage.vectors import GET_BATCH, ChromaVectors
@@ -252,12 +251,7 @@ class Corpus:
     def search_lexical(self, query: str, top_k: int,
                        filters: SearchFilters | None = None) -> list[tuple[str, float]]:
         """Best chunks by BM25 as (chunk_id, score), highest first, as of the last `catch_up`."""
-        f = filters or SearchFilters()
-        return self._lexical.snapshot().search(
-            query, top_k, sources=f.sources or None, day_from=day_number(f.date_from) or None,
-            day_to=day_number(f.date_to) or None, since_day=day_number(f.since) or None,
-            as_of_day=day_number(f.as_of) or None,
-        )
+        return self._lexical.snapshot().search(query, top_k, filters)
 
     def score_lexical(self, query: str, chunk_ids: Iterable[str]) -> dict[str, float]:
         """BM25 scores of `query` for the given chunks (0 for unknown ones)."""

@@ -23,7 +23,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from index.errors import StoreError
-from index.storage.records import ArticleInfo, ArticleState, SearchFilters, StoredChunk, day_number, passes
+from index.storage.filters import SearchFilters, day_bounds, passes
+from index.storage.records import ArticleInfo, ArticleState, StoredChunk
 
 if TYPE_CHECKING:  # llama-index costs ~1.7 s to import: loaded on the first write or search, not by stats
     from llama_index.core.schema import TextNode
@@ -329,17 +330,12 @@ def _to_metadata_filters(filters: SearchFilters | None) -> MetadataFilters | Non
     items: list[MetadataFilter | MetadataFilters] = []
     if filters.sources:
         items.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
-    if filters.date_from:
-        items.append(MetadataFilter(key="published_day", value=day_number(filters.date_from),
-                                    operator=FilterOperator.GTE))
-    if filters.date_to:
-        items.append(MetadataFilter(key="published_day", value=day_number(filters.date_to),
-                                    operator=FilterOperator.LTE))
-        items.append(MetadataFilter(key="published_day", value=0, operator=FilterOperator.GT))
     undated = MetadataFilter(key="published_day", value=0, operator=FilterOperator.EQ)
-    for day, operator in ((filters.since, FilterOperator.GTE), (filters.as_of, FilterOperator.LTE)):
-        if day:
-            items.append(MetadataFilters(filters=[
-                MetadataFilter(key="published_day", value=day_number(day), operator=operator), undated,
-            ], condition=FilterCondition.OR))
+    for bound, day in day_bounds(filters):  # records.DAY_BOUNDS: each field's meaning, defined once
+        within = MetadataFilter(key="published_day", value=day,
+                                operator=FilterOperator.GTE if bound.lower else FilterOperator.LTE)
+        if bound.keeps_undated:
+            items.append(MetadataFilters(filters=[within, undated], condition=FilterCondition.OR))
+        else:
+            items += [within, MetadataFilter(key="published_day", value=0, operator=FilterOperator.GT)]
     return MetadataFilters(filters=items, condition=FilterCondition.AND)
