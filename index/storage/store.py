@@ -220,12 +220,8 @@ class Corpus:
         out: list[Member] = []
         n = max((len(v) for v in bands.values()), default=0)
         for i in range(0, n, 100):
-            clauses = [{key: {"$in": sorted(set(values[i:i + 100]))}} for key, values in bands.items()
-                       if values[i:i + 100]]
-            if not clauses:
-                continue
-            where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
-            out.extend(m for m in map(stored_member, self.vectors.first_chunks_where(where)) if m is not None)
+            batch = {key: values[i:i + 100] for key, values in bands.items()}
+            out.extend(m for m in map(stored_member, self.vectors.first_chunks_matching(batch)) if m is not None)
         return out
 
     def group_members(self, groups: Iterable[str]) -> dict[str, list[ArticleInfo]]:
@@ -233,7 +229,7 @@ class Corpus:
         wanted = sorted(set(groups))
         out: dict[str, list[ArticleInfo]] = {}
         for i in range(0, len(wanted), 500):
-            for meta in self.vectors.first_chunks_where({"group": {"$in": wanted[i:i + 500]}}):
+            for meta in self.vectors.first_chunks_matching({"group": wanted[i:i + 500]}):
                 info = ArticleInfo(str(meta.get("article_id", "")), str(meta.get("title", "")),
                                    str(meta.get("source", "")), str(meta.get("url", "")),
                                    str(meta.get("published_at", "")), int(meta.get("n_chunks", 0) or 0))

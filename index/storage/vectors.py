@@ -246,8 +246,13 @@ class ChromaVectors:
         out.sort(key=lambda a: a.published_at, reverse=True)
         return out
 
-    def first_chunks_where(self, where: dict[str, Any]) -> list[dict[str, Any]]:
-        """Metadata of the first chunk of every article matching `where` (a Chroma metadata filter)."""
+    def first_chunks_matching(self, any_of: dict[str, Sequence[str]]) -> list[dict[str, Any]]:
+        """Metadata of the first chunk of every article whose metadata holds, for any key of `any_of`, one of
+        its values (the Chroma query syntax stays in this module)."""
+        clauses = [{key: {"$in": sorted(set(values))}} for key, values in any_of.items() if values]
+        if not clauses:
+            return []
+        where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
         got = self.collection.get(where={"$and": [{"chunk_index": 0}, where]}, include=["metadatas"])
         return [m or {} for m in got["metadatas"]]
 
