@@ -43,7 +43,8 @@ def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("parity")
     lines = [json.dumps({"id": aid, "title": f"Harbour note {aid}", "source": source, "published_at": day,
                          "text": f"The harbour master of {aid} reported {n + 3} ferries leaving the harbour. "
-                                 "Fishing boats stayed in port while the harbour wall was repaired."})
+                                 "Fishing boats stayed in port while the harbour wall was repaired. "
+                                 + "Gulls circled the quay. " * n})  # no two equally near a question
              for n, (aid, day, source) in enumerate(ARTICLES)]
     (root / "articles.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assistant = build_assistant(Settings(data_dir=root / "data", embedding="hashing", index_samples_on_start=False))
@@ -75,3 +76,18 @@ def _keeps(f: SearchFilters, day: str, source: str) -> bool:
     if f.date_from and day < f.date_from or f.date_to and day > f.date_to:
         return False
     return not day or not (f.since and day < f.since or f.as_of and day > f.as_of)
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: repr(f).replace("SearchFilters", ""))
+@pytest.mark.parametrize("top_k", [1, 2, 5])
+def test_every_way_of_searching_with_filters_finds_what_chromas_filtered_search_finds(corpus, filters, top_k):
+    """Among the ids the lexical side lists, deeper unfiltered then kept, and Chroma's own `where`: the same
+    chunks in the same order (ChromaVectors.search)."""
+    store = corpus.store
+    embedding = corpus.embed_model.get_query_embedding("harbour wall repaired ferries")
+    chroma = [c.chunk_id for c, _ in store.vectors._query(embedding, top_k, filters, where=True)]
+    deep = [c.chunk_id for c, _ in store.vectors.search(embedding, top_k, filters)]
+    among_ids = store.lexical().chunk_ids_passing(filters, 100)
+    among = [c.chunk_id for c, _ in store.vectors.search(embedding, top_k, filters, among_ids)]
+    assert deep == among == chroma == [c.chunk_id for c, _ in store.search_dense(embedding, top_k, filters)]
+    assert store.lexical().chunk_ids_passing(filters, 0) in ([], None)  # over the limit: None

@@ -241,10 +241,16 @@ class LexicalIndex:
     @_locked
     def search(self, query: str, top_k: int = 50, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
         """Best chunks for `query` as (chunk_id, bm25 score), highest first; only positive scores; only
-        chunks `filters` lets through (each day bound as `records.DAY_BOUNDS` defines it)."""
+        chunks `filters` lets through."""
         matching = self._matching(query)
         if matching is None or top_k <= 0 or not len(self):
             return []
+        clauses = self._clauses(filters)
+        hits = self._ranked(self._filtered(matching, clauses), top_k)
+        return sorted(hits, key=lambda h: (-h[1], h[0]))
+
+    def _clauses(self, filters: SearchFilters | None) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        """`filters` as tantivy clauses (each day bound as `filters.DAY_BOUNDS` defines it)."""
         must, must_not = tantivy.Occur.Must, tantivy.Occur.MustNot
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if filters and filters.sources:
@@ -254,8 +260,20 @@ class LexicalIndex:
                 clauses.append((must_not, self._days(day + 1, None) if not bound.lower else self._days(1, day - 1)))
             else:
                 clauses.append((must, self._days(day, None) if bound.lower else self._days(1, day)))
-        hits = self._ranked(self._filtered(matching, clauses), top_k)
-        return sorted(hits, key=lambda h: (-h[1], h[0]))
+        return clauses
+
+    @_locked
+    def chunk_ids_passing(self, filters: SearchFilters, limit: int) -> list[str] | None:
+        """Ids of the chunks `filters` lets through, whatever their text; None when more than `limit` do (the
+        dense search then searches among these ids only: a question's window is a small part of an archive)."""
+        if not len(self):
+            return []
+        searcher = self._searcher
+        hits = searcher.search(self._filtered(tantivy.Query.all_query(), self._clauses(filters)), limit + 1,
+                               count=False).hits
+        if len(hits) > limit:
+            return None
+        return [searcher.doc(address)["chunk_id"][0] for _, address in hits]
 
     @_locked
     def score_chunks(self, query: str, chunk_ids: Iterable[str]) -> dict[str, float]:

@@ -43,6 +43,9 @@ from index.text.grouping import Member, stored_member
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
 
+# A filtered dense search looks among the ids the lexical side lists when at most this many chunks pass (a
+# week of a large archive); more, and it searches deeper unfiltered (benchmarks/bench_scale.py, "dense").
+AMONG_MAX = 20_000
 
 
 class _LexicalSide:
@@ -240,9 +243,14 @@ class Corpus:
 
     def search_dense(self, embedding: list[float], top_k: int,
                      filters: SearchFilters | None = None) -> list[tuple[StoredChunk, float]]:
-        """Nearest chunks by cosine similarity, highest first, after following other writers."""
+        """Nearest chunks by cosine similarity, highest first, after following other writers. With filters
+        that let few chunks through (a question's window, an outlet), the nearest among those chunks' ids,
+        which the lexical side lists (`ChromaVectors.search` says why)."""
         self.vectors.follow_other_writers()
-        return self.vectors.search(embedding, top_k, filters)
+        among = None
+        if filters and (filters.since or filters.date_from or filters.date_to or filters.sources):
+            among = self._lexical.snapshot().chunk_ids_passing(filters, AMONG_MAX)
+        return self.vectors.search(embedding, top_k, filters, among)
 
     def search_lexical(self, query: str, top_k: int,
                        filters: SearchFilters | None = None) -> list[tuple[str, float]]:

@@ -281,24 +281,47 @@ class ChromaVectors:
 
     # ------------------------------------------------------------------ dense search
 
-    def search(self, embedding: list[float], top_k: int,
-               filters: SearchFilters | None = None) -> list[tuple[StoredChunk, float]]:
-        """Nearest chunks by cosine similarity, through llama-index's Chroma vector store."""
+    def search(self, embedding: list[float], top_k: int, filters: SearchFilters | None = None,
+               among: Sequence[str] | None = None) -> list[tuple[StoredChunk, float]]:
+        """Nearest chunks by cosine similarity that pass `filters`, through llama-index's Chroma vector store.
+
+        Chroma's own filtered search costs about as much as scanning the filtered metadata (320 ms at 100k
+        chunks, benchmarks/bench_scale.py), so a filtered search is done another way:
+        - `among` (the ids of the chunks the filters let through, from the lexical side, when they are few: a
+          question's window): the nearest among those ids;
+        - otherwise the nearest `DEEP_FACTORS` x top_k chunks unfiltered, kept when they pass: once top_k of
+          them pass, they are exactly the nearest that pass (anything deeper is farther);
+        - and when too few pass even that deep, Chroma's filtered search."""
         if top_k <= 0:
             return []
+        if among is not None:
+            if not among:
+                return []
+            return self._query(embedding, min(top_k, len(among)), filters, ids=list(among))[:top_k]
+        if filters:
+            for factor in DEEP_FACTORS:
+                depth = factor * top_k
+                found, reached = self._query(embedding, depth, filters, deep=True)
+                if len(found) >= top_k or reached < depth:
+                    return found[:top_k]
+        return self._query(embedding, top_k, filters, where=True)[:top_k]
+
+    def _query(self, embedding: list[float], n: int, filters: SearchFilters | None, *, deep: bool = False,
+               where: bool = False, **kwargs: Any) -> Any:
+        """The nearest `n` (with Chroma's `where` for `filters` when `where`), those passing `filters`; with
+        `deep`, also how many Chroma returned before filtering."""
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
-        query = VectorStoreQuery(
-            query_embedding=embedding, similarity_top_k=top_k, filters=_to_metadata_filters(filters)
-        )
+        query = VectorStoreQuery(query_embedding=embedding, similarity_top_k=n,
+                                 filters=_to_metadata_filters(filters) if where else None)
         try:
-            result = self.vector_store.query(query)
+            result = self.vector_store.query(query, **kwargs)
         except Exception as exc:
-            if not filters:
+            if not (filters and where):
                 raise StoreError(f"vector search failed at {self.location}: {exc}") from exc
             # While another process writes, an embedded client's vector index is older than the metadata
             # it filters with ("Error finding id"): search unfiltered, deeper, and filter here instead.
-            deeper = VectorStoreQuery(query_embedding=embedding, similarity_top_k=max(top_k * 8, 200))
+            deeper = VectorStoreQuery(query_embedding=embedding, similarity_top_k=max(n * 8, 200))
             try:
                 result = self.vector_store.query(deeper)
             except Exception as again:
@@ -311,7 +334,10 @@ class ChromaVectors:
                 continue
             cosine = 1.0 + math.log(max(sim, 1e-12))  # the store reports exp(-distance), distance = 1 - cos
             out.append((StoredChunk.from_record(node.node_id, node.get_content(), node.metadata), cosine))
-        return out[:top_k]
+        return (out, len(result.nodes or [])) if deep else out
+
+
+DEEP_FACTORS = (4, 16)  # how deep (x top_k) an unfiltered search goes before Chroma's filtered search
 
 
 def _add_state(states: dict[str, ArticleState], cid: str, meta: dict[str, Any]) -> None:
