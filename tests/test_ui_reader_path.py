@@ -411,7 +411,8 @@ def test_cards_tips_the_library_and_the_corpus_line_show_the_tidied_outlet(tmp_p
     listed = Articles(_Listed(rows), FeedbackStore(tmp_path))
     assert [row[2] for row in listed.library_rows("")] == ["usatoday.com", "usatoday.com", "USA Today"]
     filter_choices = listed.refresh("", [])[2].choices  # the filter shows the tidy name, matches the stored one
-    assert ("usatoday.com", "www.usatoday.com") in [tuple(c) for c in filter_choices]
+    # one choice for both spellings, whose value names both stored outlets
+    assert [tuple(c) for c in filter_choices] == [("USA Today", "USA Today"), ("usatoday.com", "usatoday.com\nwww.usatoday.com")]
     assert added_titles(IndexSummary(added=1, added_ids=["a"]), rows) == ["+ \u201cTitle a\u201d (usatoday.com, 2023-01-06)"]
 
 
