@@ -91,3 +91,15 @@ def test_every_way_of_searching_with_filters_finds_what_chromas_filtered_search_
     among = [c.chunk_id for c, _ in store.vectors.search(embedding, top_k, filters, among_ids)]
     assert deep == among == chroma == [c.chunk_id for c, _ in store.search_dense(embedding, top_k, filters)]
     assert store.lexical().chunk_ids_passing(filters, 0) in ([], None)  # over the limit: None
+
+
+def test_an_id_chroma_no_longer_holds_does_not_fail_the_search(corpus):
+    """The lexical side's list can name a chunk another writer has just removed from Chroma: the search then
+    goes the other way, with the same result."""
+    store = corpus.store
+    embedding = corpus.embed_model.get_query_embedding("harbour wall repaired ferries")
+    filters = SearchFilters(since="2024-02-01")
+    ids = store.lexical().chunk_ids_passing(filters, 100)
+    expected = [c.chunk_id for c, _ in store.vectors.search(embedding, 3, filters, ids)]
+    got = store.vectors.search(embedding, 3, filters, [*ids, "no-such-chunk-00000"])
+    assert [c.chunk_id for c, _ in got] == expected

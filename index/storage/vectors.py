@@ -297,7 +297,10 @@ class ChromaVectors:
         if among is not None:
             if not among:
                 return []
-            return self._query(embedding, min(top_k, len(among)), filters, ids=list(among))[:top_k]
+            try:
+                return self._query(embedding, min(top_k, len(among)), filters, ids=list(among))[:top_k]
+            except StoreError:
+                pass  # an id Chroma no longer holds (another writer removed it since the list): search as below
         if filters:
             for factor in DEEP_FACTORS:
                 depth = factor * top_k
