@@ -219,8 +219,8 @@ WINDOW_IDS_MAX = 20_000  # a window holding more chunks than this is searched wi
 
 def window_ids(store, filters) -> list[str] | None:
     """Ids of the chunks inside a question's window (since..as-of, or undated) from the lexical side's day
-    field (tantivy), None when there are more than WINDOW_IDS_MAX. Benchmark-only: the product has no such
-    call, this reads the index's searcher directly."""
+    field (tantivy), None when there are more than WINDOW_IDS_MAX. Kept as measured (it reads the index's searcher
+    directly); the product now has its own, `LexicalIndex.chunk_ids_passing`."""
     import tantivy
 
     from index.storage.store import day_number
