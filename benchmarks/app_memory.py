@@ -16,19 +16,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, dev_questions, free_port, load_line, stop_process, write_json
-
-
-def _status_kb(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/{pid}/status")
+from common import ROOT, dev_questions, free_port, load_line, running_app, status_kb, write_json
 
 
 def main(argv=None) -> int:
@@ -50,39 +41,23 @@ def main(argv=None) -> int:
     if stats.returncode != 0:
         sys.exit(f"error: assistant stats failed: {stats.stderr.strip()[-300:]}")
     chunks = json.loads(stats.stdout)["chunks"]
-    url = f"http://127.0.0.1:{env['ASSISTANT_PORT']}/"
-    log = tempfile.NamedTemporaryFile("w", prefix="app-memory-", suffix=".log", delete=False)  # noqa: SIM115 - kept for the reader
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        from gradio_client import Client
-
-        client = None
-        while client is None:
-            if proc.poll() is not None:
-                sys.exit(f"error: the app exited with code {proc.returncode}; log: {log.name}")
-            if time.monotonic() - started > args.startup_timeout:
-                sys.exit(f"error: the app did not start within {args.startup_timeout:.0f} s; log: {log.name}")
-            try:
-                client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(1)
-        startup_s = time.monotonic() - started
-        rss_ready = _status_kb(proc.pid, "VmRSS") / 1024
-        latencies = []
-        for question in dev_questions(args.questions):
-            t0 = time.perf_counter()
-            client.predict(question, api_name="/ask")
-            latencies.append((time.perf_counter() - t0) * 1000)
-        result = {
-            "chunks": chunks, "questions": len(latencies), "startup_s": round(startup_s, 1),
-            "rss_after_start_mb": round(rss_ready), "rss_mb": round(_status_kb(proc.pid, "VmRSS") / 1024),
-            "peak_rss_mb": round(_status_kb(proc.pid, "VmHWM") / 1024),
-            "ask_via_http_p50_ms": round(sorted(latencies)[len(latencies) // 2], 1), "load": load_line(),
-        }
-    finally:
-        stop_process(proc, grace=15)
-        log.close()
+        with running_app(data, "app-memory-", args.startup_timeout, poll=1.0) as app:
+            client, proc, startup_s = app.client, app.proc, app.listening_s
+            rss_ready = status_kb(proc.pid, "VmRSS") / 1024
+            latencies = []
+            for question in dev_questions(args.questions):
+                t0 = time.perf_counter()
+                client.predict(question, api_name="/ask")
+                latencies.append((time.perf_counter() - t0) * 1000)
+            result = {
+                "chunks": chunks, "questions": len(latencies), "startup_s": round(startup_s, 1),
+                "rss_after_start_mb": round(rss_ready), "rss_mb": round(status_kb(proc.pid, "VmRSS") / 1024),
+                "peak_rss_mb": round(status_kb(proc.pid, "VmHWM") / 1024),
+                "ask_via_http_p50_ms": round(sorted(latencies)[len(latencies) // 2], 1), "load": load_line(),
+            }
+    except (RuntimeError, TimeoutError) as exc:
+        sys.exit(f"error: {exc}")
     print(f"app on {chunks:,} chunks: started in {result['startup_s']} s, RSS {result['rss_after_start_mb']} MB "
           f"after start, {result['rss_mb']} MB after {result['questions']} questions, peak "
           f"{result['peak_rss_mb']} MB (target < 2048 MB); /ask over HTTP p50 {result['ask_via_http_p50_ms']} ms")

@@ -50,7 +50,6 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +57,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_lexical import COPY_DAYS, memory_mb, questions, shift_numbers, source_articles
-from common import ROOT, SHARED, free_port, load_line, offline_env, percentile, stop_process, write_json
+from common import ROOT, SHARED, load_line, offline_env, percentile, running_app, status_kb, write_json
 
 CANDIDATES = 40  # what retrieval asks each ranking for (assistant.retrieval.defaults.CANDIDATES)
 DEEP_STEPS = (160, 640, 2560)  # deeper costs seconds (10,240 with metadata: 2.5 s at 30k)
@@ -85,9 +84,9 @@ class BaseChunk:
 
 def base_chunks(cache: Path, chunk_size: int, chunk_overlap: int) -> list[BaseChunk]:
     """Every chunk of the dev and training articles, as the indexer would cut them (spans kept in `cache`)."""
+    from index.indexer import Indexer
     from index.intake.articles import Article
     from index.text.chunking import chunk_text
-    from index.indexer import Indexer
 
     spans = json.loads(cache.read_text()) if cache.exists() else None
     fingerprint = Indexer(None, None, chunk_size=chunk_size, chunk_overlap=chunk_overlap).fingerprint
@@ -362,41 +361,14 @@ def cli(args: list[str], data: Path) -> tuple[float, subprocess.CompletedProcess
     return time.perf_counter() - t0, done
 
 
-def _status_kb(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/{pid}/status")
-
-
 def app_run(data: Path, dated: list[tuple[str, str]], timeout: float) -> dict:
     """`python app.py` on the store: start to first answer, then the questions through `/ask`."""
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_INDEX_SAMPLES_ON_START": "false",
-           "ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(free_port())}
-    env.pop("ASSISTANT_CHROMA_URL", None)
-    url = f"http://127.0.0.1:{env['ASSISTANT_PORT']}/"
-    log = tempfile.NamedTemporaryFile("w", prefix="bench-scale-app-", suffix=".log", delete=False)  # noqa: SIM115
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        from gradio_client import Client
-
-        client = None
-        while client is None:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the app exited with code {proc.returncode}; log: {log.name}")
-            if time.monotonic() - started > timeout:
-                raise TimeoutError(f"the app did not start within {timeout:.0f} s; log: {log.name}")
-            try:
-                client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.5)
-        listening = time.monotonic() - started
+    with running_app(data, "bench-scale-app-", timeout) as app:
+        client, proc, started, listening = app.client, app.proc, app.started, app.listening_s
         first_q, first_day = dated[0]
         client.predict(question=first_q, as_of=first_day, api_name="/ask")
         first_answer = time.monotonic() - started
-        rss_first = _status_kb(proc.pid, "VmRSS") / 1024
+        rss_first = status_kb(proc.pid, "VmRSS") / 1024
         rows: dict[str, list[dict]] = {"as of a date": []}
         for question, as_of in dated[1:]:
             t0 = time.perf_counter()
@@ -406,17 +378,14 @@ def app_run(data: Path, dated: list[tuple[str, str]], timeout: float) -> dict:
             rows["as of a date"].append(timings)
         out = {"listening_s": round(listening, 1), "start_to_first_answer_s": round(first_answer, 1),
                "rss_after_first_answer_mb": round(rss_first),
-               "rss_mb": round(_status_kb(proc.pid, "VmRSS") / 1024),
-               "peak_rss_mb": round(_status_kb(proc.pid, "VmHWM") / 1024)}
+               "rss_mb": round(status_kb(proc.pid, "VmRSS") / 1024),
+               "peak_rss_mb": round(status_kb(proc.pid, "VmHWM") / 1024)}
         for kind, timings in rows.items():
             keys = sorted({k for t in timings for k in t})
             out[kind] = {"n": len(timings), **{
                 k: {"p50": round(percentile([t[k] for t in timings if k in t], 0.5), 1),
                     "p95": round(percentile([t[k] for t in timings if k in t], 0.95), 1)} for k in keys}}
         return out
-    finally:
-        stop_process(proc, grace=15)
-        log.close()
 
 
 def disk_mb(path: Path) -> float:

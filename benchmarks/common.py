@@ -128,3 +128,53 @@ def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:
                 proc.wait(5)
             except subprocess.TimeoutExpired:
                 pass
+
+
+def status_kb(pid: int, field: str) -> int:
+    """A field of /proc/PID/status in kB ("VmRSS", "VmHWM": the peak)."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/{pid}/status")
+
+
+@dataclass
+class RunningApp:
+    proc: subprocess.Popen
+    client: object  # a gradio_client.Client on the app
+    started: float  # time.monotonic() when the process was started
+    listening_s: float  # from start until the client connected
+
+
+@contextmanager
+def running_app(data: Path, log_prefix: str, timeout: float, poll: float = 0.5):
+    """`python app.py` on the embedded index in `data` (no samples indexed, a free loopback port), with a
+    connected gradio client; its output goes to a kept temporary log named in any error. RuntimeError if it
+    exits, TimeoutError if it does not answer within `timeout` seconds; stopped on leaving."""
+    import tempfile
+
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_INDEX_SAMPLES_ON_START": "false",
+           "ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(free_port())}
+    env.pop("ASSISTANT_CHROMA_URL", None)
+    url = f"http://127.0.0.1:{env['ASSISTANT_PORT']}/"
+    log = tempfile.NamedTemporaryFile("w", prefix=log_prefix, suffix=".log", delete=False)  # noqa: SIM115 - kept for the reader
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        from gradio_client import Client
+
+        client = None
+        while client is None:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the app exited with code {proc.returncode}; log: {log.name}")
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"the app did not start within {timeout:.0f} s; log: {log.name}")
+            try:
+                client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(poll)
+        yield RunningApp(proc, client, started, time.monotonic() - started)
+    finally:
+        stop_process(proc, grace=15)
+        log.close()
