@@ -163,7 +163,7 @@ def _pairs(work: Path) -> dict[str, list[dict]]:
         items = pickle.loads((work / "cache" / f"{name}.pkl").read_bytes())
         rows = []
         for it in items:
-            pool = reader.split(it["passages"])
+            pool = reader.read_sentences(it["passages"])
             if not pool:
                 continue
             order = np.argsort(-model.predict1(it["rows1"]), kind="stable")[:16]

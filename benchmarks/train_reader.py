@@ -211,7 +211,7 @@ def out_of_fold(items: list[dict], seed: int, folds: int = 2) -> None:
 def stage2(reader, items: list[dict]) -> None:
     """Shortlist each question by its `p1` and compute the stage-2 rows and labels (`rows2`, `labels2`)."""
     for it in items:
-        pool = reader.split(it["passages"])
+        pool = reader.read_sentences(it["passages"])
         assert len(pool) == len(it["rows1"]), "the cached candidates were computed by other code: delete the cache"
         if not pool:
             it["rows2"], it["labels2"], it["picked"] = np.zeros((0, 0)), np.zeros(0, np.int8), []
@@ -230,7 +230,7 @@ def answers(reader, items: list[dict], model) -> list[dict]:
 
     out = []
     for it in items:
-        pool = reader.split(it["passages"])
+        pool = reader.read_sentences(it["passages"])
         assert len(pool) == len(it["rows1"]), "the cached candidates were computed by other code: delete the cache"
         if pool:
             p1 = model.predict1(it["rows1"])

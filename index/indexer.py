@@ -8,6 +8,9 @@ run repairs "both" or "partial". A stored chunk is never written again under the
 write is completed by adding only its missing chunks (Chroma 1.5's upsert of an existing id can leave that
 record unreachable by vector search, chroma-core/chroma#7758). `prune` deletes articles not in the input.
 It does not read files itself (see `index.intake.articles`) nor build models or clients.
+
+Over 300 lines because the write protocol (fingerprints, batches, the generation mark, pruning) is one
+transaction and is reviewed as one.
 """
 
 from __future__ import annotations

@@ -27,6 +27,9 @@ waits), and `assistant watch` batches take the same lock.
 Removing a source stops following it; the articles it gave stay indexed (`assistant remove ID` drops
 them). A failing source never stops the others: its reason is a `LoadFailure` (counted as failed in the
 summary) and its `last_error`.
+
+Over 300 lines because the registry, each source's state and the refresh that updates both are one crash-safe
+protocol.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def _chunk(text: str = ARTICLE, start: int = 0, title: str = "Venezuela asks for
 
 
 def _sentences(answerer: ExtractiveAnswerer):
-    return answerer._split([Passage(_chunk(), 1.0, rank=1)])
+    return answerer.split([Passage(_chunk(), 1.0, rank=1)])
 
 
 def _answerer() -> ExtractiveAnswerer:
@@ -100,7 +100,7 @@ def test_a_lead_in_brings_the_sentence_it_introduces():
 def test_a_dangling_sentence_without_its_antecedent_is_passed_over():
     answerer = _answerer()
     text = "In it, Venezuela asked Russia to modernize its radars. Officials in Caracas did not comment on it."
-    sentences = answerer._split([Passage(_chunk(text), 1.0, rank=1)])
+    sentences = answerer.split([Passage(_chunk(text), 1.0, rank=1)])
     ranked = _scored(sentences, [0.9, 0.8])
     assert [s.text for s in answerer.select(ranked)] == ["Officials in Caracas did not comment on it."]
 
@@ -200,8 +200,8 @@ def test_date_bounds_that_exclude_nothing_are_not_sent_to_the_vector_search():
 
 def _two_passages(answerer: ExtractiveAnswerer):
     """One claim sentence from the retriever's top passage and one from a weaker passage."""
-    top = answerer._split([Passage(_chunk("The coffee chain adds olive oil to its new drinks."), 1.0, rank=1)])[0]
-    other = answerer._split([Passage(_chunk("Starbucks stopped its shipments to Russia in March."), 0.5, rank=2)])[0]
+    top = answerer.split([Passage(_chunk("The coffee chain adds olive oil to its new drinks."), 1.0, rank=1)])[0]
+    other = answerer.split([Passage(_chunk("Starbucks stopped its shipments to Russia in March."), 0.5, rank=2)])[0]
     return top, other
 
 
@@ -251,8 +251,8 @@ def test_a_which_thing_question_gets_the_common_noun_nearest_the_thing_under_the
 
     answerer = ExtractiveAnswerer(None, idf=lambda term: 1.0, shortlist_embed=fast)
     text = "Ana Ruiz became the first skateboarding world champion from Dunmore at the age of 14."
-    found = answerer._typed_span("Ana Ruiz became the first world champion in which sport?", text)
+    found = answerer.typed_span("Ana Ruiz became the first world champion in which sport?", text)
     assert found is not None and text[found[0]:found[1]] == "skateboarding"
-    assert answerer._typed_span("Which team does Ana Ruiz play for?", text) is None  # no common-noun thing
+    assert answerer.typed_span("Which team does Ana Ruiz play for?", text) is None  # no common-noun thing
     vectors["skateboarding"] = [0.2, 0.98]  # nothing near enough: the rules decide
-    assert answerer._typed_span("Ana Ruiz became the first world champion in which sport?", text) is None
+    assert answerer.typed_span("Ana Ruiz became the first world champion in which sport?", text) is None

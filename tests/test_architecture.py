@@ -438,6 +438,30 @@ def test_no_part_keeps_the_settings_or_reaches_into_another_for_them():
 
 # ----------------------------------------------------------------------------------- the checks can fail
 
+MAX_FUNCTION_LINES = 80
+MAX_MODULE_LINES = 300
+
+
+def _size_faults(modules: dict[str, Module]) -> list[str]:
+    """Functions over MAX_FUNCTION_LINES lines, and modules over MAX_MODULE_LINES whose docstring does not
+    say why ("Over 300 lines because ...", or "... over 300 lines ..." with its reason)."""
+    faults = []
+    for module in modules.values():
+        for node in ast.walk(module.tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    faults.append(f"{module.where}:{node.lineno} {node.name} is {length} lines")
+        lines = len(module.path.read_text().splitlines())
+        if lines > MAX_MODULE_LINES and "300 lines" not in (ast.get_docstring(module.tree) or ""):
+            faults.append(f"{module.where} is {lines} lines and its docstring does not say why")
+    return faults
+
+
+def test_no_long_function_and_no_long_module_without_a_reason():
+    assert _size_faults(_modules()) == []
+
+
 # Each check above runs on a small tree written here with the fault it exists to find, so that a check that
 # stopped seeing anything (a walk that finds no module, a resolution that never matches) fails here.
 
@@ -672,3 +696,17 @@ def test_a_closed_pipe_ends_quietly(indexed_dir):
     _, err = proc.communicate(timeout=120)
     assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
     assert proc.returncode == 0, err.decode()
+
+
+def test_the_size_check_finds_a_long_function_and_an_unexplained_long_module(tmp_path):
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    padding = "".join(f"Y{i} = {i}\n" for i in range(MAX_MODULE_LINES))
+    modules = _tree(tmp_path, {"core/__init__.py": "", "app/__init__.py": "",
+                               "core/long.py": f"def long():\n{body}",
+                               "core/big.py": f'"""A big module."""\n{padding}',
+                               "core/explained.py": f'"""A big one. Over 300 lines because it must be."""\n{padding}',
+                               "core/short.py": "def short():\n    return 1\n"})
+    faults = _size_faults(modules)
+    assert len(faults) == 2, faults
+    assert "long is 81 lines" in faults[0] or "long is 81 lines" in faults[1]
+    assert any("big.py" in f and "does not say why" in f for f in faults)

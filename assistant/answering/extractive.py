@@ -73,7 +73,7 @@ class ExtractiveAnswerer:
     def candidates(self, question: str, passages: Sequence[Passage],
                    query_embedding: list[float] | None) -> list[Sentence]:
         """The shortlisted sentences, fully scored, best first."""
-        return self._score(question, self._split(passages), query_embedding)
+        return self._score(question, self.split(passages), query_embedding)
 
     def _score(self, question: str, sentences: list[Sentence], query_embedding: list[float] | None
                ) -> list[Sentence]:
@@ -190,7 +190,7 @@ class ExtractiveAnswerer:
             sentence.key = sentence.score + PASSAGE_PRIOR * sentence.passage.score / top_score
         return sorted(shortlist, key=lambda s: (-s.key, s.passage.rank, s.start))
 
-    def _split(self, passages: Sequence[Passage], count: int | None = None) -> list[Sentence]:
+    def split(self, passages: Sequence[Passage], count: int | None = None) -> list[Sentence]:
         """The claim sentences of the first `count` passages (default `passages_considered`), each once,
         linked to its neighbours in its passage."""
         seen: set[tuple[str, int]] = set()
@@ -281,13 +281,13 @@ class ExtractiveAnswerer:
             for candidate in (sentence, sentence.next if is_lead_in(sentence.text) else None):
                 if candidate is None or not candidate.claim:
                     continue
-                span = self._typed_span(question, candidate.text) or short_answer(question, candidate.text)
+                span = self.typed_span(question, candidate.text) or short_answer(question, candidate.text)
                 if span is not None:
                     sentence.found = (candidate, span)
                     break
         return None if sentence.found == (None,) else sentence.found
 
-    def _typed_span(self, question: str, text: str) -> tuple[int, int] | None:
+    def typed_span(self, question: str, text: str) -> tuple[int, int] | None:
         """For "which <thing>" ("which alcoholic drink"): the run of content words of `text` most similar
         to the thing under the fast model ("whisky"), when similar enough; None otherwise (or without one)."""
         thing = category(question) if self.shortlist_embed is not None else None
@@ -316,7 +316,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: Sequence[Passage], query_embedding: list[float] | None = None
                ) -> Draft:
-        pool = self._split(passages)
+        pool = self.split(passages)
         ranked = self._score(question, pool, query_embedding)
         chosen = self.select(ranked, question, pool)
         if not chosen:

@@ -18,6 +18,9 @@ saying what the closest sentence does say; above it, it answers with the best se
 question asks for several things or another article's best sentence is nearly as likely, up to two more from
 different stories. A question asking for a kind of fact is never answered by a sentence that holds none.
 The model only reads numbers it computes here: no text of the data it was fitted on is in the file.
+
+Over 300 lines because the features, the two stages and the decision stay beside the feature lists that the
+model file is checked against.
 """
 
 from __future__ import annotations
@@ -226,15 +229,16 @@ class ReaderAnswerer(ExtractiveAnswerer):
         model = self._model.get() if hasattr(self._model, "get") else self._model
         return model or None
 
-    def split(self, passages: Sequence[Passage]) -> list[Sentence]:
-        """The candidate sentences the reader reads: those of the model's first `passages` passages."""
-        return self._split(passages, self.model.passages)
+    def read_sentences(self, passages: Sequence[Passage]) -> list[Sentence]:
+        """The candidate sentences the reader reads: those of the model's first `passages` passages (the
+        rules, when they decide, read their own `passages_considered`)."""
+        return self.split(passages, self.model.passages)
 
     # ------------------------------------------------------------------ reading
 
     def stage1(self, question: str, passages: Sequence[Passage]) -> tuple[list[Sentence], np.ndarray]:
         """Every candidate sentence of the first passages with its stage-1 features."""
-        pool = self.split(passages)
+        pool = self.read_sentences(passages)
         fast = None
         if pool and self.shortlist_embed is not None:
             vectors = np.asarray(self.shortlist_embed([question] + [s.text for s in pool]), dtype=np.float32)

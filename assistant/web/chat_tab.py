@@ -6,6 +6,9 @@ does beyond Gradio lives in `render`, `dates`, `feedback` and `library`.
 
 Answers come from `Assistant.ask_stream`, follow-ups are rewritten by a `Condenser`
 (`assistant.answering.chat`) first, and each browser session keeps its own conversation in a `gr.State`.
+
+Over 300 lines because it holds every section of the tab with its event wiring; each section is its own short
+function.
 """
 
 from __future__ import annotations

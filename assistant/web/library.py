@@ -8,6 +8,9 @@ without an outlet or a date shows as "uploaded file" with its upload date and so
 result of an upload: each file, the title it got and whether it was added, and each failure with its reason.
 Indexing itself is the assistant's job (its public methods); this module only decides what to feed it.
 It does not import Gradio (see `assistant.web.ui`).
+
+Over 300 lines because upload safety (names, limits, types) and the library's actions check the same state;
+split apart, the checks would drift.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ escaping plus numeric entities for Markdown/LaTeX syntax characters, because cha
 Gradio's Markdown renderer), so titles, passages, URLs and questions always show as plain characters. Only
 http(s) URLs become links. Markers `[n]` link to the card of their source (`src-<turn>-<n>`); a small
 script (`CLICK_SCRIPT`) brings the card into view. It does not call the assistant nor import Gradio.
+
+Over 300 lines because every piece of HTML the page shows is made here, so that escaping (`inert()`) is
+reviewed in one file; each function renders one piece.
 """
 
 from __future__ import annotations

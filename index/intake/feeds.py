@@ -26,6 +26,9 @@ article (main text, title, date, outlet), and the article id rule for URLs (`can
 
 Feeds are parsed from bytes (never given a URL, so feedparser fetches nothing itself). It does not keep
 state between runs (see `index.sources`) nor open connections itself (see `index.intake.fetch`).
+
+Over 300 lines because feed parsing and the per-entry decision (its own content or its linked page) share one
+entry model.
 """
 
 from __future__ import annotations

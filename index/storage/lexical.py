@@ -7,6 +7,9 @@ files that every process of a data directory shares: a process reads only the po
 and a write is a tantivy commit (all of a batch or none of it). It keeps no texts, only what ranking and
 filtering need (chunk id, article id, source, publication day). It does not know about Chroma: the store
 tells it what to add and remove, and when it is in step (see `index.storage.store`).
+
+Over 300 lines because the tantivy schema, the term mapping and the filter translation must agree, and the
+BM25 formula stays in one file.
 """
 
 from __future__ import annotations

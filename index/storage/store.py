@@ -17,6 +17,9 @@ keeps the index in step itself. On a Chroma server shared by several machines, `
 server's write lease (`index.storage.lock.ServerLease`) around a whole reindex, and every write checks it still does.
 It does not build Chroma clients or embedding models (see `assistant.factory`), nor decide what to index
 (see `index.indexer`).
+
+Over 300 lines because the Corpus keeps the vector and lexical sides in step, and the protocol between them is
+read as one.
 """
 
 from __future__ import annotations

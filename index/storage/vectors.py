@@ -9,6 +9,9 @@ would not see another process's writes: `follow_other_writers` reopens the clien
 generation moved and no write is under way, with every Chroma call gated so none is cut off by the swap;
 dense hits deleted meanwhile are dropped.
 It does not build clients (see `assistant.factory`) nor keep the BM25 side (see `index.storage.store`).
+
+Over 300 lines because it is the only module that speaks Chroma: paging, batching, the metadata protocol and
+the filtered searches.
 """
 
 from __future__ import annotations
