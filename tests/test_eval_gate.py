@@ -21,12 +21,15 @@ from eval_helpers import SAMPLE_ARTICLES, SAMPLE_QUESTIONS
 # question sentence. LOWERED from 0.8 / 0.45 (the rule-based answerer's 0.833 / 0.483) to 0.75 / 0.40: the
 # reader, fitted on news-quiz pages, gains 10 points on the dev set and loses 6 on these hand-written
 # articles, where it prefers a page's lead; the README's Evaluation section says so. Raise them when that is fixed.
+# RAISED (2026-12-05) after the checks that the fact a sentence states is the one asked (an age is said to be
+# one, "how deep" needs a depth, a count is never a percentage): accuracy 0.812, short-answer F1 0.785,
+# unanswerable abstention 0.483 (14/29), wrongly abstained 0.021, median answer 26 words; so 0.78 / 0.75 / 0.44.
 GATE = {
     "hit@5": 0.95,
     "mrr@10": 0.9,
-    "answer_accuracy": 0.75,
-    "short_answer_f1": 0.72,
-    "unanswerable_abstention": 0.40,
+    "answer_accuracy": 0.78,
+    "short_answer_f1": 0.75,
+    "unanswerable_abstention": 0.44,
     "citation_precision": 0.9,
     "citation_support": 0.9,
 }

@@ -228,6 +228,30 @@ def test_sentence_initial_function_words_are_no_answer(question, sentence, not_e
     assert got is not None and not got.startswith(not_expected)
 
 
+@pytest.mark.parametrize("question, sentence, expected", [
+    # an age is a number said to be one: not any small number of the sentence
+    ("How old is the architect?", "The 54-year-old architect drew the plans.", "54"),
+    ("How old is the architect?", "Ines Calloway, 54, drew the plans for the bridge.", "54"),
+    ("How old is the architect?", "The architect, aged 54, drew the plans.", "54"),
+    ("How old is the architect?", "Calloway (54) drew the plans.", "54"),
+    ("How old is Carter?", "Carter turned 99 on Sunday.", "99"),
+    ("How old is the architect?", "The bridge rests on 18 steel pontoons.", None),
+    ("How old is the architect?", "Calloway has worked in Tidewell for 18 years.", None),
+    # "how deep/tall/high/wide" asks for that dimension: a length of something else is no answer
+    ("How deep is the water under the bridge?", "The crossing stretches 265 metres over the estuary.", None),
+    ("How deep is the lake?", "The lake is 40 metres deep at its centre.", "40 metres"),
+    ("How tall is the new tower?", "The tower rises 310 metres above the harbour.", "310 metres"),
+    ("How tall is the new tower?", "The tower's foundations cover a plot 80 metres long.", None),
+    ("How high is inflation in Aldmark?", "Inflation in Aldmark is 4.5 percent.", "4.5 percent"),
+    # a count is never a percentage
+    ("How many adults took part in the trial?", "The vaccine was 82.4 percent effective in the trial.", None),
+    ("How many adults took part in the trial?", "The trial enrolled 24,600 adults, and the vaccine was 82.4 "
+     "percent effective.", "24,600"),
+])
+def test_the_fact_asked_is_the_one_the_sentence_states(question, sentence, expected):
+    assert span_text(question, sentence) == expected
+
+
 def test_spans_are_offsets_into_the_sentence():
     sentence = "  Rivertown FC will pay €7.8 million for the striker."
     start, end = short_answer("How much will the club pay?", sentence)

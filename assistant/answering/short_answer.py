@@ -121,6 +121,17 @@ _WH = re.compile(r"\b(which|what|who|whom|whose|when|where|how|why)\b", re.IGNOR
 _MASS_Q = re.compile(r"\bweigh(?:s|ed|ing)?\b|\bheavy\b")  # "how much does it weigh": a mass, not a sum
 _CAUSE_Q = re.compile(r"\s*(?:caused|prompted|triggered|sparked|forced|drove|led to)\b")  # "what caused ..."
 _HOW_MANY = re.compile(r"\bhow many\b")
+_DIMENSION_Q = re.compile(r"\bhow (deep|tall|high|wide|thick)\b")
+_DIMENSION_CUE = {  # a length answers "how deep" only when the sentence says it is a depth ("stretches 265 metres")
+    "deep": r"deep\w*|depths?|below|beneath|under\w*|down|bottom|floor|seabed|sink\w*|sank|dive\w*|dove",
+    "tall": r"tall\w*|height\w*|high\w*|rise|rises|rising|rose|stand|stands|soar\w*",
+    "high": r"high\w*|height\w*|altitude|elevation|above|tall\w*|rise|rises|rising|rose|climb\w*|peak\w*|"
+            r"summit|soar\w*|reach\w*|up",
+    "wide": r"wide\w*|width|across|breadth|diameter|span\w*|broad\w*",
+    "thick": r"thick\w*|deep\w*|depth",
+}
+_DIMENSION_CUE = {k: re.compile(rf"\b(?:{v})\b", re.IGNORECASE) for k, v in _DIMENSION_CUE.items()}
+_AGE_BEFORE = frozenset({"aged", "age", "ages", "turned", "turns", "turn", "turning"})
 
 # The unit family a measure question asks for: first by its "how <adjective>" (in this order: "how long
 # did it last" is a duration, "how long is it" a length), then by the asked-for noun (_FAMILIES).
@@ -176,6 +187,7 @@ class _Asked(NamedTuple):
     count: bool = False  # asks for a count ("how many drones"): a bare number, never a measure, sum or year
     counted: str = ""  # the counted noun, as a unit would be written canonically ("how many kilometres")
     change: bool = False  # asks how much something changed ("how far did shares fall"): a percentage fits
+    dimension: str = ""  # "how deep/tall/high/wide/thick": the sentence must say which dimension it measures
 
 
 @functools.lru_cache(maxsize=256)  # asked once per candidate sentence: short_answer, category, noun_spans
@@ -201,9 +213,10 @@ def _asked(question: str) -> _Asked:
     family, also = _family(clause, nouns) if kind == "measure" else (_unit_family(unit), {})
     measured = family and kind == "measure"
     fits = tuple(({family: 1.0} | _FAMILY_ALSO.get(family, {}) | also).items()) if measured else ()
+    dimension = _DIMENSION_Q.search(clause)
     return _Asked(kind, focus, frozenset(tokenize(question)), names, ((tokenize(word) or [""])[0], prep),
                   bool(subject and wh and not before), tuple(nouns), family, fits, count, counted,
-                  bool(_CHANGE_Q.search(clause)))
+                  bool(_CHANGE_Q.search(clause)), dimension.group(1) if dimension and measured else "")
 
 
 def _unit_family(word: str) -> str | None:
@@ -592,7 +605,8 @@ _FIT = {  # kind -> candidate type -> how well it fits (names also by their look
     "measure": {"measure": 1.0, "percent": 0.8, "count": 0.2, "money": 0.3},  # "how long": with its unit
     "name": {"quoted": 1.2, "proper": 1.0, "np": 0.8},
 }
-_COUNT_FIT = {"count": 1.0, "percent": 0.5}  # "how many drones": a bare count (a measure: in that unit)
+_COUNT_FIT = {"count": 1.0}  # "how many drones": a bare count (a measure: in that unit), never a percentage
+# (none of the 132 count questions of train and val has one for answer: "82.4 percent" is no number of adults)
 _FAMILY_ALSO = {  # a measure question of a known family: a measure of that family fits 1.0, these too
     "area": {"length": 0.6, "volume": 0.6, "percent": 0.5},  # "how big": mostly an area
     "age": {"duration": 1.0, "count": 0.8},  # "how old": "83 years old", "aged 83"
@@ -610,7 +624,23 @@ W_LENGTH = 0.15  # per extra word of a person's name (full names over surnames),
 W_EARLY = 0.2  # earlier in the sentence
 
 
-def _fit(c: _Cand, toks: list[_Tok], asked: _Asked) -> float:
+def _aged(c: _Cand, toks: list[_Tok], sentence: str) -> bool:
+    """Whether a number is someone's age: "54-year-old", "aged 54", "turned 54", "54 years old", "Ines
+    Calloway, 54," or "Calloway (54)", not "18 steel pontoons" or "worked for 18 years"."""
+    text = " ".join(t.low for t in toks[c.t0:c.t1 + 1])
+    after = [t.low.strip(",.") for t in toks[c.t1 + 1:c.t1 + 3]]
+    before = toks[c.t0 - 1] if c.t0 else None
+    if "-old" in text or after[:1] == ["old"] or after[:2] in (["years", "old"], ["year", "old"]):
+        return True
+    if before is not None and (before.low.strip(",") in _AGE_BEFORE or before.low == "of" and c.t0 > 1
+                               and toks[c.t0 - 2].low == "age"):
+        return True
+    if sentence[c.start - 1:c.start] == "(" and sentence[c.end:c.end + 1] == ")":
+        return True
+    return before is not None and before.cap and before.brk == "," and toks[c.t1].brk == ","
+
+
+def _fit(c: _Cand, toks: list[_Tok], asked: _Asked, sentence: str = "") -> float:
     if c.ctype == "quoted" and asked.focus in _TITLED:
         return 1.6  # "which film": the quoted title
     if c.ctype == "percent" and asked.focus == "%":
@@ -625,6 +655,10 @@ def _fit(c: _Cand, toks: list[_Tok], asked: _Asked) -> float:
             _COUNT_FIT.get(c.ctype, 0.0)
     if asked.fits:  # a measure in a unit of the family asked: "how long is it" -> metres, never euros
         sort = c.unit if c.ctype == "measure" else c.ctype
+        if asked.family == "age" and sort in ("count", "duration") and not _aged(c, toks, sentence):
+            return 0.0  # "how old is the architect": not "18 pontoons"
+        if asked.dimension and sort != "percent" and not _DIMENSION_CUE[asked.dimension].search(sentence):
+            return 0.0  # "how deep is the water": not "the crossing stretches 265 metres"
         if sort == "count" and not (c.t0 == c.t1 and re.fullmatch(r"\d{1,3}", toks[c.t0].text)):
             return 0.0  # "aged 83", not "400m"
         fit = dict(asked.fits).get(sort, 0.0)
@@ -687,7 +721,7 @@ def _ranked(question: str, sentence: str) -> tuple[tuple[float, _Cand], ...]:
     near = [k for k, t in enumerate(toks) if set(tokenize(t.low)) & asked.words]
     reason = asked.kind == "reason"
     for c in _reasons(sentence, toks, asked) if reason else _candidates(sentence, toks, asked, anchors):
-        fit = _fit(c, toks, asked)
+        fit = _fit(c, toks, asked, sentence)
         if fit >= MIN_FIT:
             scored = (_score(c, fit, toks, asked, near, anchors, preps), c)
             best[c.start, c.end] = max(best.get((c.start, c.end), scored), scored)
