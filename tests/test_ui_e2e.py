@@ -260,7 +260,7 @@ def test_first_start_paints_fast_and_says_it_is_getting_ready(browser, started_a
         assert phone.evaluate("() => window.scrollY") == 0  # opens at the top, title and note in view
         phone.size = PHONE
         shot(phone, "00-first-start-getting-ready")
-    _close(phone, url)
+    phone_question_at = phone.locator("#question").bounding_box()["y"]
     page.fill("#question textarea", EXAMPLE)  # asked while getting ready: answered once ready
     page.press("#question textarea", "Enter")
     answer, _ = wait_answer(page, EXAMPLE)
@@ -268,6 +268,10 @@ def test_first_start_paints_fast_and_says_it_is_getting_ready(browser, started_a
     page.wait_for_selector("#ready-note", state="hidden")
     assert "ready to answer after" in log.read_text()
     assert abs(page.locator("#question").bounding_box()["y"] - question_at) <= 1  # the page did not jump
+    phone.wait_for_selector("#ready-note", state="hidden")  # nor on the phone, where it opened at the top
+    assert abs(phone.locator("#question").bounding_box()["y"] - phone_question_at) <= 1
+    assert phone.evaluate("() => window.scrollY") == 0
+    _close(phone, url)
     _close(page, url)
 
 
