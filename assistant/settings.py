@@ -22,6 +22,7 @@ from assistant.configs import llm_label
 from assistant.retrieval import defaults as retrieval
 from assistant.web import defaults as web
 from index.intake.fetch import FetchPolicy
+from index.text import chunking
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,10 +56,10 @@ class Settings(BaseSettings):
                                                 "sentences are embedded by the NumPy MiniLM (same vectors), "
                                                 "~7 s faster to start, ~50 ms slower per question than the "
                                                 "int8 model. `assistant ask` sets it; the app does not.")
-    chunk_size: int = Field(1024, ge=16, le=2048, description="Maximum tokens (cl100k_base) per chunk; the "
+    chunk_size: int = Field(chunking.CHUNK_SIZE, ge=16, le=2048, description="Maximum tokens (cl100k_base) per chunk; the "
                                                           "embedding reads its first 256 word pieces, BM25 all of "
                                                           "it (chosen with benchmarks/sweep_retrieval.py).")
-    chunk_overlap: int = Field(128, ge=0, le=512, description="Tokens of trailing sentences repeated in the "
+    chunk_overlap: int = Field(chunking.CHUNK_OVERLAP, ge=0, le=512, description="Tokens of trailing sentences repeated in the "
                                                              "next chunk.")
     top_k: int = Field(retrieval.TOP_K, ge=1, le=50, description="Passages retrieved per question.")
     candidates: int = Field(retrieval.CANDIDATES, ge=5, le=500,

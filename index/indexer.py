@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from index.intake.articles import Article, LoadFailure, read_articles
 from index.storage.lock import write_lock
 from index.storage.store import Corpus, StoredChunk, chunk_id_for, make_node
-from index.text.chunking import CHUNKER_VERSION, ChunkSpan, chunk_text
+from index.text.chunking import CHUNK_OVERLAP, CHUNK_SIZE, CHUNKER_VERSION, ChunkSpan, chunk_text
 from index.text.grouping import Grouper, group_metadata, signature
 
 if TYPE_CHECKING:
@@ -96,8 +96,8 @@ def _distinct(text: str, spans: list[ChunkSpan]) -> list[ChunkSpan]:
 class Indexer:
     """Brings a `Corpus` in line with a set of articles, embedding only what changed."""
 
-    def __init__(self, store: Corpus, embed_model: BaseEmbedding | None, *, chunk_size: int = 1024,
-                 chunk_overlap: int = 128, batch_size: int = 64, lock_path: Path | None = None,
+    def __init__(self, store: Corpus, embed_model: BaseEmbedding | None, *, chunk_size: int = CHUNK_SIZE,
+                 chunk_overlap: int = CHUNK_OVERLAP, batch_size: int = 64, lock_path: Path | None = None,
                  lock_wait: float | None = None, group_copies: bool = True) -> None:
         self.store = store
         self.group_copies = group_copies

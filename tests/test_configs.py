@@ -177,12 +177,17 @@ def test_constructor_defaults_are_what_ships(shipped):
 
 
 def test_index_constructor_defaults_are_what_ships(shipped):
-    """The index side keeps its own constructor defaults (index/ never imports assistant/): they must still
-    equal the shipped settings."""
+    """The index side owns its defaults (index/ never imports assistant/; the chunk size and overlap are
+    `index.text.chunking`'s, which the settings read): the chunker's, the indexer's and the shipped settings
+    agree."""
     from index.indexer import Indexer
     from index.sources import Sources
+    from index.text.chunking import CHUNK_OVERLAP, CHUNK_SIZE, chunk_text
 
     indexer = _defaults(Indexer.__init__)
     assert (indexer["chunk_size"], indexer["chunk_overlap"], indexer["group_copies"]) == \
         (shipped.indexing.chunk_size, shipped.indexing.chunk_overlap, shipped.indexing.group_copies)
+    chunker = _defaults(chunk_text)
+    assert (chunker["chunk_size"], chunker["chunk_overlap"]) == (CHUNK_SIZE, CHUNK_OVERLAP) == \
+        (shipped.indexing.chunk_size, shipped.indexing.chunk_overlap)
     assert _defaults(Sources.__init__)["max_entries"] == shipped.sources.max_entries

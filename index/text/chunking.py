@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.text.sentences import Span, split_sentences
+from index.text.tokens import get_encoding
 
 # Bump when the chunker's output changes for the same input: stored articles then get re-chunked.
 CHUNKER_VERSION = 2
-from index.text.tokens import get_encoding
+# What ships (chosen with benchmarks/sweep_retrieval.py): the one source of these values for the chunker, the
+# `Indexer` and `Settings`, so that code and tests building one directly chunk as the product does.
+CHUNK_SIZE = 1024  # most cl100k tokens per chunk
+CHUNK_OVERLAP = 128  # tokens of trailing sentences repeated in the next chunk
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ def _cut_long_sentence(text: str, span: Span, limit: int) -> list[tuple[Span, in
     return pieces
 
 
-def chunk_text(text: str, chunk_size: int = 256, chunk_overlap: int = 32) -> list[ChunkSpan]:
+def chunk_text(text: str, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP) -> list[ChunkSpan]:
     """Split `text` into overlapping chunks of whole sentences; offsets index into `text`."""
     if chunk_size < 8:
         raise ValueError("chunk_size must be at least 8 tokens")
