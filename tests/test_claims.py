@@ -58,6 +58,7 @@ JUNK = {
     "social": "Follow Dana Weiss on Twitter at @danaweiss.",
     "kicker": "FACT CHECK:Mayor's claim about crime figures is misleading",
     "glued headline": "Tram line vote:Council approves extension despite protests",
+    "glued question headline": "Marta Ibarra for chair?:Growers name a rival in the cooperative vote.",
     "bare url": "https://www.example-news.com/2023/02/10/tram-line-vote",
     "url in line": "Tickets are on sale at www.harbourfest.example until Friday.",
     "url after sentence": "An earlier version of this story misstated the cost. https://example.com/story/123",

@@ -416,7 +416,8 @@ _LABEL = re.compile(r"^[^a-z]*[A-Z]{2}[^a-z]*:\s*$")
 # always, another only before a headline (no closing punctuation), so that a news roundup's
 # "Palm Springs:The city on Monday issued an order ..." stays a claim.
 _KICKER = re.compile(r"^\s*(?:[A-Z][A-Z'\u2019&\- ]{0,40}[A-Z]:(?=[A-Z\"'\u2018\u201c])"
-                     r"|[A-Za-z][A-Za-z'\u2019&\- ]{0,40}[A-Za-z]:(?=[A-Z\"'\u2018\u201c]).*[^.!?\"'\u201d\u2019)\u2026\s]\s*$)")
+                     r"|[A-Za-z][A-Za-z'\u2019&\- ]{0,40}[A-Za-z]:(?=[A-Z\"'\u2018\u201c]).*[^.!?\"'\u201d\u2019)\u2026\s]\s*$)"
+                     r"|\?:(?=[A-Z\"'\u2018\u201c])")  # a question headline glued to the next: "For speaker?:Party ..."
 # A URL anywhere in the line: a link line, a "can be accessed at www..." pointer, a correction's link.
 _URL = re.compile(r"\bhttps?://|\bwww\.[\w-]+\.[a-z]", re.IGNORECASE)
 # Separators of a list of headlines or links on one line: "|", bullets, middle dots, arrows, a spaced dash.
