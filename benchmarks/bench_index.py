@@ -103,13 +103,15 @@ def embedding_texts(articles, chunk_size: int, chunk_overlap: int) -> list[str]:
 
 
 def fresh_store(root: Path, name: str):
+    """A new store in `root/name`, its settings, and the Chroma client it is built on."""
     from assistant.factory import build_chroma_client
     from assistant.settings import Settings
     from index.storage.store import Corpus
 
     settings = Settings(data_dir=root / name, embedding="minilm")
-    return Corpus(build_chroma_client(settings), settings.collection_name, embedding_model="minilm-l6-v2",
-                      lexical_path=settings.lexical_path, location=name), settings
+    client = build_chroma_client(settings)
+    return Corpus(client, settings.collection_name, embedding_model="minilm-l6-v2",
+                  lexical_path=settings.lexical_path, location=name), settings, client
 
 
 def main(argv=None) -> int:
@@ -145,7 +147,7 @@ def run(args, tmp: Path) -> int:
     st_model.encode(["warm up the model"] * 8, batch_size=args.batch_size)
     embed = make_timed_embedding(model)
 
-    store, _ = fresh_store(tmp, "ours")
+    store, _, _ = fresh_store(tmp, "ours")
     indexer = Indexer(store, embed, chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap,
                       batch_size=args.pipeline_batch)
 
@@ -225,7 +227,7 @@ def static_embedding(articles, minilm_raw_s_per_chunk: float, minilm_pipe_s_per_
     with timed(raw):
         for start in range(0, len(texts), 256):
             model.embed(texts[start : start + 256])
-    store, _ = fresh_store(tmp, "static")
+    store, _, _ = fresh_store(tmp, "static")
     indexer = Indexer(store, model, chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap, batch_size=256)
     pipe = Timing()
     with timed(pipe):
@@ -280,7 +282,7 @@ def scale_run(articles, target_chunks: int, tmp: Path, args, step_articles: int 
     model = load_static(Settings().models_path, log=print)
     per_article = len(embedding_texts(articles[:200], args.chunk_size, args.chunk_overlap)) / min(200, len(articles))
     corpus = list(perturbed_articles(articles, target_chunks, per_article))
-    store, _ = fresh_store(tmp, "scale")
+    store, _, _ = fresh_store(tmp, "scale")
     indexer = Indexer(store, model, chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap, batch_size=256)
     print(f"\nscale run: {len(corpus)} articles (~{target_chunks} chunks) with the static model, "
           f"steps of {step_articles} articles")
@@ -311,7 +313,7 @@ def compare_llamaindex(articles, model, embed, tmp: Path, args) -> dict:
     counts = {}
 
     def run_ours():
-        store, _ = fresh_store(tmp, "cmp-ours")
+        store, _, _ = fresh_store(tmp, "cmp-ours")
         indexer = Indexer(store, embed, chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap,
                           batch_size=args.pipeline_batch)
         with timed(ours):
@@ -319,10 +321,10 @@ def compare_llamaindex(articles, model, embed, tmp: Path, args) -> dict:
         counts["ours"] = store.count()
 
     def run_theirs():
-        store, _ = fresh_store(tmp, "cmp-llamaindex")
+        store, settings, client = fresh_store(tmp, "cmp-llamaindex")
         docs = [Document(text=a.text, id_=a.id, metadata={"title": a.title, "source": a.source, "url": a.url,
                                                             "published_at": a.published_at}) for a in articles]
-        vector_store = ChromaVectorStore(chroma_collection=store.collection)
+        vector_store = ChromaVectorStore(chroma_collection=client.get_collection(settings.collection_name))
         with timed(theirs):
             VectorStoreIndex.from_documents(
                 docs, storage_context=StorageContext.from_defaults(vector_store=vector_store), embed_model=model,

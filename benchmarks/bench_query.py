@@ -223,8 +223,9 @@ def run(args, data: Path) -> int:
     # the same answerer without the static shortlist (MiniLM embeds 16 sentences), to show what it saves
     full = build_assistant(settings.model_copy(update={"sentence_shortlist": False}), store=store,
                            embed_model=model)
+    collection = client.get_collection(settings.collection_name)  # the store's, as plain llama-index sees it
     llama_retriever = VectorStoreIndex.from_vector_store(
-        ChromaVectorStore(chroma_collection=store.collection), embed_model=model
+        ChromaVectorStore(chroma_collection=collection), embed_model=model
     ).as_retriever(similarity_top_k=args.top_k)
 
     stream = corpus(dev, targets[-1][0], random.Random(1))

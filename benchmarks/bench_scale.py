@@ -236,12 +236,12 @@ def window_ids(store, filters) -> list[str] | None:
         return [searcher.doc(address)["chunk_id"][0] for _, address in hits]
 
 
-def dense_comparison(store, model, dated: list[tuple[str, str]]) -> dict:
+def dense_comparison(store, col, model, dated: list[tuple[str, str]]) -> dict:
     """Chroma's filtered search against a deeper unfiltered one filtered afterwards, and plain 40-NN, with
-    each question's own filters; questions with a time window ("this week") reported apart."""
+    each question's own filters; questions with a time window ("this week") reported apart. `col`: the
+    store's Chroma collection, from the client the store was built on."""
     from index.storage.filters import passes
 
-    col = store.collection
     count = store.count()
     times: dict[str, dict[str, list[float]]] = {}
     overlap, ids_overlap, depths, fallbacks = [], [], [], 0
@@ -442,7 +442,8 @@ def main(argv=None) -> int:
     vectors = Vectors(model, base, args.base, args.noise, data.parent / f"base-vectors-{args.base}.npy")
     print(f"base vectors: {len(vectors.base)} (embedded now: {vectors.seconds:.1f} s)", flush=True)
 
-    store = Corpus(build_chroma_client(settings), settings.collection_name, embedding_model="minilm-l6-v2",
+    client = build_chroma_client(settings)
+    store = Corpus(client, settings.collection_name, embedding_model="minilm-l6-v2",
                    lexical_path=settings.lexical_path, location=str(data))
     written = store.count()
     if written and not args.resume:
@@ -466,7 +467,8 @@ def main(argv=None) -> int:
         print(f"  built in {build_s:.0f} s; on disk {row['disk_mb']}", flush=True)
         dated = dated_questions(size, len(base), max(args.questions + 1, args.dense_questions))
         if "dense" not in skip:
-            row["dense"] = dense_comparison(store, model, dated[: args.dense_questions])
+            row["dense"] = dense_comparison(store, client.get_collection(settings.collection_name), model,
+                                            dated[: args.dense_questions])
             print(f"  dense: {json.dumps(row['dense'])}", flush=True)
         added: list[str] = []
         if "add" not in skip:

@@ -284,16 +284,17 @@ def snapshot(data_dir: Path) -> IndexSnapshot:
     client = build_chroma_client(settings)
     try:
         store = build_store(settings, client=client)
-        got = store.collection.get(include=["documents", "metadatas"])
+        chroma = client.get_collection(settings.collection_name)  # Chroma itself, not the store's view
+        got = chroma.get(include=["documents", "metadatas"])
         ids = list(got["ids"])
         n = len(ids)
         # Embeddings come from the vector segment: a record it lacks fails the read ("Error finding id").
-        vec = store.collection.get(ids=ids, include=["embeddings"]) if n else {"ids": [], "embeddings": []}
+        vec = chroma.get(ids=ids, include=["embeddings"]) if n else {"ids": [], "embeddings": []}
         vectors = {cid: list(map(float, e)) for cid, e in zip(vec["ids"], vec["embeddings"])}
         reachable: set[str] = set()
         if n:
             probe = HashingEmbedding().get_query_embedding("council river election")
-            reachable = set(store.collection.query(query_embeddings=[probe], n_results=n, include=[])["ids"][0])
+            reachable = set(chroma.query(query_embeddings=[probe], n_results=n, include=[])["ids"][0])
         assistant = build_assistant(settings, store=store, embed_model=HashingEmbedding())
         stats = assistant.stats()
         lexical_ids = set(store.lexical().chunk_ids())

@@ -1,7 +1,8 @@
 """The shape of the code, checked on its syntax trees (never by matching text): no import cycles, `index` never
 imports `assistant`, the factory is the only place that builds, settings stop at the factory (no part holds
-one), and the light commands load no model (no PyTorch, no transformers, no
-llama-index) and close quietly when their reader goes away."""
+one), the store's sides stay inside `index/storage/` (nothing reaches past the Corpus into Chroma), and the
+light commands load no model (no PyTorch, no transformers, no llama-index) and close quietly when their reader
+goes away."""
 
 from __future__ import annotations
 
@@ -67,6 +68,14 @@ INDEX_FLOORS = (
 )
 # The command line is the assistant's edge: only its own modules import it.
 CLI = "assistant.cli"
+
+# A store's own attributes: the Corpus's two sides and the Chroma collection behind them. Only the storage
+# floor names them; the app, the rest of `index`, the tests and the benchmarks use the Corpus's methods, and
+# whoever needs Chroma itself builds the client the Corpus is built on (tests/chroma_seam.py). An entry of
+# STORE_READERS that no longer exists is reported, so a move cannot quietly switch the check off.
+STORE_PRIVATE = frozenset({"_vectors", "_lexical", "_collection"})
+STORE_HOME = "index/storage"
+STORE_READERS = ("assistant", "index", "tests", "benchmarks", "scripts", "app.py")
 
 
 # ----------------------------------------------------------------------------------- reading the tree
@@ -353,6 +362,32 @@ def _settings_kept(modules: dict[str, Module], settings: str = SETTINGS) -> list
     return found
 
 
+def _reaches_into_the_store(root: Path = ROOT, readers: tuple[str, ...] = STORE_READERS,
+                            home: str = STORE_HOME, private: frozenset[str] = STORE_PRIVATE) -> list[str]:
+    """Every place in `readers` (folders, walked whole, or files) outside `home` that names one of a store's
+    own attributes: `x._vectors` (read, written or deleted, at any depth: `app.store._lexical.index`) or
+    `getattr(x, "_vectors")` (also `setattr`, `hasattr`, `delattr`) with the name written out."""
+    found = []
+    for entry in readers:
+        top = root / entry
+        if not top.exists():
+            found.append(f"{entry}: not found")
+            continue
+        for path in [top] if top.is_file() else sorted(top.rglob("*.py")):
+            where = path.relative_to(root)
+            if where.is_relative_to(home):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                named = node.attr if isinstance(node, ast.Attribute) else None
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) >= 2 \
+                        and node.func.id in ("getattr", "setattr", "hasattr", "delattr") \
+                        and isinstance(node.args[1], ast.Constant):
+                    named = node.args[1].value
+                if named in private:
+                    found.append(f"{where}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
 # ----------------------------------------------------------------------------------- the checks
 
 
@@ -434,6 +469,33 @@ def test_only_the_factory_and_the_edges_name_the_settings():
 def test_no_part_keeps_the_settings_or_reaches_into_another_for_them():
     offenders = _settings_kept(_modules())
     assert not offenders, offenders
+
+
+def test_nothing_outside_the_storage_floor_reaches_into_a_store():
+    offenders = _reaches_into_the_store()
+    assert not offenders, offenders
+    # the names are real: the storage floor itself uses each of them, and the walk sees it when it is not home
+    inside = _reaches_into_the_store(readers=(STORE_HOME,), home="nowhere")
+    assert {name for name in STORE_PRIVATE if any(f".{name}" in f for f in inside)} == STORE_PRIVATE, inside
+
+
+def test_the_corpus_hands_out_no_chroma_handle(settings):
+    """No `vectors`, `collection` or `client` on a Corpus, and no public attribute or property that holds its
+    vector side or anything of chromadb: Chroma is reached through the client the Corpus is built on."""
+    from assistant.factory import build_store
+    from index.storage.store import Corpus
+    from index.storage.vectors import ChromaVectors
+
+    store = build_store(settings)
+    for name in ("vectors", "collection", "client"):
+        assert not hasattr(Corpus, name) and not hasattr(store, name), name
+    for name in dir(store):
+        if name.startswith("_"):
+            continue
+        value = getattr(store, name)
+        assert not isinstance(value, ChromaVectors), name
+        assert not type(value).__module__.startswith("chromadb"), f"Corpus.{name} is a {type(value)}"
+    store.close()
 
 
 # ----------------------------------------------------------------------------------- the checks can fail
@@ -633,6 +695,51 @@ def test_a_part_keeping_the_settings_is_found(tmp_path, text):
     modules = _tree(tmp_path, {**SETTINGS_TREE, "app/service.py": text})
     found = _settings_kept(modules, FAKE_SETTINGS)
     assert found and all(f.startswith("app/service.py:") for f in found), found
+
+
+FAKE_STORE = {  # a storage floor that uses its own attributes, and readers that use only its methods
+    "core/__init__.py": "",
+    "core/storage/__init__.py": "",
+    "core/storage/store.py": """
+        class Corpus:
+            def __init__(self, vectors, lexical):
+                self._vectors, self._lexical = vectors, lexical
+                self._collection = getattr(vectors, "_collection")
+
+            def count(self):
+                return self._vectors.count()
+    """,
+    "app/__init__.py": "",
+    "app/service.py": "def count(store):\n    return store.count(), store.vectors_wanted, store._cache\n",
+    "tests/test_store.py": "def test_count(store):\n    assert getattr(store, 'count')() == 0\n",
+    "main.py": "from app.service import count\n",
+}
+FAKE_READERS = ("core", "app", "tests", "main.py")
+
+
+def test_the_store_check_passes_a_clean_tree(tmp_path):
+    _tree(tmp_path, FAKE_STORE)
+    assert _reaches_into_the_store(tmp_path, FAKE_READERS, "core/storage") == []
+
+
+@pytest.mark.parametrize("name,text", [
+    ("app/service.py", "def delete(store, ids):\n    store._vectors.delete(ids)\n"),
+    ("app/service.py", "def index(app):\n    return app.store._lexical.index\n"),
+    ("core/indexer.py", "def fault(store):\n    store._collection = None\n"),
+    ("tests/test_store.py", "def test_fault(store):\n    del store._vectors\n"),
+    ("tests/test_store.py", "def test_fault(store):\n    getattr(store, '_vectors').max_batch = 5\n"),
+    ("tests/test_store.py", "def test_fault(store, spy):\n    setattr(store._lexical, 'x', spy)\n"),
+    ("main.py", "import app\nprint(app.store._collection.count())\n"),
+])
+def test_a_reach_into_a_store_is_found(tmp_path, name, text):
+    _tree(tmp_path, {**FAKE_STORE, name: text})
+    found = _reaches_into_the_store(tmp_path, FAKE_READERS, "core/storage")
+    assert found and all(f.startswith(f"{name}:") for f in found), found
+
+
+def test_a_missing_reader_is_reported(tmp_path):
+    _tree(tmp_path, FAKE_STORE)
+    assert _reaches_into_the_store(tmp_path, (*FAKE_READERS, "gone"), "core/storage") == ["gone: not found"]
 
 
 def _run_and_list_heavy(args: list[str], data_dir: Path) -> tuple[int, list[str], str]:

@@ -4,6 +4,8 @@ check (`records.passes`) keep exactly the same chunks, for every kind of bound, 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -35,10 +37,21 @@ FILTERS = [
 ]
 
 
+@dataclass
+class Parity:
+    """The indexed store and its embedding, and the vector side of the same collection on the test's own
+    Chroma client (`ChromaVectors`: each of its ways of searching, Chroma's own filtered search included)."""
+
+    store: Any
+    embed_model: Any
+    vectors: Any
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    from assistant.factory import build_assistant
+    from assistant.factory import build_assistant, build_chroma_client, build_store
     from assistant.settings import Settings
+    from index.storage.vectors import ChromaVectors
 
     root = tmp_path_factory.mktemp("parity")
     lines = [json.dumps({"id": aid, "title": f"Harbour note {aid}", "source": source, "published_at": day,
@@ -47,9 +60,12 @@ def corpus(tmp_path_factory):
                                  + "Gulls circled the quay. " * n})  # no two equally near a question
              for n, (aid, day, source) in enumerate(ARTICLES)]
     (root / "articles.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assistant = build_assistant(Settings(data_dir=root / "data", embedding="hashing", index_samples_on_start=False))
+    settings = Settings(data_dir=root / "data", embedding="hashing", index_samples_on_start=False)
+    client = build_chroma_client(settings)
+    assistant = build_assistant(settings, store=build_store(settings, client=client))
     assistant.index([root / "articles.jsonl"])
-    return assistant
+    vectors = ChromaVectors(client, settings.collection_name, embedding_model=settings.embedding_model_name)
+    return Parity(assistant.store, assistant.embed_model, vectors)
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: repr(f).replace("SearchFilters", ""))
@@ -82,13 +98,13 @@ def _keeps(f: SearchFilters, day: str, source: str) -> bool:
 @pytest.mark.parametrize("top_k", [1, 2, 5])
 def test_every_way_of_searching_with_filters_finds_what_chromas_filtered_search_finds(corpus, filters, top_k):
     """Among the ids the lexical side lists, deeper unfiltered then kept, and Chroma's own `where`: the same
-    chunks in the same order (ChromaVectors.search)."""
-    store = corpus.store
+    chunks in the same order (`ChromaVectors.search`; Chroma's own is `ChromaVectors.search_where`)."""
+    store, vectors = corpus.store, corpus.vectors
     embedding = corpus.embed_model.get_query_embedding("harbour wall repaired ferries")
-    chroma = [c.chunk_id for c, _ in store.vectors._query(embedding, top_k, filters, where=True)]
-    deep = [c.chunk_id for c, _ in store.vectors.search(embedding, top_k, filters)]
+    chroma = [c.chunk_id for c, _ in vectors.search_where(embedding, top_k, filters)]
+    deep = [c.chunk_id for c, _ in vectors.search(embedding, top_k, filters)]
     among_ids = store.lexical().chunk_ids_passing(filters, 100)
-    among = [c.chunk_id for c, _ in store.vectors.search(embedding, top_k, filters, among_ids)]
+    among = [c.chunk_id for c, _ in vectors.search(embedding, top_k, filters, among_ids)]
     assert deep == among == chroma == [c.chunk_id for c, _ in store.search_dense(embedding, top_k, filters)]
     assert store.lexical().chunk_ids_passing(filters, 0) in ([], None)  # over the limit: None
 
@@ -100,6 +116,6 @@ def test_an_id_chroma_no_longer_holds_does_not_fail_the_search(corpus):
     embedding = corpus.embed_model.get_query_embedding("harbour wall repaired ferries")
     filters = SearchFilters(since="2024-02-01")
     ids = store.lexical().chunk_ids_passing(filters, 100)
-    expected = [c.chunk_id for c, _ in store.vectors.search(embedding, 3, filters, ids)]
-    got = store.vectors.search(embedding, 3, filters, [*ids, "no-such-chunk-00000"])
+    expected = [c.chunk_id for c, _ in corpus.vectors.search(embedding, 3, filters, ids)]
+    got = corpus.vectors.search(embedding, 3, filters, [*ids, "no-such-chunk-00000"])
     assert [c.chunk_id for c, _ in got] == expected

@@ -14,6 +14,7 @@ from index.indexer import Indexer
 from index.intake.articles import Article, LoadFailure
 from index.models.embedding import HashingEmbedding
 from index.storage.store import Corpus
+from tests.chroma_seam import ChromaSeam
 from tests.conftest import run_cli
 
 LONG = " ".join(f"Sentence number {i} talks about topic {i % 7} in some detail." for i in range(120))
@@ -236,16 +237,15 @@ def test_recovery_when_stale_chunks_were_not_deleted(settings):
 
 
 def test_batches_respect_chromas_max_batch_size(settings):
-    store = build_store(settings)
-    store.vectors.max_batch = 7  # as if Chroma allowed only 7 records per call
     calls: list[int] = []
-    original = store.collection.upsert
 
-    def spy(**kw):
+    def spy(original, **kw):
         calls.append(len(kw["ids"]))
         return original(**kw)
 
-    store.collection.upsert = spy
+    # as if Chroma allowed only 7 records per call
+    store = build_store(settings, client=ChromaSeam(build_chroma_client(settings), max_batch=7,
+                                                    overrides={"upsert": spy}))
     make_indexer(store, batch_size=50).index_items([art("a"), art("b")])
     assert calls and max(calls) <= 7
     assert_consistent(store)
@@ -287,10 +287,14 @@ def test_lexical_index_survives_a_restart_and_is_rebuilt_when_lost(settings):
     make_indexer(store).index_items([art("a"), art("b")])
     store.lexical()
     assert (settings.lexical_path / "meta.json").exists()
-    again = build_store(settings)
-    listed = []
-    original = again.vectors.all_chunk_ids
-    again.vectors.all_chunk_ids = lambda: listed.append(1) or original()
+    listed = []  # every read of Chroma's records: a re-sync lists the chunk ids Chroma holds
+
+    def listing(get, *args, **kwargs):
+        listed.append(1)
+        return get(*args, **kwargs)
+
+    seam = ChromaSeam(build_chroma_client(settings), overrides={"get": listing})
+    again = build_store(settings, client=seam)
     assert again.lexical().chunk_ids() == set(store.all_chunk_ids())
     assert not listed, "a restart re-synced an index that was current on disk"
     (settings.lexical_path / "meta.json").write_bytes(b"garbage")
@@ -315,15 +319,18 @@ def test_write_lock_is_taken(settings, store):
     assert indexer.index_items([art("a")]).added == 1
 
 
-def test_each_chunk_is_stored_with_its_own_vector(store):
+def test_each_chunk_is_stored_with_its_own_vector(settings):
     """The indexer embeds a batch in order of length; every vector must still land on its own chunk."""
     import numpy as np
 
+    client = build_chroma_client(settings)
+    store = build_store(settings, client=client)
     embed = CountingEmbedding()
     articles = [art(f"v{i}", f"Title {i} with words\n" + " ".join(LONG.split(". ")[: 3 + 7 * i]) + ".")
                 for i in range(6)]
     make_indexer(store, embed, batch_size=40).index_items(articles)
-    got = store.collection.get(include=["embeddings", "documents", "metadatas"])
+    chroma = client.get_collection(settings.collection_name)
+    got = chroma.get(include=["embeddings", "documents", "metadatas"])
     assert len(got["ids"]) > 20
     for doc, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"]):
         expected = embed._vector(f"{meta['title']}\n{doc}" if meta["title"] else doc)

@@ -80,7 +80,7 @@ def _clean_build_matches(tmp_path: Path, paths: list[Path], data_dir: Path, name
     clean = tmp_path / f"clean-{name}"
     clean_app = build_assistant(Settings(data_dir=clean, embedding="hashing", index_samples_on_start=False))
     assert clean_app.index(paths).failed == 0
-    clean_app.store.client.close()
+    clean_app.store.close()
     clean_snap, snap = snapshot(clean), snapshot(data_dir)
     assert set(clean_snap.ids) == set(snap.ids)
     if cli:

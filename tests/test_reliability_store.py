@@ -9,11 +9,12 @@ import contextlib
 
 import pytest
 
-from assistant.factory import build_assistant, build_store
+from assistant.factory import build_assistant, build_chroma_client, build_store
 from index.indexer import Indexer
 from index.intake.articles import Article
 from index.models.embedding import HashingEmbedding
 from index.storage.store import Corpus as StoreCorpus
+from tests.chroma_seam import ChromaSeam
 from tests.conftest import SAMPLES
 from tests.reliability_support import Corpus, run_ok
 
@@ -77,12 +78,13 @@ def ids(store: StoreCorpus) -> set[str]:
 def test_a_write_cut_short_is_completed_without_rewriting_stored_chunks(settings):
     """Chroma 1.5 can make a record unreachable by vector search when its id is upserted again
     (chroma-core/chroma#7758), so the rerun adds only the missing chunks."""
-    store = build_store(settings)
+    client = build_chroma_client(settings)
+    store = build_store(settings, client=client)
     with pytest.raises(KeyboardInterrupt):
         indexer(store, CrashingEmbedding(budget=12)).index_items([art("a"), art("b")])
     before = ids(store)
     assert 0 < len(before) < 30
-    recorder = RecordingStore(store.client, store.collection_name, embedding_model=store.embedding_model,
+    recorder = RecordingStore(client, store.collection_name, embedding_model=store.embedding_model,
                               lexical_path=None)
     summary = indexer(recorder).index_items([art("a"), art("b")])
     assert summary.added + summary.updated == 2
@@ -94,14 +96,16 @@ def test_a_write_cut_short_is_completed_without_rewriting_stored_chunks(settings
 
 def test_a_stored_chunk_that_differs_is_replaced(settings):
     """Same id, other text (e.g. the chunker changed between the crash and the rerun): written afresh."""
-    store = build_store(settings)
+    client = build_chroma_client(settings)
+    store = build_store(settings, client=client)
     with pytest.raises(KeyboardInterrupt):
         indexer(store, CrashingEmbedding(budget=8)).index_items([art("a")])
     [victim] = store.get(sorted(ids(store))[:1])
-    got = store.collection.get(ids=[victim.chunk_id], include=["embeddings", "metadatas"])
-    store.collection.delete(ids=[victim.chunk_id])
-    store.collection.add(ids=[victim.chunk_id], embeddings=[list(got["embeddings"][0])],
-                         metadatas=got["metadatas"], documents=["tampered text"])
+    chroma = client.get_collection(settings.collection_name)
+    got = chroma.get(ids=[victim.chunk_id], include=["embeddings", "metadatas"])
+    chroma.delete(ids=[victim.chunk_id])
+    chroma.add(ids=[victim.chunk_id], embeddings=[list(got["embeddings"][0])],
+               metadatas=got["metadatas"], documents=["tampered text"])
     indexer(store).index_items([art("a")])
     [fixed] = store.get([victim.chunk_id])
     assert fixed.text != "tampered text" and fixed.text == art("a").text[fixed.start:fixed.end]
@@ -208,20 +212,20 @@ def test_a_rerun_with_nothing_left_to_do_clears_the_unfinished_mark(settings):
 
 def test_a_remove_cut_short_between_deletes_is_finished_by_the_rerun(settings):
     """`assistant remove` / the Library's Delete, killed between two of Chroma's delete calls."""
-    store = build_store(settings)
+    # as if Chroma took 5 ids per call: the delete takes several calls
+    seam = ChromaSeam(build_chroma_client(settings), max_batch=5)
+    store = build_store(settings, client=seam)
     indexer(store).index_items([art("a"), art("b"), art("c")])
     keep = set(store.article_states(["c"])["c"].ids_except(None))
-    store.vectors.max_batch = 5  # as if Chroma took 5 ids per call: the delete takes several calls
-    real_delete = store.collection.delete
     calls = [0]
 
-    def dying_delete(**kwargs):
+    def dying_delete(real_delete, **kwargs):
         calls[0] += 1
         if calls[0] == 3:
             raise KeyboardInterrupt("simulated kill between deletes")
         return real_delete(**kwargs)
 
-    store.collection.delete = dying_delete
+    seam.overrides["delete"] = dying_delete
     with pytest.raises(KeyboardInterrupt):
         indexer(store).remove(["a", "b"])
     assert store.state()[1] and 0 < len(ids(store) - keep)  # partly deleted, marked unfinished

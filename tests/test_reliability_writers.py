@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.factory import build_store
+from assistant.factory import build_chroma_client, build_store
 from assistant.settings import Settings
 from index.indexer import Indexer
 from index.intake.articles import Article, read_articles
@@ -84,22 +84,25 @@ class PausingEmbedding(HashingEmbedding):
 
 @dataclass
 class Machine:
-    """One machine: its own data dir (file lock, BM25 copy) on the shared server's collection."""
+    """One machine: its own data dir (file lock, BM25 copy) on the shared server's collection, and that
+    collection as Chroma itself serves it (`chroma`), to check the store against."""
 
     settings: Settings
     embed: PausingEmbedding
     store: object = None
     indexer: Indexer = None  # type: ignore[assignment]
+    chroma: object = None
 
     @classmethod
     def open(cls, server: str, collection: str, data_dir: Path, pause_at: int = 0) -> Machine:
         settings = Settings(data_dir=data_dir, chroma_url=server, collection=collection, embedding="hashing",
                             index_samples_on_start=False)
         embed = PausingEmbedding(pause_at)
-        store = build_store(settings)
+        client = build_chroma_client(settings)
+        store = build_store(settings, client=client)
         indexer = Indexer(store, embed, chunk_size=CHUNK, chunk_overlap=OVERLAP, batch_size=2,
                           lock_path=settings.lock_path)
-        return cls(settings, embed, store, indexer)
+        return cls(settings, embed, store, indexer, client.get_collection(settings.collection_name))
 
 
 @dataclass
@@ -154,22 +157,24 @@ def clean_chunks(articles: list[Article]) -> dict[str, tuple[str, str]]:
     return out
 
 
-def stored(store) -> dict[str, tuple[str, str]]:
-    got = store.collection.get(include=["documents", "metadatas"])
+def stored(chroma) -> dict[str, tuple[str, str]]:
+    """chunk id -> (article id, text) of what the Chroma collection `chroma` holds."""
+    got = chroma.get(include=["documents", "metadatas"])
     assert len(got["ids"]) == len(set(got["ids"])), "duplicate chunk ids"
     return {cid: (str((m or {}).get("article_id")), doc)
             for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
 
-def lexical_agrees(store, label: str, queries: tuple[str, ...] = (
+def lexical_agrees(store, chroma, label: str, queries: tuple[str, ...] = (
         "harbour council ferry", "revision 1 report", "glacier visitors week 3", "archive museum")) -> None:
-    """The machine's BM25 side, after its catch-up, holds what a fresh build from Chroma's chunks holds: the
-    same chunks per article, and the same chunks matching queries over the whole vocabulary. Scores are not
-    compared: tantivy, as Lucene does, counts removed chunks in its term statistics until their segment is
-    merged, so an index that saw removals scores a little apart from a fresh build."""
+    """The machine's BM25 side, after its catch-up, holds what a fresh build from Chroma's chunks (read from
+    the collection `chroma`) holds: the same chunks per article, and the same chunks matching queries over the
+    whole vocabulary. Scores are not compared: tantivy, as Lucene does, counts removed chunks in its term
+    statistics until their segment is merged, so an index that saw removals scores a little apart from a
+    fresh build."""
     store.catch_up()
     mine = store.lexical()
-    got = store.collection.get(include=["documents", "metadatas"])
+    got = chroma.get(include=["documents", "metadatas"])
     reference = LexicalIndex()
     reference.add(StoredChunk.from_record(cid, doc, m or {}).lexical_doc()
                   for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"]))
@@ -186,24 +191,24 @@ def assert_one_of(machines: list[Machine], outcomes: dict[str, list[Article]]) -
     """The server holds exactly a clean build of one of `outcomes` (no writing mark left), and every
     machine's BM25 side agrees with it; returns the outcome's name."""
     store = machines[0].store
-    have = stored(store)
+    have = stored(machines[0].chroma)
     assert not store.state()[1], "the collection is still marked as being written"
     matches = [name for name, articles in outcomes.items() if clean_chunks(articles) == have]
     by_article = Counter(aid for aid, _ in have.values())
     assert matches, f"not a serial outcome: chunks per article {dict(sorted(by_article.items()))}"
-    reachable_by_vector_search(store)
+    reachable_by_vector_search(machines[0].chroma)
     for i, machine in enumerate(machines, 1):
-        lexical_agrees(machine.store, f"machine {i}")
+        lexical_agrees(machine.store, machine.chroma, f"machine {i}")
     return matches[0]
 
 
-def reachable_by_vector_search(store) -> None:
-    """Each stored chunk is found by a nearest-neighbour query with its own vector (a stored id written again
-    can drop out of Chroma's vector index, chroma-core/chroma#7758)."""
-    got = store.collection.get(include=["embeddings"])
+def reachable_by_vector_search(chroma) -> None:
+    """Each chunk stored in the collection `chroma` is found by a nearest-neighbour query with its own vector
+    (a stored id written again can drop out of Chroma's vector index, chroma-core/chroma#7758)."""
+    got = chroma.get(include=["embeddings"])
     if not len(got["ids"]):
         return
-    found = store.collection.query(query_embeddings=list(got["embeddings"]), n_results=3, include=[])["ids"]
+    found = chroma.query(query_embeddings=list(got["embeddings"]), n_results=3, include=[])["ids"]
     lost = [cid for cid, hits in zip(got["ids"], found) if cid not in hits]
     assert not lost, f"{len(lost)} stored chunk(s) unreachable by vector search, e.g. {lost[:3]}"
 
@@ -283,7 +288,7 @@ def test_without_the_lease_a_bm25_copy_is_still_not_declared_current_over_anothe
     added = story("story-9")
     interleave(m1, lambda on_wait: m1.indexer.index_items([story("story-1", version=1)], on_wait=on_wait),
                lambda on_wait: m2.indexer.index_items([added], on_wait=on_wait))
-    lexical_agrees(m1.store, "writer 1")
+    lexical_agrees(m1.store, m1.chroma, "writer 1")
 
 
 # --------------------------------------------------------------------------------------------- the lease
@@ -464,13 +469,15 @@ def test_index_refresh_and_remove_processes_on_several_machines_end_as_one_clean
                 for name, arts in expected.items()}
         settings = Settings(data_dir=m1, chroma_url=chroma_server, collection=collection, embedding="hashing",
                             index_samples_on_start=False)
-        store = build_store(settings)
-        have = stored(store)
+        client = build_chroma_client(settings)
+        store = build_store(settings, client=client)
+        chroma = client.get_collection(settings.collection_name)
+        have = stored(chroma)
         assert not store.state()[1], "the collection is still marked as being written"
         matches = [name for name, chunks in want.items() if chunks == have]
         assert matches, "not a clean build of any serial outcome; closest: " + min(
             (_differences(chunks, have, name) for name, chunks in want.items()), key=len)
-        reachable_by_vector_search(store)
+        reachable_by_vector_search(chroma)
         clean = tmp_path / f"clean-{matches[0]}"
         run_ok(["index", str(tmp_path / "expected" / f"{matches[0]}.jsonl")], clean, env=CLI_CHUNKS)
         clean_stats = _seen_from(clean, CLI_CHUNKS)
@@ -478,8 +485,8 @@ def test_index_refresh_and_remove_processes_on_several_machines_end_as_one_clean
             assert _seen_from(data_dir, env) == clean_stats, f"stats from {data_dir.name}"
             seen = build_store(Settings(data_dir=data_dir, chroma_url=chroma_server, collection=collection,
                                         embedding="hashing", index_samples_on_start=False))
-            lexical_agrees(seen, data_dir.name, queries=("council budget river", "election court ruling",
-                                                         "revision 1", "harbor ferry island"))
+            lexical_agrees(seen, chroma, data_dir.name, queries=(
+                "council budget river", "election court ruling", "revision 1", "harbor ferry island"))
         return matches[0]
 
     # Round 1: three machines build at once from overlapping input; machine 1 is killed mid-batch.

@@ -16,7 +16,7 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from assistant.errors import ConfigError
-from assistant.factory import build_assistant, build_postprocessors, build_store
+from assistant.factory import build_assistant, build_chroma_client, build_postprocessors, build_store
 from assistant.retrieval import hybrid
 from assistant.retrieval.hybrid import STAGES, DenseRetriever, HybridRetriever, LexicalRetriever, NewsQuery
 from assistant.retrieval.postprocessors import DateWindow, PerArticleCap, RecencyPrior
@@ -292,12 +292,13 @@ def test_writes_happen_only_inside_writing(indexed):
     assert set(store.lexical().chunk_ids()) == set(ids[1:])
 
 
-def test_a_write_that_raises_stays_marked_and_readers_resync(indexed):
+def test_a_write_that_raises_stays_marked_and_readers_resync(indexed, settings):
     store, _ = indexed
     before = set(store.lexical().chunk_ids())
     victim = min(before)
+    chroma = build_chroma_client(settings).get_collection(settings.collection_name)
     with contextlib.suppress(KeyboardInterrupt), store.writing():
-        store.vectors.delete([victim])  # reached Chroma, but the write died before it could say so
+        chroma.delete(ids=[victim])  # reached Chroma, but the write died before it could say so
         raise KeyboardInterrupt
     assert store.state()[1], "a write that did not finish must stay visible"
     assert set(store.lexical().chunk_ids()) == before - {victim}, "the BM25 side re-synced with Chroma"

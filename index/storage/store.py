@@ -16,7 +16,9 @@ Chroma (fetching only what changed), unless a process of this data directory hol
 keeps the index in step itself. On a Chroma server shared by several machines, `exclusive()` holds the
 server's write lease (`index.storage.lock.ServerLease`) around a whole reindex, and every write checks it still does.
 It does not build Chroma clients or embedding models (see `assistant.factory`), nor decide what to index
-(see `index.indexer`).
+(see `index.indexer`). Its two sides are its own (`_vectors`, `_lexical`; tests/test_architecture.py checks
+that nothing outside `index.storage` reaches them): whoever needs Chroma itself (a test checking what was
+really stored, a benchmark comparing with plain llama-index) builds the client and the Corpus on it.
 
 Over 300 lines because the Corpus keeps the vector and lexical sides in step, and the protocol between them is
 read as one.
@@ -55,7 +57,7 @@ class _LexicalSide:
     """The BM25 index on disk, brought in step with the vector side when another writer moved it."""
 
     def __init__(self, vectors: ChromaVectors, path: Path | None) -> None:
-        self.vectors = vectors
+        self._vectors = vectors
         self.path = path
         self.lock = threading.Lock()
         self.index: LexicalIndex | None = None
@@ -64,12 +66,12 @@ class _LexicalSide:
     def current(self) -> LexicalIndex:
         """The index brought in step with Chroma if another writer changed it or is writing. A process of
         this data directory that holds the index's writer keeps it in step itself: then it is read as is."""
-        generation, writing = state = self.vectors.state()
-        self.vectors.follow_other_writers(state)
+        generation, writing = state = self._vectors.state()
+        self._vectors.follow_other_writers(state)
         with self.lock:
             index = self._loaded()
             index.refresh()
-            if writing and state == self.vectors.seen and self.write_base is not None \
+            if writing and state == self._vectors.seen and self.write_base is not None \
                     and index.generation == self.write_base:
                 return index  # our own write under way: the index follows it batch by batch
             ours = index.holds_writer  # our write, begun while the index was not current
@@ -97,12 +99,12 @@ class _LexicalSide:
         return self.index
 
     def _sync(self, index: LexicalIndex) -> None:
-        stored = set(self.vectors.all_chunk_ids())
+        stored = set(self._vectors.all_chunk_ids())
         have = index.chunk_ids()
         index.remove(sorted(have - stored))
         missing = sorted(stored - have)
         for i in range(0, len(missing), GET_BATCH):
-            index.add(chunk.lexical_doc() for chunk in self.vectors.get(missing[i : i + GET_BATCH]))
+            index.add(chunk.lexical_doc() for chunk in self._vectors.get(missing[i : i + GET_BATCH]))
 
     # ------------------------------------------------------------------ following our own write
 
@@ -149,11 +151,11 @@ class Corpus:
         """`lease_seconds`: the store is a Chroma server other machines write to as well; writers take turns
         through a lease kept in the server (`index.storage.lock.ServerLease`) that expires after this long without
         a heartbeat. None: this process's data dir is the only way in, and its file lock is enough."""
-        self.vectors = ChromaVectors(client, collection_name, embedding_model=embedding_model,
-                                     location=location, reopen=reopen)
-        self._lexical = _LexicalSide(self.vectors, lexical_path)
+        self._vectors = ChromaVectors(client, collection_name, embedding_model=embedding_model,
+                                      location=location, reopen=reopen)
+        self._lexical = _LexicalSide(self._vectors, lexical_path)
         self._lease = None if lease_seconds is None else \
-            ServerLease(lambda: self.vectors.client, collection_name, ttl=lease_seconds)
+            ServerLease(lambda: self._vectors.client, collection_name, ttl=lease_seconds)
         self._write_open = False
         self.collection_name = collection_name
         self.embedding_model = embedding_model
@@ -161,27 +163,25 @@ class Corpus:
         self.lexical_path = lexical_path
 
     @property
-    def client(self) -> Any:
-        """The current Chroma client (replaced when the store reopens after another process wrote)."""
-        return self.vectors.client
-
-    @property
-    def collection(self) -> Any:
-        """The (gated) Chroma collection, for benchmarks comparing with plain llama-index."""
-        return self.vectors.collection
-
-    @property
     def max_batch(self) -> int:
-        return self.vectors.max_batch
+        """The most chunks one Chroma call takes (`upsert` and `delete` split larger writes by it)."""
+        return self._vectors.max_batch
+
+    def close(self) -> None:
+        """Close the Chroma client the store uses now (the one it was built with, or the one it reopened
+        after another process wrote); the store is not to be used afterwards. The client stays the store's
+        own: who wants to look at Chroma itself builds a client and the store on it (`build_store(settings,
+        client=...)` in `assistant.factory`)."""
+        self._vectors.close()
 
     # ------------------------------------------------------------------ state
 
     def state(self) -> tuple[int, bool]:
         """(generation, whether a write is under way or was cut short)."""
-        return self.vectors.state()
+        return self._vectors.state()
 
     def generation(self) -> int:
-        return self.vectors.state()[0]
+        return self._vectors.state()[0]
 
     def catch_up(self) -> None:
         """Bring both sides in step with other writers (one metadata round trip, a re-sync only when another
@@ -195,26 +195,26 @@ class Corpus:
     # ------------------------------------------------------------------ reads
 
     def count(self) -> int:
-        return self.vectors.count()
+        return self._vectors.count()
 
     def all_chunk_ids(self) -> list[str]:
-        return self.vectors.all_chunk_ids()
+        return self._vectors.all_chunk_ids()
 
     def get(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
         """The chunks with these ids (absent ids are skipped)."""
-        return self.vectors.get(chunk_ids)
+        return self._vectors.get(chunk_ids)
 
     def embeddings_of(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
-        return self.vectors.embeddings_of(chunk_ids)
+        return self._vectors.embeddings_of(chunk_ids)
 
     def article_states(self, article_ids: Iterable[str]) -> dict[str, ArticleState]:
-        return self.vectors.article_states(article_ids)
+        return self._vectors.article_states(article_ids)
 
     def all_article_states(self) -> dict[str, ArticleState]:
-        return self.vectors.all_article_states()
+        return self._vectors.all_article_states()
 
     def list_articles(self) -> list[ArticleInfo]:
-        return self.vectors.list_articles()
+        return self._vectors.list_articles()
 
     def article_ids(self) -> set[str]:
         """Ids of every stored article (from the BM25 side, caught up: no metadata scan of Chroma)."""
@@ -227,7 +227,8 @@ class Corpus:
         n = max((len(v) for v in bands.values()), default=0)
         for i in range(0, n, 100):
             batch = {key: values[i:i + 100] for key, values in bands.items()}
-            out.extend(m for m in map(stored_member, self.vectors.first_chunks_matching(batch)) if m is not None)
+            matching = self._vectors.first_chunks_matching(batch)
+            out.extend(m for m in map(stored_member, matching) if m is not None)
         return out
 
     def group_members(self, groups: Iterable[str]) -> dict[str, list[ArticleInfo]]:
@@ -235,7 +236,7 @@ class Corpus:
         wanted = sorted(set(groups))
         out: dict[str, list[ArticleInfo]] = {}
         for i in range(0, len(wanted), 500):
-            for meta in self.vectors.first_chunks_matching({"group": wanted[i:i + 500]}):
+            for meta in self._vectors.first_chunks_matching({"group": wanted[i:i + 500]}):
                 info = ArticleInfo(str(meta.get("article_id", "")), str(meta.get("title", "")),
                                    str(meta.get("source", "")), str(meta.get("url", "")),
                                    str(meta.get("published_at", "")), int(meta.get("n_chunks", 0) or 0))
@@ -249,11 +250,11 @@ class Corpus:
         """Nearest chunks by cosine similarity, highest first, after following other writers. With filters
         that let few chunks through (a question's window, an outlet), the nearest among those chunks' ids,
         which the lexical side lists (`ChromaVectors.search` says why)."""
-        self.vectors.follow_other_writers()
+        self._vectors.follow_other_writers()
         among = None
         if filters and (filters.since or filters.date_from or filters.date_to or filters.sources):
             among = self._lexical.snapshot().chunk_ids_passing(filters, AMONG_MAX)
-        return self.vectors.search(embedding, top_k, filters, among)
+        return self._vectors.search(embedding, top_k, filters, among)
 
     def search_lexical(self, query: str, top_k: int,
                        filters: SearchFilters | None = None) -> list[tuple[str, float]]:
@@ -299,10 +300,10 @@ class Corpus:
         if self._write_open:
             raise RuntimeError("a write is already open on this corpus")
         self._fence()
-        generation, writing = state = self.vectors.state()
-        self.vectors.catch_up_before_writing(state)
+        generation, writing = state = self._vectors.state()
+        self._vectors.catch_up_before_writing(state)
         self._lexical.begin_write(generation, writing)
-        self.vectors.set_state(generation + 1, True)
+        self._vectors.set_state(generation + 1, True)
         self._write_open = True
         try:
             yield self
@@ -316,23 +317,23 @@ class Corpus:
         except BaseException:
             self._lexical.end_write(None)
             raise
-        now = self.vectors.state()[0]
+        now = self._vectors.state()[0]
         finished = now + 1
-        self.vectors.set_state(finished, False)
+        self._vectors.set_state(finished, False)
         self._lexical.end_write(finished if now == generation + 1 else None)
 
     def upsert(self, nodes: Sequence[TextNode]) -> None:
         """Write embedded nodes (inside `writing()`); re-writing an id replaces it."""
         self._require_write("upsert")
         self._fence()
-        self.vectors.upsert(nodes)
+        self._vectors.upsert(nodes)
         self._lexical.added(nodes)
 
     def delete(self, chunk_ids: Sequence[str]) -> None:
         """Delete chunks by id (inside `writing()`)."""
         self._require_write("delete")
         self._fence()
-        self.vectors.delete(chunk_ids)
+        self._vectors.delete(chunk_ids)
         self._lexical.removed(chunk_ids)
 
     def _require_write(self, what: str) -> None:

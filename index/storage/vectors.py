@@ -169,6 +169,12 @@ class ChromaVectors:
             except Exception as exc:
                 raise StoreError(f"cannot reopen the Chroma store at {self.location}: {exc}") from exc
 
+    def close(self) -> None:
+        """Close the current Chroma client (the one given, or the one a reopen made), once calls under way
+        are through. Nothing of this object may be used afterwards."""
+        with self._gate.swap():
+            self.client.close()
+
     # ------------------------------------------------------------------ reads
 
     def count(self) -> int:
@@ -294,7 +300,7 @@ class ChromaVectors:
           question's window): the nearest among those ids;
         - otherwise the nearest `DEEP_FACTORS` x top_k chunks unfiltered, kept when they pass: once top_k of
           them pass, they are exactly the nearest that pass (anything deeper is farther);
-        - and when too few pass even that deep, Chroma's filtered search."""
+        - and when too few pass even that deep, Chroma's filtered search (`search_where`)."""
         if top_k <= 0:
             return []
         if among is not None:
@@ -310,6 +316,16 @@ class ChromaVectors:
                 found, reached = self._query(embedding, depth, filters, deep=True)
                 if len(found) >= top_k or reached < depth:
                     return found[:top_k]
+        return self.search_where(embedding, top_k, filters)
+
+    def search_where(self, embedding: list[float], top_k: int,
+                     filters: SearchFilters | None = None) -> list[tuple[StoredChunk, float]]:
+        """The nearest `top_k` chunks that pass `filters` by Chroma's own filtered search (the filters as its
+        `where`): `search`'s last resort, and the reference its other ways must agree with
+        (tests/test_filter_parity.py). While another process writes, an embedded client may fail the filtered
+        search; then the nearest unfiltered, deeper, are filtered here instead."""
+        if top_k <= 0:
+            return []
         return self._query(embedding, top_k, filters, where=True)[:top_k]
 
     def _query(self, embedding: list[float], n: int, filters: SearchFilters | None, *, deep: bool = False,
