@@ -105,8 +105,37 @@ def test_every_way_of_searching_with_filters_finds_what_chromas_filtered_search_
     deep = [c.chunk_id for c, _ in vectors.search(embedding, top_k, filters)]
     among_ids = store.lexical().chunk_ids_passing(filters, 100)
     among = [c.chunk_id for c, _ in vectors.search(embedding, top_k, filters, among_ids)]
-    assert deep == among == chroma == [c.chunk_id for c, _ in store.search_dense(embedding, top_k, filters)]
+    share = store.lexical().share_passing(filters)  # a window too wide for `among`: as deep as its share needs
+    shared = [c.chunk_id for c, _ in vectors.search(embedding, top_k, filters, None, share)]
+    assert deep == among == shared == chroma == [c.chunk_id for c, _ in store.search_dense(embedding, top_k, filters)]
     assert store.lexical().chunk_ids_passing(filters, 0) in ([], None)  # over the limit: None
+    assert share == pytest.approx(len(among_ids) / len(store.lexical().chunk_ids()))
+
+
+def test_the_dense_search_of_a_wide_window_goes_as_deep_as_its_share_needs(corpus, monkeypatch):
+    """When the window holds too many chunks to list (`AMONG_MAX`), the store passes the share of the store
+    it holds, and the search skips the depths that cannot find top_k."""
+    import index.storage.store as store_module
+
+    monkeypatch.setattr(store_module, "AMONG_MAX", 0)
+    store = corpus.store
+    embedding = corpus.embed_model.get_query_embedding("harbour wall repaired ferries")
+    for filters in FILTERS:
+        expected = [c.chunk_id for c, _ in corpus.vectors.search_where(embedding, 3, filters)]
+        assert [c.chunk_id for c, _ in store.search_dense(embedding, 3, filters)] == expected, filters
+
+
+@pytest.mark.parametrize("top_k, share, expected", [
+    (40, None, [160, 640]),
+    (40, 0.5, [160, 640]),  # 80 deep finds 40 on average: both depths are deep enough
+    (40, 0.05, [1600]),  # 800 needed on average: 160 and 640 are too shallow, 2 x 800 instead
+    (40, 0.1, [640]),  # 400 needed on average: 640 is deep enough
+    (40, 0.001, [5000]),  # 40,000 needed: capped at DEEP_MAX, then Chroma's filtered search
+])
+def test_deep_depths(top_k, share, expected):
+    from index.storage.vectors import deep_depths
+
+    assert deep_depths(top_k, share) == expected
 
 
 def test_an_id_chroma_no_longer_holds_does_not_fail_the_search(corpus):

@@ -279,6 +279,16 @@ class LexicalIndex:
         return [searcher.doc(address)["chunk_id"][0] for _, address in hits]
 
     @_locked
+    def share_passing(self, filters: SearchFilters) -> float:
+        """The part of the chunks (0 to 1) that `filters` lets through, whatever their text."""
+        n = len(self)
+        if not n:
+            return 0.0
+        found = self._searcher.search(self._filtered(tantivy.Query.all_query(), self._clauses(filters)), 1,
+                                      count=True)
+        return min(found.count / n, 1.0)
+
+    @_locked
     def score_chunks(self, query: str, chunk_ids: Iterable[str]) -> dict[str, float]:
         """BM25 scores of `query` for the given chunks (0 for unknown chunks): fusion needs both scores of
         a candidate that only one ranking found."""

@@ -251,10 +251,13 @@ class Corpus:
         that let few chunks through (a question's window, an outlet), the nearest among those chunks' ids,
         which the lexical side lists (`ChromaVectors.search` says why)."""
         self._vectors.follow_other_writers()
-        among = None
+        among = share = None
         if filters and (filters.since or filters.date_from or filters.date_to or filters.sources):
-            among = self._lexical.snapshot().chunk_ids_passing(filters, AMONG_MAX)
-        return self._vectors.search(embedding, top_k, filters, among)
+            lexical = self._lexical.snapshot()
+            among = lexical.chunk_ids_passing(filters, AMONG_MAX)
+            if among is None:  # a wide window: how much of the store it holds sets how deep to search
+                share = lexical.share_passing(filters)
+        return self._vectors.search(embedding, top_k, filters, among, share)
 
     def search_lexical(self, query: str, top_k: int,
                        filters: SearchFilters | None = None) -> list[tuple[str, float]]:

@@ -291,7 +291,7 @@ class ChromaVectors:
     # ------------------------------------------------------------------ dense search
 
     def search(self, embedding: list[float], top_k: int, filters: SearchFilters | None = None,
-               among: Sequence[str] | None = None) -> list[tuple[StoredChunk, float]]:
+               among: Sequence[str] | None = None, share: float | None = None) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks by cosine similarity that pass `filters`, through llama-index's Chroma vector store.
 
         Chroma's own filtered search costs about as much as scanning the filtered metadata (320 ms at 100k
@@ -299,7 +299,10 @@ class ChromaVectors:
         - `among` (the ids of the chunks the filters let through, from the lexical side, when they are few: a
           question's window): the nearest among those ids;
         - otherwise the nearest `DEEP_FACTORS` x top_k chunks unfiltered, kept when they pass: once top_k of
-          them pass, they are exactly the nearest that pass (anything deeper is farther);
+          them pass, they are exactly the nearest that pass (anything deeper is farther). With `share` (the
+          part of the store the filters let through, when the lexical side knows it: a window too wide for
+          `among`), depths where fewer than top_k would pass on average are skipped, and one deep enough for
+          `DEEP_MARGIN` x top_k to pass is added (at most `DEEP_MAX`);
         - and when too few pass even that deep, Chroma's filtered search (`search_where`)."""
         if top_k <= 0:
             return []
@@ -311,8 +314,7 @@ class ChromaVectors:
             except StoreError:
                 pass  # an id Chroma no longer holds (another writer removed it since the list): search as below
         if filters:
-            for factor in DEEP_FACTORS:
-                depth = factor * top_k
+            for depth in deep_depths(top_k, share):
                 found, reached = self._query(embedding, depth, filters, deep=True)
                 if len(found) >= top_k or reached < depth:
                     return found[:top_k]
@@ -360,6 +362,20 @@ class ChromaVectors:
 
 
 DEEP_FACTORS = (4, 16)  # how deep (x top_k) an unfiltered search goes before Chroma's filtered search
+DEEP_MARGIN = 2.0  # with a known share passing: deep enough that twice top_k pass on average
+DEEP_MAX = 5_000  # the deepest unfiltered search (a window holding less of the store: Chroma's filtered search)
+
+
+def deep_depths(top_k: int, share: float | None = None) -> list[int]:
+    """How deep the unfiltered searches go, in order: `DEEP_FACTORS` x top_k; with the share of the store the
+    filters let through, only those where top_k pass on average, or when none is that deep, one where
+    `DEEP_MARGIN` x top_k do (at most `DEEP_MAX`)."""
+    depths = [factor * top_k for factor in DEEP_FACTORS]
+    if share is None or share <= 0:
+        return depths
+    expected = top_k / share  # the depth at which top_k pass on average
+    deep_enough = [d for d in depths if d >= expected]
+    return deep_enough or [max(depths[-1], min(DEEP_MAX, math.ceil(DEEP_MARGIN * expected)))]
 
 
 def _add_state(states: dict[str, ArticleState], cid: str, meta: dict[str, Any]) -> None:
