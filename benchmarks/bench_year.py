@@ -351,15 +351,14 @@ def copies_in_our_store(data: Path, rankings: dict[str, list[str]], questions: l
     with one of the question's evidence articles (the rule eval's `_copies_of_evidence` applies to ours)."""
     from assistant.factory import build_chroma_client
     from assistant.settings import Settings
-    from index.storage.store import Corpus
+    from index.storage.vectors import ChromaVectors
 
-    settings = Settings(data_dir=data, embedding="minilm")
-    store = Corpus(build_chroma_client(settings), settings.collection_name, embedding_model="minilm-l6-v2",
-                   lexical_path=settings.lexical_path, location=str(data))
+    settings = Settings(data_dir=data, embedding="minilm")  # the store's vector side, read on our own client
+    vectors = ChromaVectors(build_chroma_client(settings), settings.collection_name, embedding_model="minilm-l6-v2")
     wanted = sorted({a for r in rankings.values() for a in r} | {e for q in questions for e in q["evidence_ids"]})
     group: dict[str, str] = {}
     for i in range(0, len(wanted), 500):
-        for meta in store.vectors.first_chunks_matching({"article_id": wanted[i : i + 500]}):
+        for meta in vectors.first_chunks_matching({"article_id": wanted[i : i + 500]}):
             if meta.get("group"):
                 group[str(meta["article_id"])] = str(meta["group"])
     copies = {}
