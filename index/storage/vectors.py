@@ -301,8 +301,8 @@ class ChromaVectors:
         - otherwise the nearest `DEEP_FACTORS` x top_k chunks unfiltered, kept when they pass: once top_k of
           them pass, they are exactly the nearest that pass (anything deeper is farther). With `share` (the
           part of the store the filters let through, when the lexical side knows it: a window too wide for
-          `among`), depths where fewer than top_k would pass on average are skipped, and one deep enough for
-          `DEEP_MARGIN` x top_k to pass is added (at most `DEEP_MAX`);
+          `among`), depths where fewer than top_k would pass on average are skipped, and when none is left,
+          one deep enough for `DEEP_MARGIN` x top_k to pass is used instead (at most `DEEP_MAX`; `deep_depths`);
         - and when too few pass even that deep, Chroma's filtered search (`search_where`)."""
         if top_k <= 0:
             return []
