@@ -272,11 +272,14 @@ class LexicalIndex:
         if not len(self):
             return []
         searcher = self._searcher
-        hits = searcher.search(self._filtered(tantivy.Query.all_query(), self._clauses(filters)), limit + 1,
-                               count=False).hits
+        hits = searcher.search(self._passing(filters), limit + 1, count=False).hits
         if len(hits) > limit:
             return None
         return [searcher.doc(address)["chunk_id"][0] for _, address in hits]
+
+    def _passing(self, filters: SearchFilters) -> tantivy.Query:
+        """The query every chunk `filters` lets through matches, whatever its text."""
+        return self._filtered(tantivy.Query.all_query(), self._clauses(filters))
 
     @_locked
     def share_passing(self, filters: SearchFilters) -> float:
@@ -284,8 +287,7 @@ class LexicalIndex:
         n = len(self)
         if not n:
             return 0.0
-        found = self._searcher.search(self._filtered(tantivy.Query.all_query(), self._clauses(filters)), 1,
-                                      count=True)
+        found = self._searcher.search(self._passing(filters), 1, count=True)
         return min(found.count / n, 1.0)
 
     @_locked
