@@ -234,3 +234,27 @@ def test_a_remove_cut_short_between_deletes_is_finished_by_the_rerun(settings):
     assert left and set(indexer(rerun).remove(["a", "b"])) == left
     assert ids(rerun) == keep and not rerun.state()[1]
     assert set(rerun.lexical().chunk_ids()) == keep
+
+
+def test_the_count_follows_every_writer_and_falls_back_to_chroma_mid_write(settings):
+    """`count` reads the lexical side's count only when that side is in step with Chroma; another process's
+    write and a write cut short both make it ask Chroma (or re-sync first), so it never lags the store."""
+    asked = []
+    seam = ChromaSeam(build_chroma_client(settings),
+                      overrides={"count": lambda real, *a, **kw: asked.append(1) or real(*a, **kw)})
+    reader = build_store(settings, client=seam)
+    writer = build_store(settings)
+    chroma = seam.real.get_collection(settings.collection_name)
+    indexer(writer).index_items([art("a")])
+    assert reader.count() == chroma.count() > 0
+    indexer(writer).index_items([art("b")])  # another process wrote: the reader's side re-syncs
+    assert reader.count() == chroma.count() == len(ids(writer))
+    assert not asked, "in step, the count is the lexical side's"
+    with pytest.raises(KeyboardInterrupt):
+        indexer(writer, CrashingEmbedding(budget=12)).index_items([art("c")])
+    assert writer.state()[1], "the cut-short write stays marked"
+    assert reader.count() == chroma.count() == len(ids(writer))
+    assert asked, "mid-write, the count comes from Chroma"
+    indexer(writer).index_items([art("c")])
+    asked.clear()
+    assert reader.count() == chroma.count() == len(ids(writer)) and not asked

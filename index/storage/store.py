@@ -195,6 +195,13 @@ class Corpus:
     # ------------------------------------------------------------------ reads
 
     def count(self) -> int:
+        """The number of stored chunks. Once the lexical side is in step with Chroma's generation and no write
+        is under way, it holds exactly Chroma's chunks and counts them for free; Chroma's own count takes
+        seconds at a million chunks (benchmarks/README.md, "Issue 21"), so it answers only otherwise."""
+        generation, writing = self._vectors.state()
+        index = self._lexical.current()
+        if not writing and index.generation == generation:
+            return len(index)
         return self._vectors.count()
 
     def all_chunk_ids(self) -> list[str]:
