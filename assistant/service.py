@@ -150,7 +150,9 @@ class Assistant:
             yield replace(base, answer=text, timings_ms=dict(timings))
         assert draft is not None
         timings["answer"] = (time.perf_counter() - t_answer) * 1000
+        t_copies = time.perf_counter()
         citations = self._with_copies(draft.citations, retrieval.passages)
+        timings["copies"] = (time.perf_counter() - t_copies) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         yield replace(base, answer=draft.text, abstained=draft.abstained, citations=citations,
                       timings_ms=timings, backend=draft.backend or base.backend, notice=draft.notice,

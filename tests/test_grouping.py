@@ -10,7 +10,7 @@ import pytest
 from assistant.factory import build_assistant
 from index.intake.articles import Article
 from index.models.embedding import HashingEmbedding
-from index.text.grouping import THRESHOLD, Grouper, Member, signature
+from index.text.grouping import BAND_KEYS, THRESHOLD, Grouper, Member, signature
 
 STORY = (
     "The regional water board voted on Thursday to build a desalination plant on the northern shore of Lake "
@@ -177,3 +177,34 @@ def test_evaluation_counts_the_kept_copy_as_the_evidence_it_copies(indexed):
 
     elsewhere = Question(id="r", question=question.question, evidence_ids=("other-004",), asked_at="2025-05-20")
     assert not observe(indexed, elsewhere, top_k=5).same_story
+
+
+def test_copies_are_found_by_the_lexical_sides_keys_without_a_chroma_metadata_query(settings):
+    """Grouping looks its candidates and members up by key on the lexical side, then reads them from Chroma
+    by id: a Chroma query on the band or group fields scans every record (20 s at a million chunks). A second data dir on the
+    same Chroma, whose lexical side is synced from Chroma's records, finds the same copies."""
+    from assistant.factory import build_chroma_client, build_indexer, build_store
+    from tests.chroma_seam import ChromaSeam
+
+    def by_id_only(real, *args, **kwargs):
+        where = str(kwargs.get("where"))
+        assert "mh0" not in where and "group" not in where, f"a Chroma metadata query: {where}"
+        return real(*args, **kwargs)
+
+    seam = ChromaSeam(build_chroma_client(settings), overrides={"get": by_id_only})
+    store = build_store(settings, client=seam)
+    indexer = build_indexer(settings, store, HashingEmbedding())
+    articles = generated_set()
+    indexer.index_items(articles[:20])  # copy-0 to copy-4 and 15 other stories
+    indexer.index_items([a for a in articles if a.id == "copy-7"])  # a separate run: stored candidates now
+    groups = {c.article_id: c.group_id for c in store.get(store.all_chunk_ids())}
+    copies = {f"copy-{n}" for n in (0, 1, 2, 3, 4, 7)}
+    assert {groups[a] for a in copies} == {"copy-0"} and sum(g == "copy-0" for g in groups.values()) == 6
+    assert {m.article_id for m in store.group_members(["copy-0"])["copy-0"]} == copies
+
+    other_dir = settings.model_copy(update={"data_dir": settings.data_dir.parent / "second-machine"})
+    synced = build_store(other_dir, client=seam)  # same collection, empty lexical side: synced on first read
+    assert {m.article_id for m in synced.group_members(["copy-0"])["copy-0"]} == copies
+    ids = [c.article_id for c in synced.group_candidates(
+        {key: [value] for key, value in zip(BAND_KEYS, signature(STORY).bands)})]
+    assert "copy-0" in ids and "copy-7" in ids

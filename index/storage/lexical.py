@@ -5,7 +5,8 @@ BM25 (k1=1.2, b=0.75, idf = ln(1 + (N - df + 0.5) / (df + 0.5))) is the formula 
 with document lengths kept to one byte each as Lucene does. The index lives in a folder of memory-mapped
 files that every process of a data directory shares: a process reads only the postings a question touches,
 and a write is a tantivy commit (all of a batch or none of it). It keeps no texts, only what ranking and
-filtering need (chunk id, article id, source, publication day). It does not know about Chroma: the store
+filtering need (chunk id, article id, source, publication day) and the keys wire-copy grouping looks
+articles up by (`keyed`). It does not know about Chroma: the store
 tells it what to add and remove, and when it is in step (see `index.storage.store`).
 
 Over 300 lines because the tantivy schema, the term mapping and the filter translation must agree, and the
@@ -39,6 +40,8 @@ class LexicalDoc:
     source: str
     published_day: int  # YYYYMMDD, 0 when unknown
     text: str  # tokenized while adding; not kept
+    keys: tuple[str, ...] = ()  # exact keys to look the chunk up by (`keyed`): an article's first chunk's
+    # wire-copy band values and group (index.storage.records), so grouping never scans Chroma's metadata
 
 
 def _schema() -> tantivy.Schema:
@@ -49,6 +52,7 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("article_id", stored=True, tokenizer_name="raw")
     builder.add_text_field("source", tokenizer_name="raw")
     builder.add_integer_field("day", indexed=True, fast=True)
+    builder.add_text_field("keys", tokenizer_name="raw")
     return builder.build()
 
 
@@ -71,7 +75,7 @@ class LexicalIndex:
     Reads see what was committed as of the last `refresh`. `generation` is the store generation the index
     is known to reflect (None: unknown), kept in a small file beside the folder."""
 
-    VERSION = 6  # bump when tokenization or the schema changes: an index from another version is rebuilt
+    VERSION = 7  # bump when tokenization or the schema changes: an index from another version is rebuilt
     WRITER_HEAP = 64_000_000  # bytes of documents a writer buffers before it flushes a segment itself
 
     def __init__(self, path: Path | None = None) -> None:
@@ -202,7 +206,8 @@ class LexicalIndex:
             for doc, terms in batch:
                 writer.delete_documents_by_term("chunk_id", doc.chunk_id)  # applies to earlier documents only
                 writer.add_document(tantivy.Document(terms=terms, chunk_id=doc.chunk_id, article_id=doc.article_id,
-                                                     source=doc.source, day=int(doc.published_day)))
+                                                     source=doc.source, day=int(doc.published_day),
+                                                     keys=list(doc.keys)))
 
         self._write(ops)
 
@@ -320,6 +325,18 @@ class LexicalIndex:
                                                               "hi": {"max": {"field": "day"}}})
         lo, hi = got["lo"]["value"], got["hi"]["value"]
         return (int(lo), int(hi)) if lo is not None and hi is not None else (0, 0)
+
+    @_locked
+    def keyed(self, keys: Iterable[str]) -> list[str]:
+        """Ids of the chunks holding any of `keys` (`LexicalDoc.keys`), in no particular order."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return []
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("keys", k)) for k in wanted])
+        searcher = self._searcher
+        found = searcher.search(query, 1, count=True).count
+        hits = searcher.search(query, found, count=False).hits if found else []
+        return [searcher.doc(address)["chunk_id"][0] for _, address in hits]
 
     @_locked
     def article_of(self, chunk_id: str) -> str | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.storage.filters import day_number
 from index.storage.lexical import LexicalDoc
+from index.text.grouping import BAND_KEYS
 
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
@@ -34,6 +35,7 @@ class StoredChunk:
     chunk_index: int = 0
     fingerprint: str = ""
     group: str = ""  # wire copies of one story share it (index.text.grouping); "" = the article alone
+    bands: tuple[str, ...] = ()  # a first chunk's MinHash band values (index.text.grouping), when stored
 
     @property
     def group_id(self) -> str:
@@ -54,11 +56,19 @@ class StoredChunk:
             chunk_index=int(meta.get("chunk_index", 0)),
             fingerprint=str(meta.get("fingerprint", "")),
             group=str(meta.get("group", "")),
+            bands=tuple(str(meta[key]) for key in BAND_KEYS if meta.get(key)),
         )
 
     def lexical_doc(self) -> LexicalDoc:
+        keys = (*self.bands, group_key(self.group_id)) if self.chunk_index == 0 else ()
         return LexicalDoc(self.chunk_id, self.article_id, self.source, day_number(self.published_at),
-                          f"{self.title}\n{self.text}")
+                          f"{self.title}\n{self.text}", keys)
+
+
+def group_key(group: str) -> str:
+    """The lexical side's key of an article's first chunk for its group (`LexicalIndex.keyed`); MinHash band
+    values ("3-1ef0...") are keys as they are."""
+    return f"group:{group}"
 
 
 @dataclass

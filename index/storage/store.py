@@ -40,6 +40,7 @@ from index.storage.records import (  # noqa: F401 - re-exported: the corpus's vo
     ArticleState,
     StoredChunk,
     chunk_id_for,
+    group_key,
     make_node,
 )
 from index.storage.vectors import GET_BATCH, ChromaVectors
@@ -229,25 +230,22 @@ class Corpus:
 
     def group_candidates(self, bands: dict[str, list[str]]) -> list[Member]:
         """Stored articles sharing a MinHash band value with any of `bands` ({band key: values, aligned by
-        article}): the candidates `index.text.grouping.Grouper` checks."""
-        out: list[Member] = []
-        n = max((len(v) for v in bands.values()), default=0)
-        for i in range(0, n, 100):
-            batch = {key: values[i:i + 100] for key, values in bands.items()}
-            matching = self._vectors.first_chunks_matching(batch)
-            out.extend(m for m in map(stored_member, matching) if m is not None)
-        return out
+        article}): the candidates `index.text.grouping.Grouper` checks. The lexical side, caught up, finds
+        their first chunks by key (a Chroma metadata query scans every record: 20 s at a million chunks)."""
+        values = [value for key_values in bands.values() for value in key_values]
+        ids = self._lexical.current().keyed(values)
+        return [m for m in map(stored_member, self._vectors.metadata_of(ids)) if m is not None]
 
     def group_members(self, groups: Iterable[str]) -> dict[str, list[ArticleInfo]]:
-        """Every stored article of each group (wire copies of one story), oldest first."""
-        wanted = sorted(set(groups))
+        """Every stored article of each group (wire copies of one story), oldest first, as of the last
+        `catch_up` (the answer asks this for its citations)."""
+        ids = self._lexical.snapshot().keyed(group_key(g) for g in set(groups))
         out: dict[str, list[ArticleInfo]] = {}
-        for i in range(0, len(wanted), 500):
-            for meta in self._vectors.first_chunks_matching({"group": wanted[i:i + 500]}):
-                info = ArticleInfo(str(meta.get("article_id", "")), str(meta.get("title", "")),
-                                   str(meta.get("source", "")), str(meta.get("url", "")),
-                                   str(meta.get("published_at", "")), int(meta.get("n_chunks", 0) or 0))
-                out.setdefault(str(meta.get("group", "")), []).append(info)
+        for meta in self._vectors.metadata_of(ids):
+            info = ArticleInfo(str(meta.get("article_id", "")), str(meta.get("title", "")),
+                               str(meta.get("source", "")), str(meta.get("url", "")),
+                               str(meta.get("published_at", "")), int(meta.get("n_chunks", 0) or 0))
+            out.setdefault(str(meta.get("group", "")), []).append(info)
         for members in out.values():
             members.sort(key=lambda a: (a.published_at or "9999", a.article_id))
         return out

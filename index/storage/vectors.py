@@ -255,6 +255,14 @@ class ChromaVectors:
         out.sort(key=lambda a: a.published_at, reverse=True)
         return out
 
+    def metadata_of(self, chunk_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Metadata of the given chunks (absent ids are left out), read by id."""
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(chunk_ids), GET_BATCH):
+            got = self.collection.get(ids=list(chunk_ids[i : i + GET_BATCH]), include=["metadatas"])
+            out.extend(m or {} for m in got["metadatas"])
+        return out
+
     def first_chunks_matching(self, any_of: dict[str, Sequence[str]]) -> list[dict[str, Any]]:
         """Metadata of the first chunk of every article whose metadata holds, for any key of `any_of`, one of
         its values (the Chroma query syntax stays in this module)."""
