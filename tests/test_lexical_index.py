@@ -139,3 +139,18 @@ def test_an_index_from_another_version_or_damaged_starts_empty(tmp_path):
     state = path.with_name(path.name + ".json")
     state.write_text(state.read_text().replace(f'"version": {LexicalIndex.VERSION}', '"version": 1'))
     assert len(LexicalIndex(path)) == 0
+
+
+def test_tokenize_remembers_short_texts_but_hands_out_a_fresh_list_each_time():
+    """Answering tokenizes each sentence many times, so short texts are remembered; a caller that changes
+    the list it got must not change what the next caller gets, and long texts tokenize the same way."""
+    from index.text import terms
+
+    sentence = "Venezuelan officials asked Iran for drones with a 1,000 km range."
+    first = tokenize(sentence)
+    assert first == ["venezuelan", "venezuela", "official", "ask", "iran", "drone", "1000", "km", "range"]
+    first.append("changed")
+    assert tokenize(sentence) == first[:-1]
+    long_text = " ".join([sentence] * (terms.CACHED_CHARS // len(sentence) + 1))
+    assert len(long_text) > terms.CACHED_CHARS
+    assert tokenize(long_text) == first[:-1] * (terms.CACHED_CHARS // len(sentence) + 1)
