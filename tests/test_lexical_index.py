@@ -154,3 +154,16 @@ def test_tokenize_remembers_short_texts_but_hands_out_a_fresh_list_each_time():
     long_text = " ".join([sentence] * (terms.CACHED_CHARS // len(sentence) + 1))
     assert len(long_text) > terms.CACHED_CHARS
     assert tokenize(long_text) == first[:-1] * (terms.CACHED_CHARS // len(sentence) + 1)
+
+
+def test_keyed_finds_chunks_by_any_of_many_keys():
+    """A reindex of thousands of articles asks for 16 band values each: more keys than one query takes."""
+    from index.storage import lexical
+
+    index = LexicalIndex(None)
+    n = lexical.KEYS_PER_QUERY + 10
+    index.add(LexicalDoc(f"c{i}", f"a{i}", "", 0, "text", (f"band-{i}", "group:shared")) for i in range(n))
+    index.refresh()
+    asked = [f"band-{i}" for i in range(0, n, 2)] + [f"absent-{i}" for i in range(n)]
+    assert sorted(index.keyed(asked)) == sorted(f"c{i}" for i in range(0, n, 2))
+    assert len(index.keyed(["group:shared"])) == n and index.keyed([]) == []

@@ -33,6 +33,9 @@ from index.storage.filters import SearchFilters, day_bounds
 from index.text.terms import tokenize
 
 
+KEYS_PER_QUERY = 1024  # clauses of one `keyed` query
+
+
 @dataclass(frozen=True)
 class LexicalDoc:
     chunk_id: str
@@ -328,15 +331,18 @@ class LexicalIndex:
 
     @_locked
     def keyed(self, keys: Iterable[str]) -> list[str]:
-        """Ids of the chunks holding any of `keys` (`LexicalDoc.keys`), in no particular order."""
+        """Ids of the chunks holding any of `keys` (`LexicalDoc.keys`), in no particular order. A reindex
+        asks for 16 band values an article, so the keys go `KEYS_PER_QUERY` to a query."""
         wanted = sorted(set(keys))
-        if not wanted:
-            return []
-        query = tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("keys", k)) for k in wanted])
         searcher = self._searcher
-        found = searcher.search(query, 1, count=True).count
-        hits = searcher.search(query, found, count=False).hits if found else []
-        return [searcher.doc(address)["chunk_id"][0] for _, address in hits]
+        ids: dict[str, None] = {}
+        for i in range(0, len(wanted), KEYS_PER_QUERY):
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term("keys", k))
+                                                 for k in wanted[i:i + KEYS_PER_QUERY]])
+            found = searcher.search(query, 1, count=True).count
+            for _, address in searcher.search(query, found, count=False).hits if found else []:
+                ids[searcher.doc(address)["chunk_id"][0]] = None
+        return list(ids)
 
     @_locked
     def article_of(self, chunk_id: str) -> str | None:
