@@ -101,3 +101,24 @@ def test_device_setting_reaches_the_model(monkeypatch):
     assert model.device == "cpu"
     with pytest.raises(ValueError):
         Settings(device="tpu")
+
+
+def test_the_numpy_gelu_is_the_written_out_formula_to_the_bit():
+    """`_erf`/`_gelu` work in place for speed; they must give the same float32 bits as the formula."""
+    import math
+
+    import numpy as np
+
+    from index.models.minilm_numpy import _erf, _gelu
+
+    def erf(x):
+        a = np.abs(x)
+        t = 1.0 / (1.0 + 0.3275911 * a)
+        poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+        return np.copysign(1.0 - poly * np.exp(-a * a), x)
+
+    x = (np.random.default_rng(3).standard_normal((3, 40, 1536)) * 4).astype(np.float32)
+    kept = x.copy()
+    assert np.array_equal(_erf(x), erf(x))
+    assert np.array_equal(_gelu(x), 0.5 * x * (1.0 + erf(x * (1.0 / math.sqrt(2.0)))))
+    assert _gelu(x).dtype == np.float32 and np.array_equal(x, kept), "the input is left as it was"

@@ -30,17 +30,32 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
 
 def _erf(x: np.ndarray) -> np.ndarray:
     """erf to 1.5e-7 (Abramowitz & Stegun 7.1.26), below float32 resolution near 1, in float32; scipy's
-    erf computes in double and took two thirds of the encoder's time."""
+    erf computes in double and took two thirds of the encoder's time. The same operations in the same
+    order as the written-out formula, done in place (a quarter faster, the same bits)."""
     a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return np.copysign(1.0 - poly * np.exp(-a * a), x)
+    t = a * 0.3275911
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * 1.061405429
+    for c in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        poly += c
+        poly *= t
+    np.multiply(a, a, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    poly *= a
+    np.subtract(1.0, poly, out=poly)
+    return np.copysign(poly, x, out=poly)
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU, as BERT uses. Python floats, not NumPy float64 scalars, keep it float32 (NumPy 2
-    promotes an array combined with a float64 scalar to float64)."""
-    return 0.5 * x * (1.0 + _erf(x * (1.0 / math.sqrt(2.0))))
+    """Exact (erf) GELU, as BERT uses, 0.5 * x * (1 + erf(x / sqrt 2)) in place. Python floats, not NumPy
+    float64 scalars, keep it float32 (NumPy 2 promotes an array combined with a float64 scalar to float64)."""
+    out = _erf(x * (1.0 / math.sqrt(2.0)))
+    out += 1.0
+    out *= x
+    out *= 0.5
+    return out
 
 
 class NumpyMiniLM:
