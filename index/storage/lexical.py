@@ -32,7 +32,6 @@ from index.storage.atomic import atomic_write
 from index.storage.filters import SearchFilters, day_bounds
 from index.text.terms import tokenize
 
-
 KEYS_PER_QUERY = 1024  # clauses of one `keyed` query
 
 

@@ -99,6 +99,12 @@ class ArticleInfo:
     published_at: str
     chunks: int
 
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any], chunks: int) -> ArticleInfo:
+        """The article as a chunk's stored metadata describes it."""
+        return cls(str(meta.get("article_id", "")), str(meta.get("title", "")), str(meta.get("source", "")),
+                   str(meta.get("url", "")), str(meta.get("published_at", "")), chunks)
+
 
 def chunk_id_for(article_id: str, fingerprint: str, index: int) -> str:
     key = hashlib.sha1(article_id.encode()).hexdigest()[:12]

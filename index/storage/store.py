@@ -242,9 +242,7 @@ class Corpus:
         ids = self._lexical.snapshot().keyed(group_key(g) for g in set(groups))
         out: dict[str, list[ArticleInfo]] = {}
         for meta in self._vectors.metadata_of(ids):
-            info = ArticleInfo(str(meta.get("article_id", "")), str(meta.get("title", "")),
-                               str(meta.get("source", "")), str(meta.get("url", "")),
-                               str(meta.get("published_at", "")), int(meta.get("n_chunks", 0) or 0))
+            info = ArticleInfo.from_metadata(meta, int(meta.get("n_chunks", 0) or 0))
             out.setdefault(str(meta.get("group", "")), []).append(info)
         for members in out.values():
             members.sort(key=lambda a: (a.published_at or "9999", a.article_id))

@@ -190,15 +190,15 @@ class ChromaVectors:
                 return ids
             offset += len(page)
 
-    def get(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
-        out: list[StoredChunk] = []
+    def _by_id(self, chunk_ids: Sequence[str], include: list[str]) -> Iterator[dict[str, Any]]:
+        """Chroma's answers to reading the given chunks by id, `GET_BATCH` ids a call."""
         for i in range(0, len(chunk_ids), GET_BATCH):
-            got = self.collection.get(ids=list(chunk_ids[i : i + GET_BATCH]), include=["documents", "metadatas"])
-            out.extend(
-                StoredChunk.from_record(cid, doc, meta or {})
-                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
-            )
-        return out
+            yield self.collection.get(ids=list(chunk_ids[i : i + GET_BATCH]), include=include)
+
+    def get(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
+        return [StoredChunk.from_record(cid, doc, meta or {})
+                for got in self._by_id(chunk_ids, ["documents", "metadatas"])
+                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])]
 
     def embeddings_of(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
         """Stored vectors of the given chunks (absent ids are not in the result; none while another process's
@@ -246,10 +246,7 @@ class ChromaVectors:
                 article_id = str(meta.get("article_id", ""))
                 counts[article_id] += 1
                 if article_id not in rows or int(meta.get("chunk_index", 0)) == 0:
-                    rows[article_id] = ArticleInfo(
-                        article_id, str(meta.get("title", "")), str(meta.get("source", "")),
-                        str(meta.get("url", "")), str(meta.get("published_at", "")), 0,
-                    )
+                    rows[article_id] = ArticleInfo.from_metadata(meta, 0)
         out = [replace(info, chunks=counts[aid]) for aid, info in rows.items()]
         out.sort(key=lambda a: (a.title.lower(), a.article_id))
         out.sort(key=lambda a: a.published_at, reverse=True)
@@ -257,11 +254,7 @@ class ChromaVectors:
 
     def metadata_of(self, chunk_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Metadata of the given chunks (absent ids are left out), read by id."""
-        out: list[dict[str, Any]] = []
-        for i in range(0, len(chunk_ids), GET_BATCH):
-            got = self.collection.get(ids=list(chunk_ids[i : i + GET_BATCH]), include=["metadatas"])
-            out.extend(m or {} for m in got["metadatas"])
-        return out
+        return [m or {} for got in self._by_id(chunk_ids, ["metadatas"]) for m in got["metadatas"]]
 
     def first_chunks_matching(self, any_of: dict[str, Sequence[str]]) -> list[dict[str, Any]]:
         """Metadata of the first chunk of every article whose metadata holds, for any key of `any_of`, one of
