@@ -7,6 +7,7 @@ the process keeps running and the index stays consistent. `RELIABILITY_FULL=1` r
 
 from __future__ import annotations
 
+import codecs
 import json
 import string
 from pathlib import Path
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from assistant.errors import BadQuestionError, UploadError
 from assistant.factory import build_assistant
+from index.intake import articles as articles_module
 from index.intake.articles import MAX_FILE_BYTES, Article, LoadFailure, read_articles
 from tests.conftest import SAMPLES, run_cli
 from tests.reliability_support import CLI_ENV, FULL, assert_exact, examples
@@ -150,11 +152,42 @@ def test_named_hostile_input(big_inputs, name):
 
 
 def test_a_file_over_the_size_limit_is_refused_without_reading_it(tmp_path):
-    path = tmp_path / "giant.jsonl"
+    path = tmp_path / "giant.txt"
     with open(path, "wb") as fh:  # sparse: no 64 MB written to disk
         fh.truncate(MAX_FILE_BYTES + 1)
     [failure] = list(read_articles([path]))
     assert isinstance(failure, LoadFailure) and "too large" in failure.reason
+
+
+def test_a_jsonl_archive_over_the_file_limit_is_read_line_by_line(tmp_path, monkeypatch):
+    """A JSONL archive is read one line at a time, so the file limit bounds one line (one article), not the
+    archive: a newsroom's export of any size is read whole, and only a line over the limit is refused, with
+    its line number, while the lines after it are still read."""
+    monkeypatch.setattr(articles_module, "MAX_FILE_BYTES", 1_000)
+    path = tmp_path / "archive.jsonl"
+    lines = [json.dumps({"id": f"story-{i}", "text": f"Story number {i} about the harbour " + "x" * 60})
+             for i in range(40)]  # about 4 KB in all, four times the limit
+    lines[7] = json.dumps({"id": "giant", "text": "word " * 400})  # 2 KB: this line alone is over it
+    lines[12] = "\ufeffnot json at all"
+    path.write_bytes(codecs.BOM_UTF8 + "\r\n".join(lines).encode() + b"\r\n\n")
+    items = list(read_articles([path]))
+    read = [item for item in items if isinstance(item, Article)]
+    failures = [str(item) for item in items if isinstance(item, LoadFailure)]
+    assert [a.id for a in read] == [f"story-{i}" for i in range(40) if i not in (7, 12)]
+    assert read[0].text.startswith("Story number 0") and read[-1].text.endswith("x" * 60)
+    assert failures[0] == f"{path}:8: line is too long (over 1,000 bytes)"
+    assert failures[1].startswith(f"{path}:13: invalid JSON")
+    assert len(failures) == 2
+
+
+def test_a_jsonl_line_that_is_not_utf8_is_refused_alone(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b'{"id": "a", "text": "caf\xc3\xa9 prices rise"}\n'
+                     b'{"id": "b", "text": "caf\xe9 prices fall"}\n'
+                     b'{"id": "c", "text": "tea prices hold"}\n')
+    items = list(read_articles([path]))
+    assert [i.id for i in items if isinstance(i, Article)] == ["a", "c"]
+    assert [str(i) for i in items if isinstance(i, LoadFailure)] == [f"{path}:2: line is not valid UTF-8 (byte 24)"]
 
 
 @pytest.mark.slow

@@ -18,7 +18,9 @@ the larger HTML reader already lives in `index/intake/html.py`, and Markdown wou
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -37,7 +39,7 @@ HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a .txt/.md/.html file, or one line of a JSONL file (read one line at a time)
 MAX_ARTICLE_CHARS = 5_000_000
 _OPTIONAL_FIELDS = ("id", "title", "url", "source", "published_at")
 
@@ -145,6 +147,16 @@ def _short_hash(value: str) -> str:
 # --------------------------------------------------------------------------------------------- files
 
 
+def _unreadable(exc: OSError) -> ArticleError:
+    return ArticleError(f"cannot read file ({exc.strerror or exc})")
+
+
+def _refuse_binary(head: bytes) -> None:
+    """A file whose first 8 KB hold a NUL byte is not text."""
+    if b"\x00" in head[:8192]:
+        raise ArticleError("file looks binary (contains NUL bytes)")
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
@@ -152,11 +164,10 @@ def _read_bytes(path: Path) -> bytes:
             raise ArticleError(f"file is too large ({size:,} bytes, limit {MAX_FILE_BYTES:,})")
         data = path.read_bytes()
     except OSError as exc:
-        raise ArticleError(f"cannot read file ({exc.strerror or exc})") from exc
+        raise _unreadable(exc) from exc
     if not data.strip():
         raise ArticleError("file is empty")
-    if b"\x00" in data[:8192]:
-        raise ArticleError("file looks binary (contains NUL bytes)")
+    _refuse_binary(data)
     return data
 
 
@@ -344,17 +355,49 @@ def _html_article(path: Path, article_id: str) -> Article:
     return article_from_record(record, default_id=article_id, origin=str(path))
 
 
-def _jsonl_articles(path: Path, id_prefix: str) -> Iterator[Article | LoadFailure]:
+def _jsonl_lines(path: Path) -> Iterator[tuple[int | None, str | ArticleError]]:
+    """The lines of a JSONL file, read one at a time (an archive of any size is never held whole), as
+    (line number, text), or (line number, the error) for a line too long or not UTF-8; a problem of the whole
+    file (it cannot be read, looks binary or holds only blank lines) comes last, as (None, the error)."""
+    blank = True
     try:
-        raw = _read_text_file(path)
+        with path.open("rb") as fh:
+            _refuse_binary(fh.read(8192))
+            fh.seek(0)
+            for line_no in itertools.count(1):
+                data = fh.readline(MAX_FILE_BYTES + 1)
+                if not data:
+                    break
+                if len(data) > MAX_FILE_BYTES and not data.endswith(b"\n"):
+                    while data and not data.endswith(b"\n"):  # skip the rest of the line, a piece at a time
+                        data = fh.readline(1 << 20)
+                    blank = False
+                    yield line_no, ArticleError(f"line is too long (over {MAX_FILE_BYTES:,} bytes)")
+                    continue
+                if line_no == 1 and data.startswith(codecs.BOM_UTF8):
+                    data = data[len(codecs.BOM_UTF8):]
+                if not data.strip():
+                    continue
+                blank = False
+                try:
+                    yield line_no, data.decode("utf-8").rstrip("\r\n")
+                except UnicodeDecodeError as exc:
+                    yield line_no, ArticleError(f"line is not valid UTF-8 (byte {exc.start})")
+    except OSError as exc:
+        yield None, _unreadable(exc)
     except ArticleError as exc:
-        yield LoadFailure(str(path), str(exc))
-        return
-    for line_no, line in enumerate(raw.split("\n"), start=1):
-        if not line.strip():
-            continue
-        origin = f"{path}:{line_no}"
+        yield None, exc
+    else:
+        if blank:
+            yield None, ArticleError("file is empty")
+
+
+def _jsonl_articles(path: Path, id_prefix: str) -> Iterator[Article | LoadFailure]:
+    for line_no, line in _jsonl_lines(path):
+        origin = str(path) if line_no is None else f"{path}:{line_no}"
         try:
+            if isinstance(line, ArticleError):
+                raise line
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
