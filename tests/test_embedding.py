@@ -40,6 +40,31 @@ def test_numpy_minilm_gives_the_sentence_transformers_vectors(numpy_minilm, mini
     assert np.abs(alone - ours).max() < 1e-5
 
 
+def test_texts_are_embedded_in_batches_of_similar_length():
+    """A short question is not padded to a long sentence's length: texts are batched by length, the split
+    that pads least for the batches' fixed cost, and every text is in exactly one batch."""
+    from index.models.minilm_numpy import GROUP_SPAN, length_groups
+
+    lengths = [15, 70, 64, 66, 12, 68, 71, 14]
+    groups = length_groups(lengths, group_cost=8)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    assert all(max(lengths[i] for i in g) < 20 or min(lengths[i] for i in g) > 60 for g in groups)  # never mixed
+    assert [i for g in groups for i in g] == sorted(range(8), key=lambda i: lengths[i])  # runs of sorted lengths
+    assert length_groups(lengths, group_cost=10_000) == [sorted(range(8), key=lambda i: lengths[i])]
+    assert length_groups([]) == [] and length_groups([9]) == [[0]]
+    many = length_groups([(i * 37) % 250 + 3 for i in range(300)])
+    assert sorted(i for g in many for i in g) == list(range(300)) and max(map(len, many)) <= GROUP_SPAN
+
+
+def test_batching_by_length_gives_the_one_batch_vectors(numpy_minilm):
+    texts = [t for t in TEXTS if t] + ["Who?", "A fare of 142 dollars for the ferry crossing to the island."]
+    grouped = numpy_minilm.embed(texts)
+    x, mask = numpy_minilm.encode(numpy_minilm._tokenizer.encode_batch(texts))  # one padded batch
+    one = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+    one /= np.linalg.norm(one, axis=1, keepdims=True)
+    assert np.abs(grouped - one).max() < 1e-5
+
+
 def test_numpy_minilm_empty_input(numpy_minilm):
     assert numpy_minilm.embed([]).shape == (0, 384)
 
