@@ -74,7 +74,6 @@ def fit(pairs: list[tuple[str, str, int]], out: Path, *, layers: int = 2, epochs
 
     Batches are drawn from groups of similar length (less padding), in a seeded order; AdamW with a linear
     warm-up (6%) and decay; the positive class weighs twice (about one pair in five is positive)."""
-    import math
     import random
     import time
 

@@ -226,15 +226,14 @@ def chroma_server(tmp_path_factory):
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    log = open(path / "server.log", "w")
-    proc = subprocess.Popen([chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, proc=proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(proc)
-        log.close()
+    with open(path / "server.log", "w") as log:
+        proc = subprocess.Popen([chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1",
+                                 "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, proc=proc)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop_process(proc)
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300, input: str | None = None
@@ -242,4 +241,4 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300, input: st
     """Run the real `assistant` command in a subprocess."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout, cwd=ROOT, input=input)
+                          env=full_env, timeout=timeout, cwd=ROOT, input=input, check=False)

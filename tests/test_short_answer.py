@@ -245,8 +245,8 @@ def test_sentence_initial_function_words_are_no_answer(question, sentence, not_e
     ("How high is inflation in Aldmark?", "Inflation in Aldmark is 4.5 percent.", "4.5 percent"),
     # a count is never a percentage
     ("How many adults took part in the trial?", "The vaccine was 82.4 percent effective in the trial.", None),
-    ("How many adults took part in the trial?", "The trial enrolled 24,600 adults, and the vaccine was 82.4 "
-     "percent effective.", "24,600"),
+    ("How many adults took part in the trial?",
+     ("The trial enrolled 24,600 adults, and the vaccine was 82.4 percent effective."), "24,600"),
 ])
 def test_the_fact_asked_is_the_one_the_sentence_states(question, sentence, expected):
     assert span_text(question, sentence) == expected
