@@ -75,6 +75,7 @@ class _Pending:
     is_new: bool
     to_write: list[StoredChunk] = field(default_factory=list)  # chunks not already stored as they are
     replace_ids: list[str] = field(default_factory=list)  # stored under a current id but different: redo
+    group: str = ""  # the wire-copy group it joins, "" for its own (`Indexer._group`, before nodes are made)
     # the grouping signature (index.text.grouping)
     first_chunk_extra: dict[str, str] = field(default_factory=dict)
 
@@ -191,8 +192,6 @@ class Indexer:
             if state is not None and state.chunks.get(fp):
                 self._keep_stored(item, state.chunks[fp])
             pending.append(item)
-        if self.group_copies and pending:
-            self._group(pending)
         return pending
 
     def _group(self, pending: list[_Pending]) -> None:
@@ -201,11 +200,24 @@ class Indexer:
         signatures = [signature(p.article.text) for p in pending]
         groups = grouper.assign([(p.article.id, sig, p.article.title) for p, sig in zip(pending, signatures)])
         for item, sig, group in zip(pending, signatures, groups):
-            mine = "" if group == item.article.id else group
-            item.chunks = [replace(c, group=mine) for c in item.chunks]
-            written = {c.chunk_id for c in item.to_write}
-            item.to_write = [c for c in item.chunks if c.chunk_id in written]
+            item.group = "" if group == item.article.id else group
             item.first_chunk_extra = group_metadata(group, sig)
+
+    def _embed_first(self, pending: list[_Pending], order: list[tuple[_Pending, StoredChunk]]) -> list:
+        """The first batch's vectors, embedded while another thread reads Chroma for the wire-copy groups and
+        then makes it load the collection (`Corpus.warm_up`): Chroma's first read in a process takes 3-6 s at
+        a million chunks, and it came before the embedding. Both finish before the write begins, so a failure
+        of either leaves nothing written or marked."""
+        def read_chroma() -> None:
+            if self.group_copies:
+                self._group(pending)
+            self.store.warm_up()
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-reader") as reader:
+            ready = reader.submit(read_chroma)
+            vectors = self._embed_texts(order[: self.batch_size])
+            ready.result()
+        return vectors
 
     def _keep_stored(self, item: _Pending, stored_ids: list[str]) -> None:
         """Leave chunks an interrupted run already stored alone when they are what would be written."""
@@ -237,28 +249,34 @@ class Indexer:
         if not pending and not to_prune:
             self._clear_unfinished_mark()
             return
+        # Length-sorted across articles, so a batch holds texts of similar length and the model pads little
+        # (the dev set's 467 chunks of 200 articles: 22.1 s sorted against 24.8 s as they come).
+        order = sorted(((item, chunk) for item in pending for chunk in item.to_write),
+                       key=lambda pair: len(pair[1].title) + len(pair[1].text))
+        if progress:
+            progress(0, len(order), "embedding")
+        first = self._embed_first(pending, order) if pending else []
         with self.store.writing():
-            self._write(pending, summary, progress)
+            self._write(pending, order, first, summary, progress)
             if to_prune:
                 self.store.delete(prune_ids)
                 summary.removed = len(to_prune)
                 summary.removed_ids = to_prune
 
-    def _write(self, pending: list[_Pending], summary: IndexSummary, progress: ProgressFn | None) -> None:
-        """Embed and store `pending` (inside the corpus's write)."""
+    def _write(self, pending: list[_Pending], order: list[tuple[_Pending, StoredChunk]], first: list,
+               summary: IndexSummary, progress: ProgressFn | None) -> None:
+        """Embed and store `pending`'s chunks in `order` (inside the corpus's write), the first batch's
+        vectors being `first`."""
         redo = [cid for p in pending for cid in p.replace_ids]
         if redo:  # deleted first, so that they are added afresh rather than overwritten
             self.store.delete(redo)
-        total = sum(len(p.to_write) for p in pending)
-        if progress:
-            progress(0, total, "embedding")
+        total = len(order)
         # Embed and write in batches across articles; an article's stale chunks are deleted as soon as all
         # of its new chunks are stored (`waiting`: articles by the position of their last chunk). One writer
         # thread stores batch k while batch k+1 is embedded (both release the GIL in native code), so the
         # Chroma write is off the critical path; at most one write is in flight, and every write has
         # finished before this method returns or raises (the `with`), i.e. before the lock is released.
         done = 0
-        batch: list[tuple[_Pending, StoredChunk]] = []
         waiting: list[tuple[int, _Pending]] = []  # (position of the article's last chunk, article)
         in_flight: Future[int] | None = None
 
@@ -272,24 +290,14 @@ class Indexer:
             while waiting and waiting[0][0] <= done:
                 self._finish_article(waiting.pop(0)[1], summary)
 
-        # Length-sorted across articles, so a batch holds texts of similar length and the model pads little
-        # (the dev set's 467 chunks of 200 articles: 22.1 s sorted against 24.8 s as they come).
-        order = sorted(((item, chunk) for item in pending for chunk in item.to_write),
-                       key=lambda pair: len(pair[1].title) + len(pair[1].text))
         last_position = {id(item): 0 for item in pending}
         for position, (item, _) in enumerate(order, start=1):
             last_position[id(item)] = position
         waiting.extend(sorted(((last_position[id(item)], item) for item in pending), key=lambda w: w[0]))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer") as writer:
-            for pair in order:
-                batch.append(pair)
-                if len(batch) >= self.batch_size:
-                    nodes = self._embed_batch(batch)
-                    settle()
-                    in_flight = writer.submit(self._store_batch, nodes)
-                    batch = []
-            if batch:
-                nodes = self._embed_batch(batch)
+            for start in range(0, total, self.batch_size):
+                batch = order[start : start + self.batch_size]
+                nodes = self._nodes(batch, first if start == 0 else self._embed_texts(batch))
                 settle()
                 in_flight = writer.submit(self._store_batch, nodes)
             settle()
@@ -299,13 +307,18 @@ class Indexer:
             progress(done, total, "embedding")
         summary.chunks_embedded = done
 
-    def _embed_batch(self, batch: list[tuple[_Pending, StoredChunk]]) -> list:
+    def _embed_texts(self, batch: list[tuple[_Pending, StoredChunk]]) -> list:
+        if not batch:
+            return []
         if self.embed_model is None:  # built for removals only (`assistant remove` loads no model)
             raise RuntimeError("this Indexer was built without an embedding model and cannot embed")
         texts = [f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text for _, chunk in batch]
-        vectors = self.embed_model.get_text_embedding_batch(texts)
+        return self.embed_model.get_text_embedding_batch(texts)
+
+    @staticmethod
+    def _nodes(batch: list[tuple[_Pending, StoredChunk]], vectors: list) -> list:
         return [
-            make_node(chunk, n_chunks=len(item.chunks), embedding=vec,
+            make_node(replace(chunk, group=item.group), n_chunks=len(item.chunks), embedding=vec,
                       extra=item.first_chunk_extra if chunk.chunk_index == 0 else None)
             for (item, chunk), vec in zip(batch, vectors)
         ]

@@ -258,3 +258,64 @@ def test_the_count_follows_every_writer_and_falls_back_to_chroma_mid_write(setti
     indexer(writer).index_items([art("c")])
     asked.clear()
     assert reader.count() == chroma.count() == len(ids(writer)) and not asked
+
+
+def test_adding_new_articles_reads_no_chroma_record_before_the_embedding(settings):
+    """The plan of an add asks the lexical side (in step with Chroma) which articles it already holds, and
+    reads only those from Chroma; Chroma's first read (seconds at a million chunks) and the wire-copy lookup
+    then run while the first batch embeds, in another thread, and both finish before the write begins."""
+    import threading
+
+    writer = build_store(settings)
+    indexer(writer).index_items([art("a"), art("b")])
+    events: list[tuple[str, str]] = []  # (what, thread name)
+    gets_before_embedding = []
+
+    def get(real, *args, **kwargs):
+        events.append(("get", threading.current_thread().name))
+        return real(*args, **kwargs)
+
+    seam = ChromaSeam(build_chroma_client(settings), overrides={"get": get})
+    store = build_store(settings, client=seam)
+    read = threading.Event()
+
+    def first_embedding():
+        gets_before_embedding.extend(events)
+        assert read.wait(10), "Chroma was not read while the first batch was embedded"
+
+    def reading(real, *args, **kwargs):
+        got = get(real, *args, **kwargs)
+        read.set()
+        return got
+
+    seam.overrides["get"] = reading
+    summary = indexer(store, InterleavingEmbedding({1: first_embedding})).index_items(
+        [art("c"), art("d", f"Headline of b\n{LONG}")])
+    assert summary.added == 2
+    assert not [e for e in gets_before_embedding if e[1] == threading.main_thread().name], \
+        "the plan read Chroma for articles the lexical side does not hold"
+    assert any(name.startswith("chroma-reader") for _, name in events)
+    chroma = seam.real.get_collection(settings.collection_name)
+    groups = {m["article_id"]: m["group"] for m in chroma.get(include=["metadatas"])["metadatas"]}
+    assert groups["d"] == groups["b"] == "a", "the wire copy read in the other thread joined its story's group"
+    events.clear()
+    assert store.article_states(["a", "zzz"]).keys() == {"a"} and len(events) == 1, "one read, for a"
+    assert not store.state()[1]
+
+
+def test_a_failed_wire_copy_lookup_leaves_nothing_written_or_marked(settings):
+    """The lookup runs beside the first embedding; when it fails, the add stops before its write begins."""
+    writer = build_store(settings)
+    indexer(writer).index_items([art("a")])
+    before = writer.state()
+
+    def broken(real, *args, **kwargs):
+        raise RuntimeError("simulated Chroma failure")
+
+    seam = ChromaSeam(build_chroma_client(settings), overrides={"get": broken})
+    store = build_store(settings, client=seam)
+    with pytest.raises(RuntimeError, match="simulated"):
+        indexer(store).index_items([art("b", f"Headline of a\n{LONG}")])
+    assert writer.state() == before, "the generation moved or the write was marked"
+    assert {m["article_id"] for m in seam.real.get_collection(settings.collection_name)
+            .get(include=["metadatas"])["metadatas"]} == {"a"}

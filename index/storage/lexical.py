@@ -344,6 +344,13 @@ class LexicalIndex:
         return list(ids)
 
     @_locked
+    def articles_held(self, article_ids: Iterable[str]) -> set[str]:
+        """Those of `article_ids` with at least one chunk here (one term lookup each)."""
+        searcher = self._searcher
+        return {aid for aid in dict.fromkeys(article_ids)
+                if searcher.search(self._term("article_id", aid), 1, count=False).hits}
+
+    @_locked
     def article_of(self, chunk_id: str) -> str | None:
         searcher = self._searcher
         hits = searcher.search(self._term("chunk_id", chunk_id), 1, count=False).hits

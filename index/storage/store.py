@@ -216,7 +216,23 @@ class Corpus:
         return self._vectors.embeddings_of(chunk_ids)
 
     def article_states(self, article_ids: Iterable[str]) -> dict[str, ArticleState]:
-        return self._vectors.article_states(article_ids)
+        """The stored state of the given articles (absent ids are not in the result). Once the lexical side
+        is in step with Chroma's generation and no write is under way, it holds exactly Chroma's chunks, so
+        only the articles it holds are read from Chroma: adding new articles reads nothing there, and
+        Chroma's first read in a process (3-6 s at a million chunks) can overlap the embedding instead
+        (`warm_up`, `index.indexer`)."""
+        wanted = list(dict.fromkeys(article_ids))
+        generation, writing = self._vectors.state()
+        index = self._lexical.current()
+        if not writing and index.generation == generation:
+            held = index.articles_held(wanted)
+            wanted = [aid for aid in wanted if aid in held]
+        return self._vectors.article_states(wanted) if wanted else {}
+
+    def warm_up(self) -> None:
+        """Make Chroma load the collection now (one read of no record), so that a later read or write does not
+        wait for it: the first read in a new process takes seconds at a million chunks."""
+        self._vectors.warm_up()
 
     def all_article_states(self) -> dict[str, ArticleState]:
         return self._vectors.all_article_states()

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # llama-index costs ~1.7 s to import: loaded on the first wri
 
 GET_BATCH = 2000  # ids per Chroma get (the corpus also syncs its BM25 side in pieces this size)
 _PAGE = 20_000
+WARM_UP_ID = "warm-up"  # read by `warm_up`: no chunk has it (chunk ids are hex-hex-index, see records.chunk_id_for)
 
 
 class _Gate:
@@ -189,6 +190,9 @@ class ChromaVectors:
             if len(page) < 50_000:
                 return ids
             offset += len(page)
+
+    def warm_up(self) -> None:
+        self.collection.get(ids=[WARM_UP_ID], include=[])
 
     def _by_id(self, chunk_ids: Sequence[str], include: list[str]) -> Iterator[dict[str, Any]]:
         """Chroma's answers to reading the given chunks by id, `GET_BATCH` ids a call."""
