@@ -20,6 +20,7 @@ abstention decision use the same per-sentence features; the short-answer spans a
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -117,8 +118,10 @@ class ExtractiveAnswerer:
             terms = set(tokenize(sentence.text))
             if sentence.prev is not None and dangling(sentence.text):
                 terms |= set(tokenize(sentence.prev.text))
-            topic = title_terms.setdefault(chunk.article_id, set(tokenize(chunk.title)))
-            around = passage_terms.setdefault(chunk.chunk_id, set(tokenize(chunk.text)) | topic)
+            if chunk.chunk_id not in passage_terms:  # once a passage (not once a sentence: chunks are long)
+                topic = title_terms.setdefault(chunk.article_id, set(tokenize(chunk.title)))
+                passage_terms[chunk.chunk_id] = set(tokenize(chunk.text)) | topic
+            topic, around = title_terms[chunk.article_id], passage_terms[chunk.chunk_id]
             sentence.coverage = sum(
                 w * (TITLE_CREDIT if t in topic else 1.0 if t in terms else AROUND_CREDIT if t in around else 0.0)
                 for t, w in weights.items()) / total
@@ -198,15 +201,14 @@ class ExtractiveAnswerer:
         for passage in passages[: count or self.passages_considered]:
             chunk = passage.chunk
             previous: Sentence | None = None
-            for span in split_sentences(chunk.text):
-                text = chunk.text[span.start : span.end]
-                sentence = Sentence(passage, chunk.start + span.start, chunk.start + span.end, text,
-                                     prev=previous, claim=is_claim(text, chunk.title))
+            for start, end, claim, wordy in _sentence_spans(chunk.text, chunk.title):
+                sentence = Sentence(passage, chunk.start + start, chunk.start + end, chunk.text[start:end],
+                                     prev=previous, claim=claim)
                 if previous is not None:
                     previous.next = sentence
                 previous = sentence
                 key = (chunk.article_id, sentence.start)
-                if key in seen or not sentence.claim or len(_WORDS.findall(text)) < 4:
+                if key in seen or not claim or not wordy:
                     continue
                 seen.add(key)
                 sentences.append(sentence)
@@ -453,6 +455,17 @@ TOP_PASSAGE_SENTENCES = 2  # sentences of the top passage always embedded
 RANK_PRIOR = 0.05  # score bonus of a sentence of the top passage (divided by sqrt(rank) below it)
 TITLE_CREDIT = 0.5  # coverage credit of a headline term, for every sentence of its article
 AROUND_CREDIT = 0.3  # of a question term the passage states elsewhere than in the sentence
+
+
+@functools.lru_cache(maxsize=512)
+def _sentence_spans(text: str, title: str) -> tuple[tuple[int, int, bool, bool], ...]:
+    """(start, end, is a claim, has at least 4 words) of each sentence of a passage: worked out once a
+    passage, as the reader and the rules (and the next questions) read the same passages."""
+    spans = []
+    for span in split_sentences(text):
+        piece = text[span.start : span.end]
+        spans.append((span.start, span.end, is_claim(piece, title), len(_WORDS.findall(piece)) >= 4))
+    return tuple(spans)
 
 
 def is_claim(text: str, title: str = "") -> bool:
