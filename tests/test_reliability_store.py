@@ -319,3 +319,36 @@ def test_a_failed_wire_copy_lookup_leaves_nothing_written_or_marked(settings):
     assert writer.state() == before, "the generation moved or the write was marked"
     assert {m["article_id"] for m in seam.real.get_collection(settings.collection_name)
             .get(include=["metadatas"])["metadatas"]} == {"a"}
+
+
+def test_the_day_range_is_remembered_only_while_nobody_writes(settings, monkeypatch):
+    """Every question asks the store's day range; it is worked out once a generation, but never kept while
+    another process of the data dir writes (the lexical side then moves under the same recorded generation)."""
+    from index.storage.lexical import LexicalIndex
+
+    def dated(article_id: str, day: str) -> Article:
+        return Article(id=article_id, text=f"Headline of {article_id}\n{LONG}", title=f"Story {article_id}",
+                       published_at=day)
+
+    writer = build_store(settings)
+    indexer(writer).index_items([dated("a", "2024-01-05")])
+    reader = build_store(settings)
+    reader.catch_up()
+    assert reader.day_range() == (20240105, 20240105)
+    worked_out = []
+    real = LexicalIndex.day_range
+    monkeypatch.setattr(LexicalIndex, "day_range", lambda self: worked_out.append(1) or real(self))
+    for _ in range(3):
+        reader.catch_up()
+        assert reader.day_range() == (20240105, 20240105)
+    assert not worked_out, "worked out again for the same generation"
+    mid_write = []
+
+    def ask_mid_write():
+        reader.catch_up()
+        mid_write.append(reader.day_range())
+
+    indexer(writer, InterleavingEmbedding({3: ask_mid_write})).index_items([dated("b", "2024-03-01")])
+    assert mid_write == [(20240105, 20240301)], "mid-write, the range must follow the chunks already written"
+    reader.catch_up()
+    assert reader.day_range() == (20240105, 20240301)

@@ -63,11 +63,13 @@ class _LexicalSide:
         self.lock = threading.Lock()
         self.index: LexicalIndex | None = None
         self.write_base: int | None = None  # generation before our write, if the index was current then
+        self.seen_state: tuple[int, bool] | None = None  # Chroma's (generation, writing) at the last `current`
 
     def current(self) -> LexicalIndex:
         """The index brought in step with Chroma if another writer changed it or is writing. A process of
         this data directory that holds the index's writer keeps it in step itself: then it is read as is."""
         generation, writing = state = self._vectors.state()
+        self.seen_state = state
         self._vectors.follow_other_writers(state)
         with self.lock:
             index = self._loaded()
@@ -158,6 +160,7 @@ class Corpus:
         self._lease = None if lease_seconds is None else \
             ServerLease(lambda: self._vectors.client, collection_name, ttl=lease_seconds)
         self._write_open = False
+        self._day_range: tuple[int, tuple[int, int]] | None = None  # (generation, range) as last worked out
         self.collection_name = collection_name
         self.embedding_model = embedding_model
         self.location = location
@@ -292,8 +295,20 @@ class Corpus:
         return self._lexical.snapshot().idf(term)
 
     def day_range(self) -> tuple[int, int]:
-        """(oldest, newest) publication day (YYYYMMDD) of the dated chunks; (0, 0) when none is dated."""
-        return self._lexical.snapshot().day_range()
+        """(oldest, newest) publication day (YYYYMMDD) of the dated chunks; (0, 0) when none is dated. Every
+        question asks it; the lexical side aggregates over every chunk for it (18 ms at a million), so it is
+        remembered for a generation while nobody writes: Chroma was not being written at the last catch-up,
+        the lexical side reflects that generation, and no write of ours is open (another process of this
+        data dir writing keeps the lexical side's recorded generation while its content moves)."""
+        index = self._lexical.snapshot()
+        state = self._lexical.seen_state
+        if state is None or state[1] or index.generation != state[0] or self._write_open \
+                or self._lexical.write_base is not None:
+            return index.day_range()
+        generation = state[0]
+        if self._day_range is None or self._day_range[0] != generation:
+            self._day_range = (generation, index.day_range())
+        return self._day_range[1]
 
     # ------------------------------------------------------------------ writes
 
