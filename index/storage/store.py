@@ -202,11 +202,15 @@ class Corpus:
         """The number of stored chunks. Once the lexical side is in step with Chroma's generation and no write
         is under way, it holds exactly Chroma's chunks and counts them for free; Chroma's own count takes
         seconds at a million chunks (benchmarks/README.md, "Issue 21"), so it answers only otherwise."""
-        generation, writing = self._vectors.state()
+        index = self._in_step()
+        return len(index) if index is not None else self._vectors.count()
+
+    def _in_step(self) -> LexicalIndex | None:
+        """The lexical side, caught up, when it holds exactly Chroma's chunks (at Chroma's generation, no write
+        under way); None otherwise."""
         index = self._lexical.current()
-        if not writing and index.generation == generation:
-            return len(index)
-        return self._vectors.count()
+        generation, writing = self._lexical.seen_state or (None, True)
+        return index if not writing and index.generation == generation else None
 
     def all_chunk_ids(self) -> list[str]:
         return self._vectors.all_chunk_ids()
@@ -225,9 +229,8 @@ class Corpus:
         Chroma's first read in a process (3-6 s at a million chunks) can overlap the embedding instead
         (`warm_up`, `index.indexer`)."""
         wanted = list(dict.fromkeys(article_ids))
-        generation, writing = self._vectors.state()
-        index = self._lexical.current()
-        if not writing and index.generation == generation:
+        index = self._in_step()
+        if index is not None:
             held = index.articles_held(wanted)
             wanted = [aid for aid in wanted if aid in held]
         return self._vectors.article_states(wanted) if wanted else {}
