@@ -209,8 +209,12 @@ class Corpus:
         """The lexical side, caught up, when it holds exactly Chroma's chunks (at Chroma's generation, no write
         under way); None otherwise."""
         index = self._lexical.current()
+        return index if self._reflects_chroma(index) else None
+
+    def _reflects_chroma(self, index: LexicalIndex) -> bool:
+        """Whether `index` was at Chroma's generation, with no write under way, at the last catch-up."""
         generation, writing = self._lexical.seen_state or (None, True)
-        return index if not writing and index.generation == generation else None
+        return not writing and index.generation == generation
 
     def all_chunk_ids(self) -> list[str]:
         return self._vectors.all_chunk_ids()
@@ -304,11 +308,9 @@ class Corpus:
         the lexical side reflects that generation, and no write of ours is open (another process of this
         data dir writing keeps the lexical side's recorded generation while its content moves)."""
         index = self._lexical.snapshot()
-        state = self._lexical.seen_state
-        if state is None or state[1] or index.generation != state[0] or self._write_open \
-                or self._lexical.write_base is not None:
+        if not self._reflects_chroma(index) or self._write_open or self._lexical.write_base is not None:
             return index.day_range()
-        generation = state[0]
+        generation = self._lexical.seen_state[0]
         if self._day_range is None or self._day_range[0] != generation:
             self._day_range = (generation, index.day_range())
         return self._day_range[1]
